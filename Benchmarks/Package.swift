@@ -1,0 +1,29 @@
+// swift-tools-version: 6.1
+//
+// Micro-benchmarks of RingCore, built with package-benchmark (ordo-one). A separate package so the
+// main package never depends on the benchmark tooling. See README.md for how to run and check it.
+import PackageDescription
+
+let package = Package(
+    name: "RingTransportBenchmarks",
+    platforms: [.macOS(.v15)],
+    dependencies: [
+        .package(name: "RingTransport", path: ".."),
+        // Default traits also pull in the Swift 6.3 ARC runtime interposer, which does not resolve
+        // here; MallocInterposer alone gives the malloc counters (no jemalloc needed on 6.3).
+        .package(
+            url: "https://github.com/ordo-one/package-benchmark.git", from: "1.38.1",
+            traits: ["MallocInterposer"]),
+    ],
+    targets: [
+        .executableTarget(
+            name: "RingBenchmarks",
+            dependencies: [
+                .product(name: "Benchmark", package: "package-benchmark"),
+                .product(name: "RingCore", package: "RingTransport"),
+            ],
+            path: "Benchmarks/RingBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "package-benchmark")]
+        )
+    ]
+)

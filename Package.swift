@@ -1,0 +1,69 @@
+// swift-tools-version: 6.1
+//
+// RingTransport — lock-free shared-memory rings between a function host and its workers.
+//
+// Module map (see Docs/Architecture.md):
+//   CRingShim    C system library: liburing + the few calls Swift cannot import (variadic syscall, constants).
+//   RingCore     pure core: segment layout, frames, forwarding-context codec, ring algorithms. No syscalls.
+//   RingLinux    Linux layer: syscall funnel, memfd segments, mmap, futex, processes.
+//   RingBenchKit ringbench's logic (testable); `ringbench` is its thin executable.
+//   RingFixture  a test fixture executable (cross-process echo) used by the test suite.
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "RingTransport",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "RingCore", targets: ["RingCore"]),
+        .library(name: "RingLinux", targets: ["RingLinux"]),
+        .library(name: "RingBenchKit", targets: ["RingBenchKit"]),
+        .executable(name: "ringbench", targets: ["ringbench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-atomics.git", from: "1.3.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CRingShim",
+            pkgConfig: "liburing",
+            providers: [.apt(["liburing-dev"])]
+        ),
+        .target(
+            name: "RingCore",
+            dependencies: [.product(name: "Atomics", package: "swift-atomics")],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "RingLinux",
+            dependencies: ["RingCore", "CRingShim", .product(name: "Atomics", package: "swift-atomics")],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "RingBenchKit",
+            dependencies: [
+                "RingCore", "RingLinux",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(name: "ringbench", dependencies: ["RingBenchKit"], swiftSettings: strict),
+        .executableTarget(name: "RingFixture", dependencies: ["RingCore", "RingLinux"], swiftSettings: strict),
+        .target(
+            name: "RingTestSupport", dependencies: ["RingCore", "RingLinux"], path: "Tests/RingTestSupport",
+            swiftSettings: strict
+        ),
+        .testTarget(name: "RingCoreTests", dependencies: ["RingCore", "RingTestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "RingLinuxTests", dependencies: ["RingCore", "RingLinux", "RingTestSupport", "CRingShim"], swiftSettings: strict
+        ),
+        .testTarget(name: "RingBenchKitTests", dependencies: ["RingBenchKit"], swiftSettings: strict),
+    ]
+)

@@ -1,0 +1,76 @@
+// CRingShim — the only C in RingTransport.
+//
+// It exposes liburing (whose static inline helpers Swift imports directly) and the handful of things
+// Swift cannot import: variadic syscall(2) wrappers and a few constants. No logic lives here; every
+// function is a one-line forwarding of its arguments. Errors follow the kernel convention of the call
+// (-1 and errno), and the Swift side funnels them through `Syscall` (RingLinux/Syscall.swift).
+#ifndef CRING_SHIM_H
+#define CRING_SHIM_H
+
+// <sys/types.h> must precede <liburing.h>: liburing defines _XOPEN_SOURCE 500, which otherwise
+// clashes with Foundation/Dispatch's view of fd_set.
+#include <sys/types.h>
+#include <liburing.h>
+#include <stdint.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/syscall.h>
+
+// memfd_create(2) flags and fcntl(2) file seals (not always visible through Glibc's module).
+enum {
+    CRS_MFD_CLOEXEC = 0x0001U,
+    CRS_MFD_ALLOW_SEALING = 0x0002U,
+    CRS_F_ADD_SEALS = 1033,
+    CRS_F_GET_SEALS = 1034,
+    CRS_F_SEAL_SEAL = 0x0001,
+    CRS_F_SEAL_SHRINK = 0x0002,
+    CRS_F_SEAL_GROW = 0x0004,
+    CRS_F_SEAL_WRITE = 0x0008,
+};
+
+// futex(2) operations and futex2 flags for io_uring's FUTEX_WAIT/WAKE opcodes.
+enum {
+    CRS_FUTEX_WAIT = 0,
+    CRS_FUTEX_WAKE = 1,
+    CRS_FUTEX2_SIZE_U32 = 0x02,
+    CRS_IORING_OP_FUTEX_WAIT = 51,
+    CRS_IORING_OP_FUTEX_WAKE = 52,
+    CRS_IORING_OP_FUTEX_WAITV = 53,
+};
+
+static inline int crs_memfd_create(const char *name, unsigned int flags) {
+    return (int)syscall(SYS_memfd_create, name, flags);
+}
+
+static inline int crs_fcntl_int(int fd, int cmd, int arg) {
+    return (int)syscall(SYS_fcntl, fd, cmd, arg);
+}
+
+// Shared (not FUTEX_PRIVATE) futex: the word lives in memory mapped by two processes.
+static inline long crs_futex_wait(uint32_t *word, uint32_t expected, const struct timespec *timeout) {
+    return syscall(SYS_futex, word, CRS_FUTEX_WAIT, expected, timeout, NULL, 0);
+}
+
+static inline long crs_futex_wake(uint32_t *word, int count) {
+    return syscall(SYS_futex, word, CRS_FUTEX_WAKE, count, NULL, NULL, 0);
+}
+
+static inline int crs_pidfd_open(pid_t pid, unsigned int flags) {
+    return (int)syscall(SYS_pidfd_open, pid, flags);
+}
+
+// sched_setaffinity(2) with a plain 64-bit mask (CPU_SET is a macro Swift cannot import).
+// A spin-loop hint (x86 `pause`, Arm `yield`): Swift has no intrinsic for it.
+static inline void crs_cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}
+
+static inline int crs_set_affinity_mask(uint64_t mask) {
+    return (int)syscall(SYS_sched_setaffinity, 0, sizeof(mask), &mask);
+}
+
+#endif

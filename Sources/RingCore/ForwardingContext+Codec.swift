@@ -1,0 +1,183 @@
+/// Binary encoding of `ForwardingContext`, version 1 (little-endian, no padding):
+///
+/// ```
+/// u8   version (1)
+/// u8   fieldFlags   bit 0: deadline present; other bits must be 0
+/// u16  attributeCount
+/// u32  retryCount
+/// u32  maxRetries
+/// 16   invocationId (high u64, low u64)
+/// 16   forwardingId (high u64, low u64)
+/// u64  deadlineNanoseconds            only if bit 0
+/// u16  traceparentLength, bytes (UTF-8)
+/// u16  tracestateLength, bytes (UTF-8)
+/// attributeCount × { u16 keyLength, key bytes, u16 valueLength, value bytes }   (UTF-8)
+/// ```
+extension ForwardingContext {
+    public static let encodingVersion: UInt8 = 1
+    static let fixedSize = 1 + 1 + 2 + 4 + 4 + 16 + 16
+
+    /// Bytes `encode(into:)` writes.
+    public var encodedSize: Int {
+        var size = Self.fixedSize + (deadlineNanoseconds == nil ? 0 : 8)
+        size += 2 + traceparent.utf8.count + 2 + tracestate.utf8.count
+        for attribute in attributes { size += 4 + attribute.key.utf8.count + attribute.value.utf8.count }
+        return size
+    }
+
+    /// Checks every bound in `Limits`.
+    public func checkLimits() throws(ContextCodecError) {
+        typealias L = Limits
+        func check(_ field: String, _ size: Int, _ limit: Int) throws(ContextCodecError) {
+            if size > limit { throw .limitExceeded(field: field, size: size, limit: limit) }
+        }
+        try check("traceparent", traceparent.utf8.count, L.maxTraceparentBytes)
+        try check("tracestate", tracestate.utf8.count, L.maxTracestateBytes)
+        try check("attributes", attributes.count, L.maxAttributes)
+        for attribute in attributes {
+            try check("attribute key", attribute.key.utf8.count, L.maxAttributeKeyBytes)
+            try check("attribute value", attribute.value.utf8.count, L.maxAttributeValueBytes)
+        }
+        try check("encoded context", encodedSize, L.maxEncodedSize)
+    }
+
+    /// Encodes into `buffer`, which must be exactly `encodedSize` bytes (typically frame memory
+    /// reserved in a ring, so nothing is allocated).
+    public func encode(into buffer: UnsafeMutableRawBufferPointer) throws(ContextCodecError) {
+        try checkLimits()
+        guard buffer.count == encodedSize else { throw .bufferSizeMismatch(expected: encodedSize, actual: buffer.count) }
+        var w = RawWriter(buffer)
+        w.put(Self.encodingVersion)
+        w.put(UInt8(deadlineNanoseconds == nil ? 0 : 1))
+        w.put(UInt16(attributes.count))
+        w.put(retryCount)
+        w.put(maxRetries)
+        w.put(invocationId.high)
+        w.put(invocationId.low)
+        w.put(forwardingId.high)
+        w.put(forwardingId.low)
+        if let deadline = deadlineNanoseconds { w.put(deadline) }
+        w.putString(traceparent)
+        w.putString(tracestate)
+        for attribute in attributes {
+            w.putString(attribute.key)
+            w.putString(attribute.value)
+        }
+        precondition(w.offset == buffer.count, "encodedSize disagrees with encode")
+    }
+
+    /// Encodes into a new array.
+    public func encoded() throws(ContextCodecError) -> [UInt8] {
+        try checkLimits()
+        var bytes = [UInt8](repeating: 0, count: encodedSize)
+        var failure: ContextCodecError?
+        bytes.withUnsafeMutableBytes { raw in
+            do throws(ContextCodecError) { try encode(into: raw) } catch { failure = error }
+        }
+        if let failure { throw failure }
+        return bytes
+    }
+
+    /// Decodes exactly `bytes` (possibly untrusted shared memory: every field is read once, every
+    /// length is checked before use, and nothing outside `bytes` is touched).
+    public init(decoding bytes: UnsafeRawBufferPointer) throws(ContextCodecError) {
+        typealias L = Limits
+        var r = RawReader(bytes)
+        if bytes.count > L.maxEncodedSize {
+            throw .limitExceeded(field: "encoded context", size: bytes.count, limit: L.maxEncodedSize)
+        }
+        let version: UInt8 = try r.take()
+        guard version == Self.encodingVersion else { throw .unsupportedVersion(version) }
+        let fieldFlags: UInt8 = try r.take()
+        guard fieldFlags & ~1 == 0 else { throw .undefinedFieldFlags(fieldFlags) }
+        let attributeCount = Int(try r.take() as UInt16)
+        guard attributeCount <= L.maxAttributes else {
+            throw .limitExceeded(field: "attributes", size: attributeCount, limit: L.maxAttributes)
+        }
+        let retryCount: UInt32 = try r.take()
+        let maxRetries: UInt32 = try r.take()
+        let invocationId = ContextID(high: try r.take(), low: try r.take())
+        let forwardingId = ContextID(high: try r.take(), low: try r.take())
+        let deadline: UInt64? = fieldFlags & 1 != 0 ? try r.take() as UInt64 : nil
+        let traceparent = try r.takeString("traceparent", limit: L.maxTraceparentBytes)
+        let tracestate = try r.takeString("tracestate", limit: L.maxTracestateBytes)
+        var attributes: [Attribute] = []
+        attributes.reserveCapacity(attributeCount)
+        for _ in 0..<attributeCount {
+            let key = try r.takeString("attribute key", limit: L.maxAttributeKeyBytes)
+            let value = try r.takeString("attribute value", limit: L.maxAttributeValueBytes)
+            attributes.append(Attribute(key: key, value: value))
+        }
+        guard r.remaining == 0 else { throw .trailingBytes(r.remaining) }
+        self.init(
+            invocationId: invocationId, forwardingId: forwardingId, traceparent: traceparent,
+            tracestate: tracestate, deadlineNanoseconds: deadline, retryCount: retryCount,
+            maxRetries: maxRetries, attributes: attributes)
+    }
+
+    public init(decoding bytes: [UInt8]) throws(ContextCodecError) {
+        var result: Result<ForwardingContext, ContextCodecError>!
+        bytes.withUnsafeBytes { raw in
+            do throws(ContextCodecError) { result = .success(try ForwardingContext(decoding: raw)) } catch {
+                result = .failure(error)
+            }
+        }
+        self = try result.get()
+    }
+}
+
+/// Sequential little-endian writer over a buffer whose size was computed beforehand.
+struct RawWriter {
+    let buffer: UnsafeMutableRawBufferPointer
+    var offset = 0
+
+    init(_ buffer: UnsafeMutableRawBufferPointer) { self.buffer = buffer }
+
+    mutating func put<T: FixedWidthInteger>(_ value: T) {
+        precondition(offset + MemoryLayout<T>.size <= buffer.count)
+        buffer.baseAddress!.storeBytes(of: value.littleEndian, toByteOffset: offset, as: T.self)
+        offset += MemoryLayout<T>.size
+    }
+
+    mutating func putString(_ string: String) {
+        let count = string.utf8.count
+        put(UInt16(count))
+        precondition(offset + count <= buffer.count)
+        let target = UnsafeMutableRawBufferPointer(rebasing: buffer[offset..<(offset + count)])
+        let copied: Void? = string.utf8.withContiguousStorageIfAvailable { source in
+            target.copyMemory(from: UnsafeRawBufferPointer(source))
+        }
+        if copied == nil { target.copyBytes(from: string.utf8) }
+        offset += count
+    }
+}
+
+/// Sequential little-endian reader that validates each length before using it.
+struct RawReader {
+    let buffer: UnsafeRawBufferPointer
+    var offset = 0
+
+    init(_ buffer: UnsafeRawBufferPointer) { self.buffer = buffer }
+
+    var remaining: Int { buffer.count - offset }
+
+    mutating func take<T: FixedWidthInteger>() throws(ContextCodecError) -> T {
+        let size = MemoryLayout<T>.size
+        guard remaining >= size else { throw .truncated(needed: offset + size, available: buffer.count) }
+        let value = T(littleEndian: buffer.baseAddress!.loadUnaligned(fromByteOffset: offset, as: T.self))
+        offset += size
+        return value
+    }
+
+    mutating func takeString(_ field: String, limit: Int) throws(ContextCodecError) -> String {
+        let count = Int(try take() as UInt16)
+        guard count <= limit else { throw .limitExceeded(field: field, size: count, limit: limit) }
+        guard remaining >= count else { throw .truncated(needed: offset + count, available: buffer.count) }
+        let slice = UnsafeRawBufferPointer(rebasing: buffer[offset..<(offset + count)])
+        offset += count
+        // Copy first, then validate the copy: the peer cannot change bytes between check and use.
+        let copy = [UInt8](slice)
+        guard let string = String(validating: copy, as: UTF8.self) else { throw .invalidUTF8(field: field) }
+        return string
+    }
+}

@@ -1,0 +1,55 @@
+/// A frame borrowed from a ring: a validated local copy of its header plus views of its context and
+/// payload bytes in shared memory.
+///
+/// Valid only inside the closure it is passed to: the bytes belong to the ring and are reused as
+/// soon as the consumer releases them. The header was copied and validated before the view was
+/// made; the context and payload bytes live in memory the peer can still write, so decode them
+/// (which copies) rather than trusting them twice.
+public struct FrameView {
+    public let header: FrameHeader
+    public let context: UnsafeRawBufferPointer
+    public let payload: UnsafeRawBufferPointer
+
+    @inlinable
+    init(header: FrameHeader, context: UnsafeRawBufferPointer, payload: UnsafeRawBufferPointer) {
+        self.header = header
+        self.context = context
+        self.payload = payload
+    }
+
+    @inlinable public var kind: FrameKind { header.kind }
+    @inlinable public var flags: FrameFlags { header.flags }
+    @inlinable public var streamId: UInt64 { header.streamId }
+}
+
+/// A whole message: one unfragmented frame borrowed from the ring, or fragments reassembled into
+/// a private buffer. Same lifetime rule as `FrameView`: valid only inside the closure.
+public struct MessageView {
+    public let kind: FrameKind
+    /// User flags (`endOfStream`, `cancel`) of the message; fragment bits are cleared.
+    public let flags: FrameFlags
+    public let streamId: UInt64
+    public let context: UnsafeRawBufferPointer
+    public let payload: UnsafeRawBufferPointer
+    /// Number of frames the message arrived in.
+    public let fragmentCount: Int
+
+    @inlinable
+    init(kind: FrameKind, flags: FrameFlags, streamId: UInt64, context: UnsafeRawBufferPointer,
+         payload: UnsafeRawBufferPointer, fragmentCount: Int) {
+        self.kind = kind
+        self.flags = flags
+        self.streamId = streamId
+        self.context = context
+        self.payload = payload
+        self.fragmentCount = fragmentCount
+    }
+
+    /// Decodes the forwarding context carried by the message (nil when it carries none).
+    public func decodeContext() throws(ContextCodecError) -> ForwardingContext? {
+        context.count == 0 ? nil : try ForwardingContext(decoding: context)
+    }
+
+    /// Copies the payload out of shared memory.
+    public func copyPayload() -> [UInt8] { [UInt8](payload) }
+}

@@ -1,0 +1,166 @@
+/// The single reader of one ring. `~Copyable`: exactly one consumer per ring per process.
+///
+/// The consumer acquire-loads the tail, drains every frame up to it, and releases the space with
+/// one release store of the head per batch. Every index and every header read from shared memory
+/// is copied into a local and validated before use; the first violation poisons the ring, and
+/// every later call reports it. Nothing outside the data area is ever read.
+public struct RingConsumer: ~Copyable, Sendable {
+    @usableFromInline let geometry: RingGeometry
+    @usableFromInline let mask: UInt64
+    /// Position of the next frame to read.
+    @usableFromInline var head: UInt64
+    /// Last head stored to shared memory.
+    @usableFromInline var releasedHead: UInt64
+    /// Last tail read from shared memory.
+    @usableFromInline var cachedTail: UInt64
+    @usableFromInline var poison: RingError?
+    @usableFromInline var stats = RingCounters()
+    /// Frames, bytes, publishes and full results seen by this handle.
+    public var counters: RingCounters { stats }
+
+    public init(geometry: RingGeometry) {
+        self.geometry = geometry
+        self.mask = geometry.capacity &- 1
+        let head = SharedAtomics.loadRelaxed(geometry.headAddress)
+        self.head = head
+        self.releasedHead = head
+        self.cachedTail = head
+        if head % 8 != 0 {
+            poison = .protocolViolation("\(geometry.direction) ring starts with misaligned head \(head)")
+        }
+    }
+
+    public var capacity: Int { Int(geometry.capacity) }
+    public var maxMessageSize: Int { Int(geometry.maxMessageSize) }
+    public var violation: RingError? { poison }
+
+    /// Marks the ring poisoned (used by layers above when a frame sequence is invalid).
+    public mutating func poison(_ detail: String) -> RingError {
+        if let poison { return poison }
+        let error = RingError.protocolViolation(detail)
+        poison = error
+        return error
+    }
+
+    /// Whether a frame is (probably) available without touching anything but the shared tail.
+    @inlinable
+    public mutating func hasFrames() throws(RingError) -> Bool {
+        if let poison { throw poison }
+        if head != cachedTail { return true }
+        try refreshTail()
+        return head != cachedTail
+    }
+
+    /// Calls `body` for each frame published so far, up to `limit`, then releases their space
+    /// with one store. Returns the number of frames delivered (0 when the ring is empty).
+    /// - Throws: `.protocolViolation` (the ring is poisoned; frames delivered before the bad one
+    ///   were delivered) or `.closed` when the producer closed the ring and it is fully drained.
+    @inlinable
+    public mutating func drain(limit: Int = .max, _ body: (FrameView) -> Void) throws(RingError) -> Int {
+        var delivered = 0
+        defer { release() }
+        while delivered < limit {
+            guard let frame = try next() else { break }
+            body(frame)
+            delivered += 1
+        }
+        if delivered == 0 && head == cachedTail { try checkClosed() }
+        return delivered
+    }
+
+    /// The next validated frame, or nil when the ring is empty. Advances the local head past it;
+    /// the bytes stay valid until `release()`.
+    @inlinable
+    public mutating func next() throws(RingError) -> FrameView? {
+        if let poison { throw poison }
+        while true {
+            if head == cachedTail {
+                try refreshTail()
+                if head == cachedTail { return nil }
+            }
+            let offset = head & mask
+            let toEnd = geometry.capacity &- offset
+            let available = cachedTail &- head
+            let address = geometry.data + Int(offset)
+            // One load of the first word; length, kind and flags come from this local copy.
+            let prefix = FrameHeader.decodePrefix(UInt64(littleEndian: address.load(as: UInt64.self)))
+            if prefix.kind == .padding {
+                guard UInt64(prefix.length) == toEnd, prefix.flags == 0, toEnd <= available else {
+                    throw fail("padding frame of length \(prefix.length) at offset \(offset), \(toEnd) bytes to the end")
+                }
+                head &+= toEnd
+                continue
+            }
+            let length = UInt64(prefix.length)
+            let aligned = SegmentLayout.align8(length)
+            guard length >= UInt64(FrameHeader.size), length <= geometry.maxFrameLength, aligned <= toEnd,
+                aligned <= available
+            else {
+                throw fail(
+                    "frame length \(length) at offset \(offset) (\(toEnd) to the end, \(available) published, max \(geometry.maxFrameLength))")
+            }
+            let word2 = UInt64(littleEndian: address.load(fromByteOffset: 16, as: UInt64.self))
+            let header = FrameHeader(
+                frameLength: prefix.length, kind: prefix.kind, flags: FrameFlags(rawValue: prefix.flags),
+                streamId: UInt64(littleEndian: address.load(fromByteOffset: 8, as: UInt64.self)),
+                contextLength: UInt32(truncatingIfNeeded: word2),
+                payloadLength: UInt32(truncatingIfNeeded: word2 >> 32),
+                messageLength: UInt64(littleEndian: address.load(fromByteOffset: 24, as: UInt64.self)))
+            if let problem = header.violation(maxFrameLength: UInt32(geometry.maxFrameLength)) {
+                throw fail("\(problem) at offset \(offset)")
+            }
+            head &+= aligned
+            stats.frames &+= 1
+            stats.bytes &+= length
+            let body = UnsafeRawPointer(address + FrameHeader.size)
+            let contextLength = Int(header.contextLength)
+            return FrameView(
+                header: header, context: UnsafeRawBufferPointer(start: body, count: contextLength),
+                payload: UnsafeRawBufferPointer(start: body + contextLength, count: Int(header.payloadLength)))
+        }
+    }
+
+    /// Gives the space of every frame read so far back to the producer: one release store.
+    @inlinable @inline(__always)
+    public mutating func release() {
+        guard head != releasedHead else { return }
+        // Releases consumed bytes → read (acquire) by RingProducer.refreshHead.
+        SharedAtomics.storeRelease(head, geometry.headAddress)
+        releasedHead = head
+        stats.publishes &+= 1
+    }
+
+    /// Announces that this side will read no more (the producer may stop writing).
+    public mutating func close() {
+        release()
+        SharedAtomics.storeRelease32(1, geometry.consumerStateAddress)
+    }
+
+    /// Whether the producer has closed the ring (frames may remain to drain).
+    public var producerClosed: Bool { SharedAtomics.loadAcquire32(geometry.producerStateAddress) != 0 }
+
+    @usableFromInline
+    mutating func refreshTail() throws(RingError) {
+        // Acquire pairs with RingProducer.publish's release store: frames up to `tail` are complete.
+        let tail = SharedAtomics.loadAcquire(geometry.tailAddress)
+        guard tail >= cachedTail, tail &- releasedHead <= geometry.capacity, tail % 8 == 0 else {
+            throw fail("\(geometry.direction) tail moved to \(tail) (head \(releasedHead), previous tail \(cachedTail))")
+        }
+        cachedTail = tail
+    }
+
+    @usableFromInline
+    mutating func checkClosed() throws(RingError) {
+        guard producerClosed else { return }
+        // The producer stored its final tail before the closed state; re-read it (acquire).
+        try refreshTail()
+        if head == cachedTail { throw .closed }
+    }
+
+    @usableFromInline
+    mutating func fail(_ detail: String) -> RingError {
+        let error = RingError.protocolViolation("\(geometry.direction): \(detail)")
+        poison = error
+        return error
+    }
+}

@@ -1,0 +1,111 @@
+/// How far a message has been written; start with `MessageProgress()` and pass the same value to
+/// every call for the same message.
+public struct MessageProgress: Sendable, Equatable {
+    /// Payload bytes already written.
+    public var payloadWritten = 0
+    /// Whether the first fragment (which carries the context) is written.
+    public var started = false
+    public var fragments = 0
+    public init() {}
+}
+
+extension RingProducer {
+    /// Writes a message of any size up to `maxMessageSize`, split into fragments when it does not
+    /// fit one frame. Fragments are written as space allows: the call returns `.full` when it had
+    /// to stop (keeping its place in `progress`) and `.written` once the last fragment is written.
+    /// Each fragment is published as it is written, so a consumer can drain while a large message
+    /// is still streaming in.
+    ///
+    /// The context travels in the first fragment; every fragment carries `messageLength`; the
+    /// consumer delivers the message only whole. Limits are checked before anything is written.
+    ///
+    /// - Throws: `.messageTooLarge(size:limit:)`, `.contextTooLarge(size:limit:)` before writing;
+    ///   `.protocolViolation`/`.closed` from the ring.
+    @inlinable
+    public mutating func tryWriteMessage(
+        kind: FrameKind, flags: FrameFlags = [], streamId: UInt64,
+        context: UnsafeRawBufferPointer = UnsafeRawBufferPointer(start: nil, count: 0),
+        payload: UnsafeRawBufferPointer, progress: inout MessageProgress, publish: Bool = true
+    ) throws(RingError) -> WriteOutcome {
+        let userFlags = flags.intersection(.userSettable)
+        if !progress.started {
+            try checkMessageLimits(contextLength: context.count, payloadLength: payload.count)
+            precondition(!kind.requiresContext || context.count > 0, "\(kind) requires a forwarding context")
+            let room = maxFrameLength - FrameHeader.size - context.count
+            let chunk = min(payload.count, room)
+            let last = chunk == payload.count
+            let outcome = try tryWrite(
+                kind: kind, flags: userFlags.union(last ? .unfragmented : .firstFragment), streamId: streamId,
+                context: context, payload: UnsafeRawBufferPointer(rebasing: payload[0..<chunk]),
+                messageLength: payload.count, publish: publish)
+            guard outcome == .written else { return .full }
+            progress.started = true
+            progress.payloadWritten = chunk
+            progress.fragments = 1
+            if last { return .written }
+        }
+        let room = maxFrameLength - FrameHeader.size
+        while progress.payloadWritten < payload.count {
+            let start = progress.payloadWritten
+            let chunk = min(payload.count - start, room)
+            let last = start + chunk == payload.count
+            let outcome = try tryWrite(
+                kind: kind, flags: last ? userFlags.union(.lastFragment) : userFlags, streamId: streamId,
+                payload: UnsafeRawBufferPointer(rebasing: payload[start..<(start + chunk)]),
+                messageLength: payload.count, publish: true)
+            guard outcome == .written else { return .full }
+            progress.payloadWritten += chunk
+            progress.fragments += 1
+        }
+        return .written
+    }
+
+    /// Throws the typed error a message of these sizes would hit; writes nothing.
+    @inlinable
+    public func checkMessageLimits(contextLength: Int, payloadLength: Int) throws(RingError) {
+        if payloadLength > maxMessageSize { throw .messageTooLarge(size: payloadLength, limit: maxMessageSize) }
+        let contextLimit = min(maxFrameLength - FrameHeader.size, ForwardingContext.Limits.maxEncodedSize)
+        if contextLength > contextLimit { throw .contextTooLarge(size: contextLength, limit: contextLimit) }
+    }
+
+    /// Encodes `context` straight into the ring and writes `payload` with it — the forwarding
+    /// context and the payload become visible together, by the same tail store. Fragments as
+    /// `tryWriteMessage` does when the payload does not fit one frame.
+    public mutating func tryWriteMessage(
+        kind: FrameKind, flags: FrameFlags = [], streamId: UInt64, context: ForwardingContext,
+        payload: UnsafeRawBufferPointer, progress: inout MessageProgress
+    ) throws(RingError) -> WriteOutcome {
+        let size = context.encodedSize
+        do throws(ContextCodecError) { try context.checkLimits() } catch {
+            throw .contextTooLarge(size: size, limit: ForwardingContext.Limits.maxEncodedSize)
+        }
+        try checkMessageLimits(contextLength: size, payloadLength: payload.count)
+        if !progress.started && FrameHeader.size + size + payload.count <= maxFrameLength {
+            // Common case: encode in place, no temporary buffer.
+            let outcome = try tryWriteFrame(
+                kind: kind, flags: flags.intersection(.userSettable).union(.unfragmented), streamId: streamId,
+                contextLength: size, payloadLength: payload.count
+            ) { contextOut, payloadOut in
+                try! context.encode(into: contextOut)  // limits checked above; sizes match by construction
+                if payload.count > 0 { payloadOut.baseAddress!.copyMemory(from: payload.baseAddress!, byteCount: payload.count) }
+            }
+            if outcome == .written {
+                progress.started = true
+                progress.payloadWritten = payload.count
+                progress.fragments = 1
+            }
+            return outcome
+        }
+        let encoded = try! context.encoded()
+        var local = progress
+        let result: Result<WriteOutcome, RingError> = encoded.withUnsafeBytes { contextBytes in
+            do throws(RingError) {
+                return .success(try tryWriteMessage(
+                    kind: kind, flags: flags, streamId: streamId, context: contextBytes, payload: payload,
+                    progress: &local))
+            } catch { return .failure(error) }
+        }
+        progress = local
+        return try result.get()
+    }
+}

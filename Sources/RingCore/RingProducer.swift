@@ -1,0 +1,171 @@
+/// The single writer of one ring. `~Copyable`: there is exactly one producer per ring per
+/// process; in-process concurrency goes through `SharedRingWriter`.
+///
+/// Frames are written in place and become visible to the consumer only when the tail is stored
+/// with release ordering (`publish`); several frames may be published by one store. The producer
+/// caches the consumer's head and re-reads the shared word only when its cached view shows too
+/// little space. A full ring is a result (`.full`), never a drop or an overwrite.
+public struct RingProducer: ~Copyable, Sendable {
+    @usableFromInline let geometry: RingGeometry
+    @usableFromInline let mask: UInt64
+    /// Next write position, including frames not yet published.
+    @usableFromInline var tail: UInt64
+    /// Last tail stored to shared memory.
+    @usableFromInline var publishedTail: UInt64
+    /// Last head read from shared memory; never ahead of the real head.
+    @usableFromInline var cachedHead: UInt64
+    @usableFromInline var poison: RingError?
+    @usableFromInline var stats = RingCounters()
+    /// Frames, bytes, publishes and full results seen by this handle.
+    public var counters: RingCounters { stats }
+
+    /// Creates the producer of a ring, starting from the positions in its control block.
+    public init(geometry: RingGeometry) {
+        self.geometry = geometry
+        self.mask = geometry.capacity &- 1
+        // Relaxed is enough for our own tail: nobody else writes it. Head is the peer's (acquire).
+        let tail = SharedAtomics.loadRelaxed(geometry.tailAddress)
+        let head = SharedAtomics.loadAcquire(geometry.headAddress)
+        self.tail = tail
+        self.publishedTail = tail
+        self.cachedHead = head
+        if head > tail || tail &- head > geometry.capacity || tail % 8 != 0 {
+            poison = .protocolViolation("\(geometry.direction) ring starts with head \(head), tail \(tail)")
+            cachedHead = tail
+        }
+    }
+
+    public var capacity: Int { Int(geometry.capacity) }
+    public var maxFrameLength: Int { Int(geometry.maxFrameLength) }
+    public var maxMessageSize: Int { Int(geometry.maxMessageSize) }
+    /// Largest payload of an unfragmented frame with a context of `contextLength` bytes.
+    public func maxFramePayload(contextLength: Int) -> Int { maxFrameLength - FrameHeader.size - contextLength }
+
+    /// The violation that poisoned this ring, if any.
+    public var violation: RingError? { poison }
+
+    /// Bytes written but not yet consumed, as last seen.
+    public var usedBytes: Int { Int(tail &- cachedHead) }
+
+    /// Reserves one frame of `kind`, lets `fill` write its context and payload in place, and
+    /// commits it. Nothing is visible to the consumer until the tail is published (`publish: true`
+    /// here or a later `publish()`).
+    ///
+    /// - Returns: `.full` when the frame does not fit now (nothing was written).
+    /// - Throws: `RingError.protocolViolation` if the peer corrupted the head;
+    ///   `RingError.closed` after `close()`.
+    @inlinable
+    public mutating func tryWriteFrame(
+        kind: FrameKind, flags: FrameFlags = .unfragmented, streamId: UInt64,
+        contextLength: Int, payloadLength: Int, messageLength: Int? = nil, publish: Bool = true,
+        _ fill: (_ context: UnsafeMutableRawBufferPointer, _ payload: UnsafeMutableRawBufferPointer) -> Void
+    ) throws(RingError) -> WriteOutcome {
+        if let poison { throw poison }
+        let length = UInt64(FrameHeader.size + contextLength + payloadLength)
+        precondition(contextLength >= 0 && payloadLength >= 0 && length <= geometry.maxFrameLength,
+                     "frame of \(length) bytes exceeds maxFrameLength \(geometry.maxFrameLength)")
+        guard let frame = try reserve(alignedLength: SegmentLayout.align8(length)) else {
+            stats.fullCount &+= 1
+            return .full
+        }
+        FrameHeader(
+            frameLength: UInt32(truncatingIfNeeded: length), kind: kind, flags: flags, streamId: streamId,
+            contextLength: UInt32(truncatingIfNeeded: contextLength),
+            payloadLength: UInt32(truncatingIfNeeded: payloadLength),
+            messageLength: UInt64(messageLength ?? payloadLength)
+        ).store(to: frame)
+        let body = frame + FrameHeader.size
+        fill(
+            UnsafeMutableRawBufferPointer(start: body, count: contextLength),
+            UnsafeMutableRawBufferPointer(start: body + contextLength, count: payloadLength))
+        tail &+= SegmentLayout.align8(length)
+        stats.frames &+= 1
+        stats.bytes &+= length
+        if publish { self.publish() }
+        return .written
+    }
+
+    /// Copies `context` and `payload` into one frame (see `tryWriteFrame`).
+    @inlinable
+    public mutating func tryWrite(
+        kind: FrameKind, flags: FrameFlags = .unfragmented, streamId: UInt64,
+        context: UnsafeRawBufferPointer = UnsafeRawBufferPointer(start: nil, count: 0),
+        payload: UnsafeRawBufferPointer, messageLength: Int? = nil, publish: Bool = true
+    ) throws(RingError) -> WriteOutcome {
+        try tryWriteFrame(
+            kind: kind, flags: flags, streamId: streamId, contextLength: context.count,
+            payloadLength: payload.count, messageLength: messageLength, publish: publish
+        ) { contextOut, payloadOut in
+            if context.count > 0 { contextOut.baseAddress!.copyMemory(from: context.baseAddress!, byteCount: context.count) }
+            if payload.count > 0 { payloadOut.baseAddress!.copyMemory(from: payload.baseAddress!, byteCount: payload.count) }
+        }
+    }
+
+    /// Makes every frame written so far visible: one release store of the tail.
+    @inlinable @inline(__always)
+    public mutating func publish() {
+        guard tail != publishedTail else { return }
+        // Publishes frames up to `tail` → read (acquire) by RingConsumer.refreshTail.
+        SharedAtomics.storeRelease(tail, geometry.tailAddress)
+        publishedTail = tail
+        stats.publishes &+= 1
+    }
+
+    /// Whether frames are written but not yet published.
+    public var hasUnpublished: Bool { tail != publishedTail }
+
+    /// Publishes what is pending and marks the ring closed: the consumer drains what is there and
+    /// then reports `.closed`.
+    public mutating func close() {
+        publish()
+        // Release: the final tail is visible before the closed state → RingConsumer (acquire).
+        SharedAtomics.storeRelease32(1, geometry.producerStateAddress)
+    }
+
+    /// Whether the consumer announced it will read no more.
+    public var consumerClosed: Bool { SharedAtomics.loadAcquire32(geometry.consumerStateAddress) != 0 }
+
+    /// Returns the address of `alignedLength` free bytes at the tail, writing a padding frame first
+    /// if the frame would cross the end of the data area; nil when there is not enough space.
+    @inlinable @inline(__always)
+    mutating func reserve(alignedLength: UInt64) throws(RingError) -> UnsafeMutableRawPointer? {
+        let offset = tail & mask
+        let toEnd = geometry.capacity &- offset
+        let needed = alignedLength <= toEnd ? alignedLength : toEnd &+ alignedLength
+        if tail &+ needed &- cachedHead > geometry.capacity {
+            try refreshHead()
+            if tail &+ needed &- cachedHead > geometry.capacity { return nil }
+        }
+        if alignedLength > toEnd {
+            // Padding: only its first 8 bytes are meaningful (length = bytes to the end, kind 1).
+            let word0 = toEnd | UInt64(FrameKind.padding.rawValue) << 32
+            (geometry.data + Int(offset)).storeBytes(of: word0.littleEndian, as: UInt64.self)
+            tail &+= toEnd
+            return geometry.data
+        }
+        return geometry.data + Int(offset)
+    }
+
+    /// Re-reads the consumer's head and validates it: it may only move forward and never past
+    /// what we published.
+    @usableFromInline
+    mutating func refreshHead() throws(RingError) {
+        // Acquire pairs with RingConsumer.release's release store of head: the consumer is done
+        // with the bytes before we overwrite them.
+        let head = SharedAtomics.loadAcquire(geometry.headAddress)
+        guard head >= cachedHead, head <= publishedTail, head % 8 == 0 else {
+            let error = RingError.protocolViolation(
+                "\(geometry.direction) head moved to \(head), outside \(cachedHead)...\(publishedTail)")
+            poison = error
+            throw error
+        }
+        cachedHead = head
+    }
+}
+
+/// The result of a non-blocking write.
+public enum WriteOutcome: Sendable, Equatable {
+    case written
+    /// Not enough space now; nothing was written. Retry after the consumer drains.
+    case full
+}

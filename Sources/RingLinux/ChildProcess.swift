@@ -1,0 +1,104 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A child process started with `posix_spawn`, optionally inheriting chosen descriptors at chosen
+/// numbers (everything else is close-on-exec in RingTransport).
+public final class ChildProcess: @unchecked Sendable {
+    public let pid: Int32
+    private var reaped: ExitStatus?
+
+    /// How a child ended.
+    public enum ExitStatus: Equatable, Sendable, CustomStringConvertible {
+        case exited(Int32)
+        case signaled(Int32)
+
+        public var description: String {
+            switch self {
+            case .exited(let code): "exited with status \(code)"
+            case .signaled(let signal): "killed by signal \(signal)"
+            }
+        }
+    }
+
+    /// Spawns `executable` with `arguments` (argv[1...]) and `environment` added to this process's.
+    /// `inherit` maps a descriptor number in the child to a descriptor of this process.
+    public init(
+        executable: String, arguments: [String] = [], environment: [String: String] = [:],
+        inherit: [Int32: Int32] = [:]
+    ) throws {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        for (childFD, parentFD) in inherit {
+            // dup2 onto the target number clears close-on-exec. When the numbers are equal dup2 is a
+            // no-op, so go through a temporary descriptor.
+            posix_spawn_file_actions_adddup2(&actions, parentFD, childFD)
+        }
+        var env = ProcessEnvironment.current()
+        for (key, value) in environment { env[key] = value }
+        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+        let envp = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer {
+            argv.forEach { free($0) }
+            envp.forEach { free($0) }
+        }
+        var pid: Int32 = 0
+        let result = posix_spawn(&pid, executable, &actions, nil, argv, envp)
+        guard result == 0 else { throw SystemError(call: "posix_spawn(\(executable))", errno: result) }
+        self.pid = pid
+    }
+
+    /// Sends `signal` to the child (no-op once reaped).
+    public func kill(_ signal: Int32) {
+        guard reaped == nil else { return }
+        _ = Glibc.kill(pid, signal)
+    }
+
+    /// Waits for the child to end and returns how it ended (idempotent).
+    @discardableResult
+    public func wait() throws -> ExitStatus {
+        if let reaped { return reaped }
+        var status: Int32 = 0
+        try Syscall.call("waitpid") { waitpid(pid, &status, 0) }
+        let result: ExitStatus = (status & 0x7f) == 0 ? .exited((status >> 8) & 0xff) : .signaled(status & 0x7f)
+        reaped = result
+        return result
+    }
+
+    deinit {
+        if reaped == nil {
+            _ = Glibc.kill(pid, SIGKILL)
+            var status: Int32 = 0
+            _ = waitpid(pid, &status, 0)
+        }
+    }
+}
+
+/// This process's environment as a dictionary.
+public enum ProcessEnvironment {
+    public static func current() -> [String: String] {
+        var result: [String: String] = [:]
+        var pointer = environ
+        while let entry = pointer.pointee {
+            let string = String(cString: entry)
+            if let equals = string.firstIndex(of: "=") {
+                result[String(string[..<equals])] = String(string[string.index(after: equals)...])
+            }
+            pointer += 1
+        }
+        return result
+    }
+
+    public static func value(_ name: String) -> String? {
+        getenv(name).map { String(cString: $0) }
+    }
+
+    /// The absolute path of the running executable.
+    public static func executablePath() -> String {
+        var buffer = [CChar](repeating: 0, count: 4096)
+        let count = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+        precondition(count > 0, "cannot read /proc/self/exe")
+        return String(decoding: buffer[0..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+}
