@@ -64,6 +64,6 @@ let package = Package(
         .testTarget(
             name: "RingLinuxTests", dependencies: ["RingCore", "RingLinux", "RingTestSupport", "CRingShim"], swiftSettings: strict
         ),
-        .testTarget(name: "RingBenchKitTests", dependencies: ["RingBenchKit"], swiftSettings: strict),
+        .testTarget(name: "RingBenchKitTests", dependencies: ["RingBenchKit", "RingLinux"], swiftSettings: strict),
     ]
 )

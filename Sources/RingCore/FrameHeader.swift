@@ -54,9 +54,24 @@ public struct FrameHeader: Hashable, Sendable {
          UInt16(truncatingIfNeeded: word0 >> 48))
     }
 
+    /// Whether the frame satisfies every invariant `violation(maxFrameLength:)` checks — the
+    /// branch-light fast path of the reader; the description is computed only on failure.
+    @inlinable @inline(__always)
+    public func isValid(maxFrameLength: UInt32) -> Bool {
+        let first = flags.contains(.firstFragment)
+        let sum = UInt64(FrameHeader.size) &+ UInt64(contextLength) &+ UInt64(payloadLength)
+        return kind.isKnown && kind != .padding
+            && flags.rawValue & ~FrameFlags.allDefined.rawValue == 0
+            && frameLength >= UInt32(FrameHeader.size) && frameLength <= maxFrameLength
+            && sum == UInt64(frameLength)
+            && UInt64(payloadLength) <= messageLength
+            && (first || contextLength == 0)
+            && (!first || !flags.contains(.lastFragment) || UInt64(payloadLength) == messageLength)
+            && (!first || !kind.requiresContext || contextLength != 0)
+    }
+
     /// Checks the invariants a single frame must satisfy on its own (fragment sequencing is the
     /// reassembler's job). Returns a description of the first violation, or nil.
-    @inlinable
     public func violation(maxFrameLength: UInt32) -> String? {
         if !kind.isKnown || kind == .padding { return "unknown frame kind 0x\(String(kind.rawValue, radix: 16))" }
         if flags.rawValue & ~FrameFlags.allDefined.rawValue != 0 {

@@ -14,6 +14,9 @@ public struct RingConsumer: ~Copyable, Sendable {
     /// Last tail read from shared memory.
     @usableFromInline var cachedTail: UInt64
     @usableFromInline var poison: RingError?
+    /// Consumed bytes after which `next()` gives space back even in the middle of a long drain, so
+    /// the producer never waits for a whole batch to be processed.
+    @usableFromInline let releaseThreshold: UInt64
     @usableFromInline var stats = RingCounters()
     /// Frames, bytes, publishes and full results seen by this handle.
     public var counters: RingCounters { stats }
@@ -25,6 +28,7 @@ public struct RingConsumer: ~Copyable, Sendable {
         self.head = head
         self.releasedHead = head
         self.cachedTail = head
+        self.releaseThreshold = max(geometry.capacity / 16, 64)
         if head % 8 != 0 {
             poison = .protocolViolation("\(geometry.direction) ring starts with misaligned head \(head)")
         }
@@ -68,11 +72,13 @@ public struct RingConsumer: ~Copyable, Sendable {
         return delivered
     }
 
-    /// The next validated frame, or nil when the ring is empty. Advances the local head past it;
-    /// the bytes stay valid until `release()`.
+    /// The next validated frame, or nil when the ring is empty. Advances the local head past it.
+    /// The frame's bytes stay valid until `release()` or the next call of `next()` (which may give
+    /// the space of earlier frames back to the producer).
     @inlinable
     public mutating func next() throws(RingError) -> FrameView? {
         if let poison { throw poison }
+        if head &- releasedHead >= releaseThreshold { release() }
         while true {
             if head == cachedTail {
                 try refreshTail()
@@ -106,8 +112,8 @@ public struct RingConsumer: ~Copyable, Sendable {
                 contextLength: UInt32(truncatingIfNeeded: word2),
                 payloadLength: UInt32(truncatingIfNeeded: word2 >> 32),
                 messageLength: UInt64(littleEndian: address.load(fromByteOffset: 24, as: UInt64.self)))
-            if let problem = header.violation(maxFrameLength: UInt32(geometry.maxFrameLength)) {
-                throw fail("\(problem) at offset \(offset)")
+            if !header.isValid(maxFrameLength: UInt32(truncatingIfNeeded: geometry.maxFrameLength)) {
+                throw fail("\(header.violation(maxFrameLength: UInt32(geometry.maxFrameLength)) ?? "invalid frame") at offset \(offset)")
             }
             head &+= aligned
             stats.frames &+= 1

@@ -1,1 +1,3 @@
-print("x")
+import RingBenchKit
+
+RingBench.main()

@@ -1,0 +1,48 @@
+# RingTransport — the front door. `make bench` runs the main job, `make test` the test suite.
+# Both install what they need on a fresh Debian/Ubuntu machine (liburing-dev via apt-get).
+
+SWIFT        ?= swift
+RINGBENCH    := .build/release/ringbench
+BENCH_ARGS   ?=
+BENCH_JSON   ?= .build/ringbench.json
+
+.PHONY: all deps build test bench bench-micro bench-micro-check fmt lint clean
+
+all: build
+
+# liburing (and pkg-config, through which SwiftPM finds it) are the only system dependencies.
+deps:
+	@if ! pkg-config --exists liburing 2>/dev/null; then \
+		echo "installing liburing-dev (apt-get)"; \
+		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq liburing-dev pkg-config >/dev/null; \
+	fi
+
+build: deps
+	$(SWIFT) build
+
+# Builds everything first (the cross-process tests spawn the RingFixture executable), then runs
+# the whole suite.
+test: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+bench: deps
+	$(SWIFT) build -c release --product ringbench
+	$(RINGBENCH) throughput --json $(BENCH_JSON) $(BENCH_ARGS)
+
+# Micro-benchmarks (package-benchmark) live in their own package so the main one stays lean.
+bench-micro: deps
+	cd Benchmarks && $(SWIFT) package --disable-sandbox benchmark
+
+bench-micro-check: deps
+	cd Benchmarks && $(SWIFT) package --disable-sandbox benchmark thresholds check
+
+fmt:
+	$(SWIFT) format --in-place --recursive Sources Tests Package.swift
+
+lint:
+	$(SWIFT) format lint --recursive Sources Tests Package.swift
+
+clean:
+	rm -rf .build Benchmarks/.build

@@ -1,0 +1,59 @@
+import Foundation
+
+/// One measurement, as written to `--json` (schema shared by every ringbench scenario).
+public struct BenchResult: Codable, Sendable, Equatable {
+    public var scenario: String
+    public var transport: String
+    public var messageSize: Int
+    public var messagesPerSecond: Double
+    public var bytesPerSecond: Double
+    public var repetitions: Int
+    /// Range of messages/s over the repetitions.
+    public var messagesPerSecondMin: Double
+    public var messagesPerSecondMax: Double
+    /// Free-form notes (consume mode, pinning, ring capacity…).
+    public var parameters: [String: String]
+
+    public init(scenario: String, transport: String, messageSize: Int, rates: Summary, repetitions: Int,
+                parameters: [String: String]) {
+        self.scenario = scenario
+        self.transport = transport
+        self.messageSize = messageSize
+        self.messagesPerSecond = rates.median
+        self.bytesPerSecond = rates.median * Double(messageSize)
+        self.repetitions = repetitions
+        self.messagesPerSecondMin = rates.min
+        self.messagesPerSecondMax = rates.max
+        self.parameters = parameters
+    }
+}
+
+/// Facts about the machine a run was measured on.
+public struct MachineInfo: Codable, Sendable, Equatable {
+    public var cores: Int
+    public var kernel: String
+
+    public static func current() -> MachineInfo {
+        var name = utsname()
+        uname(&name)
+        let release = withUnsafeBytes(of: &name.release) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        return MachineInfo(cores: ProcessInfo.processInfo.activeProcessorCount, kernel: release)
+    }
+}
+
+/// The `--json` document.
+public struct BenchReport: Codable, Sendable, Equatable {
+    public var results: [BenchResult]
+    public var machine: MachineInfo
+
+    public init(results: [BenchResult], machine: MachineInfo) {
+        self.results = results
+        self.machine = machine
+    }
+
+    public func write(to path: String) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try encoder.encode(self).write(to: URL(fileURLWithPath: path))
+    }
+}

@@ -1,0 +1,12 @@
+public import ArgumentParser
+
+/// `ringbench`: measures RingTransport side by side with the channels a host would otherwise use.
+public struct RingBench: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "ringbench",
+        abstract: "Measure RingTransport against Unix sockets and other host↔worker channels.",
+        subcommands: [ThroughputCommand.self, PeerCommand.self],
+        defaultSubcommand: ThroughputCommand.self)
+
+    public init() {}
+}

@@ -1,0 +1,116 @@
+import RingCore
+import RingLinux
+
+/// The ring side of `ringbench throughput`: host → worker data, worker → host count answers.
+final class RingThroughputSender: ThroughputSender {
+    let segment: SharedMemorySegment
+    // Optionals so the hot loop can move them into locals (no dynamic exclusivity checks).
+    var producer: RingProducer?
+    var reader: MessageReader?
+    let batch: Int
+    let payload: UnsafeMutableRawBufferPointer
+
+    init(capacity: Int, maxSize: Int, batch: Int) throws {
+        segment = try SharedMemorySegment.create(
+            configuration: SegmentConfiguration(hostToWorkerCapacity: capacity, workerToHostCapacity: capacity,
+                                                maxMessageSize: max(maxSize, 1 << 20)))
+        producer = segment.takeProducer()!
+        reader = MessageReader(consumer: segment.takeConsumer()!)
+        self.batch = max(batch, 1)
+        payload = .allocate(byteCount: max(maxSize, 8), alignment: 64)
+        for i in 0..<payload.count { payload[i] = UInt8(truncatingIfNeeded: i) }
+    }
+
+    deinit { payload.deallocate() }
+
+    var inherit: [Int32: Int32] { [3: segment.unsafeFileDescriptor] }
+
+    func run(size: Int, nanoseconds: UInt64) throws -> UInt64 {
+        var producer = self.producer.take()!
+        var reader = self.reader.take()!
+        let result = Result {
+            try Self.stream(size: size, nanoseconds: nanoseconds, batch: batch, payload: payload, producer: &producer, reader: &reader)
+        }
+        self.producer = consume producer
+        self.reader = consume reader
+        return try result.get()
+    }
+
+    /// The measured loop, on locals (a class property would pay a dynamic exclusivity check per access).
+    static func stream(
+        size: Int, nanoseconds: UInt64, batch: Int, payload: UnsafeMutableRawBufferPointer,
+        producer: inout RingProducer, reader: inout MessageReader
+    ) throws -> UInt64 {
+        let bytes = UnsafeRawBufferPointer(start: payload.baseAddress, count: size)
+        let single = FrameHeader.size + size <= producer.maxFrameLength
+        var backoff = Backoff()
+        var sent: UInt64 = 0
+        let deadline = MonotonicClock.now() + nanoseconds
+        repeat {
+            for _ in 0..<1024 {
+                if single {
+                    while try producer.tryWrite(kind: .data, streamId: sent, payload: bytes, publish: false) == .full {
+                        producer.publish()
+                        backoff.idle()
+                    }
+                    backoff.reset()
+                    if sent % UInt64(batch) == 0 { producer.publish() }
+                } else {
+                    producer.publish()
+                    try producer.writeMessage(kind: .data, streamId: sent, payload: bytes, backoff: &backoff)
+                }
+                sent += 1
+            }
+        } while MonotonicClock.now() < deadline
+        producer.publish()
+        var count = sent.littleEndian
+        try withUnsafeBytes(of: &count) { try producer.writeMessage(kind: .control, streamId: 0, payload: $0, backoff: &backoff) }
+        var received: UInt64?
+        while received == nil {
+            _ = try reader.receive(backoff: &backoff) { message in
+                received = UInt64(littleEndian: message.payload.loadUnaligned(as: UInt64.self))
+            }
+        }
+        guard received == sent else { throw CountMismatch(sent: sent, received: received!) }
+        return sent
+    }
+
+    func finish() throws { producer!.close() }
+}
+
+/// The ring side of `ringbench _peer`.
+enum RingThroughputPeer {
+    static func run(descriptor: Int32, consume: ConsumeMode) throws {
+        let segment = try SharedMemorySegment.attach(descriptor: descriptor, role: .worker)
+        var producer = segment.takeProducer()!
+        var reader = MessageReader(consumer: segment.takeConsumer()!)
+        var sink = PayloadSink(mode: consume, maxSize: segment.configuration.maxMessageSize)
+        defer { sink.free() }
+        var backoff = Backoff()
+        var writeBackoff = Backoff()
+        var count: UInt64 = 0
+        var failure: RingError?
+        do {
+            while true {
+                _ = try reader.receive(backoff: &backoff) { message in
+                    if message.kind == .data {
+                        sink.consume(message.payload)
+                        count += 1
+                    } else {
+                        var answer = count.littleEndian
+                        count = 0
+                        do throws(RingError) {
+                            try withUnsafeBytes(of: &answer) { bytes throws(RingError) in
+                                try producer.writeMessage(kind: .control, streamId: 0, payload: bytes, backoff: &writeBackoff)
+                            }
+                        } catch { failure = error }
+                    }
+                }
+                if let failure { throw failure }
+            }
+        } catch RingError.closed {
+            producer.close()
+        }
+        if sink.accumulator == 0x5EED { print("") }  // keeps the sink observable
+    }
+}

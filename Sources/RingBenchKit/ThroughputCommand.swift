@@ -1,0 +1,149 @@
+public import ArgumentParser
+import Foundation
+import RingCore
+import RingLinux
+
+/// `ringbench throughput`: one-way streaming from this process to a child process.
+public struct ThroughputCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "throughput",
+        abstract: "Stream messages one way to a second process; print messages/s and bytes/s (median of repetitions).")
+
+    @Option(name: .long, help: "Message sizes in bytes, comma-separated (suffixes K and M allowed).")
+    var sizes: String = "64,4K,64K"
+
+    @Option(name: .long, help: "Transports, comma-separated: ring, unix.")
+    var transports: String = "ring,unix"
+
+    @Option(name: .long, help: "Measured repetitions per (transport, size); one warm-up precedes them.")
+    var repetitions: Int = 5
+
+    @Option(name: .long, help: "Seconds per repetition.")
+    var seconds: Double = 0.5
+
+    @Option(name: .long, help: "What the receiver does with each payload: touch, read, copy.")
+    var consume: ConsumeMode = .copy
+
+    @Option(name: .long, help: "Ring data-area capacity in bytes (power of two).")
+    var ringCapacity: String = "4M"
+
+    @Option(name: .long, help: "Frames per tail publication (release store) on the ring.")
+    var batch: Int = 32
+
+    @Flag(inversion: .prefixedNo, help: "Pin sender and receiver to different CPUs (CPU 0 and 1).")
+    var pin: Bool = true
+
+    @Option(name: .long, help: "Write results as JSON to this path.")
+    var json: String?
+
+    public init() {}
+
+    public func validate() throws {
+        _ = try parsedSizes()
+        _ = try parsedTransports()
+        guard repetitions >= 1 else { throw ValidationError("--repetitions must be at least 1") }
+        guard seconds > 0, seconds <= 60 else { throw ValidationError("--seconds must be in (0, 60]") }
+        guard batch >= 1 else { throw ValidationError("--batch must be at least 1") }
+        let capacity = try ByteSize.parse(ringCapacity, option: "--ring-capacity")
+        do { try SegmentConfiguration(hostToWorkerCapacity: capacity, workerToHostCapacity: capacity).validate() } catch {
+            throw ValidationError("--ring-capacity: \(error)")
+        }
+    }
+
+    func parsedSizes() throws -> [Int] {
+        let values = try sizes.split(separator: ",").map { try ByteSize.parse(String($0), option: "--sizes") }
+        guard !values.isEmpty else { throw ValidationError("--sizes is empty") }
+        for value in values where value < 1 || value > 64 << 20 {
+            throw ValidationError("--sizes: \(value) is outside 1 B…64 MiB")
+        }
+        return values
+    }
+
+    func parsedTransports() throws -> [ThroughputTransportKind] {
+        let names = transports.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        guard !names.isEmpty else { throw ValidationError("--transports is empty") }
+        return try names.map { name in
+            guard let kind = ThroughputTransportKind(rawValue: name) else {
+                throw ValidationError(
+                    "--transports: unknown transport '\(name)' (known: \(ThroughputTransportKind.allCases.map(\.rawValue).joined(separator: ", ")))")
+            }
+            return kind
+        }
+    }
+
+    public func run() throws {
+        let sizes = try parsedSizes()
+        let kinds = try parsedTransports()
+        let capacity = try ByteSize.parse(ringCapacity, option: "--ring-capacity")
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        let pinned = pin && cores >= 2
+        if pinned { try CPUAffinity.pin(toCPU: 0) }
+        print("ringbench throughput — one way, sender process → receiver process, consume=\(consume.rawValue), "
+              + "\(pinned ? "pinned CPU 0 → CPU 1" : "unpinned"), \(repetitions) × \(seconds) s, median [min–max]")
+        print(Format.pad("transport", 10) + Format.pad("size", 9) + Format.pad("messages/s", 26) + Format.pad("bytes/s", 12) + "vs unix")
+        var results: [BenchResult] = []
+        for size in sizes {
+            var rowResults: [BenchResult] = []
+            for kind in kinds {
+                let rates = try measure(kind: kind, size: size, capacity: capacity, pinned: pinned)
+                let result = BenchResult(
+                    scenario: "throughput", transport: kind.rawValue, messageSize: size, rates: rates, repetitions: repetitions,
+                    parameters: ["consume": consume.rawValue, "pinned": String(pinned), "ringCapacity": String(capacity),
+                                 "batch": String(batch), "secondsPerRepetition": String(seconds)])
+                rowResults.append(result)
+            }
+            let baseline = rowResults.first { $0.transport == ThroughputTransportKind.unix.rawValue }?.messagesPerSecond
+            for result in rowResults {
+                let ratio = baseline.map { Format.fixed(result.messagesPerSecond / $0, 1) + "×" } ?? "—"
+                print(Format.pad(result.transport, 10) + Format.pad(Format.bytes(size), 9)
+                      + Format.pad("\(Format.rate(result.messagesPerSecond)) [\(Format.rate(result.messagesPerSecondMin))–\(Format.rate(result.messagesPerSecondMax))]", 26)
+                      + Format.pad(Format.rate(result.bytesPerSecond) + "B", 12) + ratio)
+            }
+            results += rowResults
+        }
+        if let json {
+            try BenchReport(results: results, machine: .current()).write(to: json)
+            print("wrote \(json)")
+        }
+    }
+
+    func measure(kind: ThroughputTransportKind, size: Int, capacity: Int, pinned: Bool) throws -> Summary {
+        let sender: any ThroughputSender
+        switch kind {
+        case .ring: sender = try RingThroughputSender(capacity: capacity, maxSize: size, batch: batch)
+        case .unix: sender = try UnixSocketThroughputSender(maxSize: size)
+        }
+        var arguments = ["_peer", "--transport", kind.rawValue, "--fd", "3", "--consume", consume.rawValue,
+                         "--max-size", String(size)]
+        if pinned { arguments += ["--cpu", "1"] }
+        let child = try ChildProcess(
+            executable: ProcessEnvironment.executablePath(), arguments: arguments, inherit: sender.inherit)
+        let nanoseconds = UInt64(seconds * 1e9)
+        var rates: [Double] = []
+        for repetition in 0...repetitions {
+            let start = MonotonicClock.now()
+            let messages = try sender.run(size: size, nanoseconds: nanoseconds)
+            let elapsed = MonotonicClock.now() - start
+            if repetition > 0 { rates.append(Double(messages) / (Double(elapsed) / 1e9)) }  // repetition 0 warms up
+        }
+        try sender.finish()
+        let status = try child.wait()
+        guard status == .exited(0) else { throw ValidationError("\(kind.rawValue) peer \(status)") }
+        return Summary(rates)
+    }
+}
+
+/// Parses "64", "4K", "1M" into bytes.
+enum ByteSize {
+    static func parse(_ text: String, option: String) throws -> Int {
+        let trimmed = text.trimmingCharacters(in: .whitespaces).uppercased()
+        var digits = trimmed
+        var scale = 1
+        if trimmed.hasSuffix("K") { scale = 1 << 10; digits.removeLast() }
+        else if trimmed.hasSuffix("M") { scale = 1 << 20; digits.removeLast() }
+        guard let value = Int(digits), value >= 0, value <= Int.max / scale else {
+            throw ValidationError("\(option): '\(text)' is not a size (use e.g. 64, 4K, 1M)")
+        }
+        return value * scale
+    }
+}

@@ -1,0 +1,24 @@
+/// A transport measured by `ringbench throughput`: the parent streams messages to a child process
+/// (`ringbench _peer`) for a fixed time, then sends an end marker; the child answers with the number
+/// of messages it received, which must equal the number sent.
+protocol ThroughputSender: AnyObject {
+    /// Descriptors the child inherits (child fd → parent fd).
+    var inherit: [Int32: Int32] { get }
+    /// Streams `size`-byte messages for `nanoseconds`, then waits for the peer's count.
+    /// Returns messages sent (verified equal to messages received).
+    func run(size: Int, nanoseconds: UInt64) throws -> UInt64
+    /// Tells the peer to exit.
+    func finish() throws
+}
+
+public enum ThroughputTransportKind: String, CaseIterable, Sendable {
+    case ring
+    case unix
+}
+
+/// A repetition ended with the peer disagreeing about the count — a lost or invented message.
+struct CountMismatch: Error, CustomStringConvertible {
+    let sent: UInt64
+    let received: UInt64
+    var description: String { "peer received \(received) messages, \(sent) were sent" }
+}
