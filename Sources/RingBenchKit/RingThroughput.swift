@@ -50,8 +50,7 @@ final class RingThroughputSender: ThroughputSender {
             for _ in 0..<1024 {
                 if single {
                     while try producer.tryWrite(kind: .data, streamId: sent, payload: bytes, publish: false) == .full {
-                        producer.publish()
-                        backoff.idle()
+                        try producer.awaitSpace(frameBytes: FrameHeader.size + size, backoff: &backoff)
                     }
                     backoff.reset()
                     if sent % UInt64(batch) == 0 { producer.publish() }

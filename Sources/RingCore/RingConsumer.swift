@@ -17,6 +17,8 @@ public struct RingConsumer: ~Copyable, Sendable {
     /// Consumed bytes after which `next()` gives space back even in the middle of a long drain, so
     /// the producer never waits for a whole batch to be processed.
     @usableFromInline let releaseThreshold: UInt64
+    /// Set when this side claimed a wake-up of the producer that the waiting layer must deliver.
+    public internal(set) var wakeOwed = false
     @usableFromInline var stats = RingCounters()
     /// Frames, bytes, publishes and full results seen by this handle.
     public var counters: RingCounters { stats }
@@ -127,6 +129,7 @@ public struct RingConsumer: ~Copyable, Sendable {
     }
 
     /// Gives the space of every frame read so far back to the producer: one release store.
+    /// If the producer announced that it waits for space, claims its wake-up (`wakeOwed`).
     @inlinable @inline(__always)
     public mutating func release() {
         guard head != releasedHead else { return }
@@ -134,12 +137,28 @@ public struct RingConsumer: ~Copyable, Sendable {
         SharedAtomics.storeRelease(head, geometry.headAddress)
         releasedHead = head
         stats.publishes &+= 1
+        // Dekker pair with RingProducer.prepareToSleep: store head; full fence; load the announcement.
+        SharedAtomics.fenceSequential()
+        if SharedAtomics.loadRelaxed32(geometry.producerWaiterAddress) == RingWaiter.sleeping {
+            claimWake(geometry.producerWaiterAddress)
+        }
+    }
+
+    @usableFromInline
+    mutating func claimWake(_ word: UnsafeMutableRawPointer) {
+        if SharedAtomics.compareExchange32(expected: RingWaiter.sleeping, desired: RingWaiter.awake, word) {
+            if let waker = geometry.waker { waker.wake(word) } else { wakeOwed = true }
+        }
     }
 
     /// Announces that this side will read no more (the producer may stop writing).
     public mutating func close() {
         release()
         SharedAtomics.storeRelease32(1, geometry.consumerStateAddress)
+        SharedAtomics.fenceSequential()
+        if SharedAtomics.loadRelaxed32(geometry.producerWaiterAddress) == RingWaiter.sleeping {
+            claimWake(geometry.producerWaiterAddress)
+        }
     }
 
     /// Whether the producer has closed the ring (frames may remain to drain).

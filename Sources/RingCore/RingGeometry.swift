@@ -12,9 +12,12 @@ public struct RingGeometry: @unchecked Sendable {
     public let direction: RingDirection
     /// Keeps the mapping alive while any producer or consumer exists.
     public let owner: AnyObject?
+    /// Delivers the wake-ups this side claims (Docs/Waiting.md); nil leaves them in `wakeOwed`.
+    public let waker: (any RingWaker)?
 
     /// The geometry of ring `direction` in a segment whose header has been validated.
-    public init(region: SharedRegion, header: SegmentHeader, direction: RingDirection) {
+    public init(region: SharedRegion, header: SegmentHeader, direction: RingDirection, waker: (any RingWaker)? = nil) {
+        self.waker = waker
         let ring = direction.rawValue
         let caps = (header.capacities[0], header.capacities[1])
         let controlOffset = Int(SegmentLayout.controlOffset(ring: ring))

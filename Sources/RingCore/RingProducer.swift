@@ -15,6 +15,8 @@ public struct RingProducer: ~Copyable, Sendable {
     /// Last head read from shared memory; never ahead of the real head.
     @usableFromInline var cachedHead: UInt64
     @usableFromInline var poison: RingError?
+    /// Set when this side claimed a wake-up of the consumer that the waiting layer must deliver.
+    public internal(set) var wakeOwed = false
     @usableFromInline var stats = RingCounters()
     /// Frames, bytes, publishes and full results seen by this handle.
     public var counters: RingCounters { stats }
@@ -102,6 +104,8 @@ public struct RingProducer: ~Copyable, Sendable {
     }
 
     /// Makes every frame written so far visible: one release store of the tail.
+    /// If the consumer announced that it sleeps, claims the wake-up (`wakeOwed`); the waiting layer
+    /// then wakes it (Docs/Waiting.md).
     @inlinable @inline(__always)
     public mutating func publish() {
         guard tail != publishedTail else { return }
@@ -109,6 +113,19 @@ public struct RingProducer: ~Copyable, Sendable {
         SharedAtomics.storeRelease(tail, geometry.tailAddress)
         publishedTail = tail
         stats.publishes &+= 1
+        // Dekker pair with RingConsumer.prepareToSleep: store tail; full fence; load the announcement.
+        SharedAtomics.fenceSequential()
+        if SharedAtomics.loadRelaxed32(geometry.consumerWaiterAddress) == RingWaiter.sleeping {
+            claimWake(geometry.consumerWaiterAddress)
+        }
+    }
+
+    @usableFromInline
+    mutating func claimWake(_ word: UnsafeMutableRawPointer) {
+        // Exactly one wake per announced sleep: only the side that flips sleeping → awake wakes.
+        if SharedAtomics.compareExchange32(expected: RingWaiter.sleeping, desired: RingWaiter.awake, word) {
+            if let waker = geometry.waker { waker.wake(word) } else { wakeOwed = true }
+        }
     }
 
     /// Whether frames are written but not yet published.
@@ -120,6 +137,10 @@ public struct RingProducer: ~Copyable, Sendable {
         publish()
         // Release: the final tail is visible before the closed state → RingConsumer (acquire).
         SharedAtomics.storeRelease32(1, geometry.producerStateAddress)
+        SharedAtomics.fenceSequential()
+        if SharedAtomics.loadRelaxed32(geometry.consumerWaiterAddress) == RingWaiter.sleeping {
+            claimWake(geometry.consumerWaiterAddress)
+        }
     }
 
     /// Whether the consumer announced it will read no more.

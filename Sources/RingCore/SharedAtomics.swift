@@ -70,6 +70,16 @@ enum SharedAtomics {
     }
 
     @inlinable @inline(__always)
+    static func loadRelaxed32(_ address: UnsafeMutableRawPointer) -> UInt32 {
+        u32(address).load(ordering: .relaxed)
+    }
+
+    @inlinable @inline(__always)
+    static func compareExchange32(expected: UInt32, desired: UInt32, _ address: UnsafeMutableRawPointer) -> Bool {
+        u32(address).compareExchange(expected: expected, desired: desired, ordering: .sequentiallyConsistent).exchanged
+    }
+
+    @inlinable @inline(__always)
     static func fenceSequential() {
         atomicMemoryFence(ordering: .sequentiallyConsistent)
     }

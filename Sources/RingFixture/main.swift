@@ -1,6 +1,7 @@
 // RingFixture — the peer process of the cross-process tests.
 //
-// Usage: RingFixture <mode>, with the segment fd number in RING_SEGMENT_FD.
+// Usage: RingFixture <mode>, with the segment fd number in RING_SEGMENT_FD and the wait profile in
+// RING_WAIT_PROFILE (latency, efficiency, alwaysSleep, spinOnly; default latency).
 //   echo     attach as worker; echo every message (kind, flags, stream id, context, payload) back
 //            until the host closes its ring; then close ours and exit 0.
 //   hostile  attach as worker; write RING_HOSTILE_COUNT random words into our outbound ring's
@@ -30,8 +31,14 @@ switch arguments[1] {
 case "echo":
     var producer = segment.takeProducer()!
     var reader = MessageReader(consumer: segment.takeConsumer()!)
-    var readBackoff = Backoff()
-    var writeBackoff = Backoff()
+    let profile: WaitProfile = switch ProcessEnvironment.value("RING_WAIT_PROFILE") {
+    case "alwaysSleep": .alwaysSleep
+    case "efficiency": .efficiency
+    case "spinOnly": .spinOnly
+    default: .latency
+    }
+    var readBackoff = Backoff(profile)
+    var writeBackoff = Backoff(profile)
     var failure: RingError?
     do throws(RingError) {
         while true {

@@ -1,11 +1,15 @@
 public import RingCore
 
+/// Longest single sleep of the blocking helpers: a bound, not a timing — after it they re-check the
+/// ring (and the peer's closed state), so a peer that died without waking us cannot hang them.
+let blockingSleepBound: UInt64 = 100_000_000
+
 extension RingProducer {
-    /// Writes a whole message (fragmenting it when needed), idling with `backoff` while the ring is
-    /// full. Never drops: it returns only when the last fragment is written.
+    /// Writes a whole message (fragmenting it when needed), waiting as `backoff`'s profile says while
+    /// the ring is full: spin, yield, then sleep on the producer's waiter word until the consumer
+    /// frees space. Never drops: it returns only when the last fragment is written.
     /// - Throws: the limit errors before anything is written; `.closed` if the consumer closed the
     ///   ring while we waited; `.protocolViolation` if the peer corrupted the ring.
-    @inlinable
     public mutating func writeMessage(
         kind: FrameKind, flags: FrameFlags = [], streamId: UInt64,
         context: UnsafeRawBufferPointer = UnsafeRawBufferPointer(start: nil, count: 0),
@@ -15,17 +19,30 @@ extension RingProducer {
         while try tryWriteMessage(
             kind: kind, flags: flags, streamId: streamId, context: context, payload: payload, progress: &progress) == .full
         {
-            if consumerClosed { throw .closed }
-            backoff.idle()
+            try awaitSpace(frameBytes: min(maxFrameLength, FrameHeader.size + context.count + payload.count), backoff: &backoff)
+        }
+        backoff.reset()
+    }
+
+    /// One step of waiting for `frameBytes` of space after a write returned `.full`: publishes what
+    /// is pending, then spins, yields or sleeps as the profile says.
+    /// - Throws: `.closed` when the consumer closed the ring.
+    public mutating func awaitSpace(frameBytes: Int, backoff: inout Backoff) throws(RingError) {
+        publish()
+        if consumerClosed { throw .closed }
+        guard backoff.idle() else { return }
+        if try prepareToSleep(untilFree: frameBytes) {
+            Futex.wait(waiterWord, expected: RingWaiter.sleeping, timeoutNanoseconds: blockingSleepBound)
+            finishSleep()
         }
         backoff.reset()
     }
 }
 
 extension MessageReader {
-    /// Waits (idling with `backoff`) until at least one message is available, then delivers every
-    /// message available, up to `limit`. Returns how many were delivered (≥ 1).
-    @inlinable
+    /// Waits (spin, yield, then sleep on the consumer's waiter word) until at least one message is
+    /// available, then delivers every message available, up to `limit`. Returns how many (≥ 1).
+    /// - Throws: `.closed` once the producer closed and everything was delivered.
     public mutating func receive(limit: Int = .max, backoff: inout Backoff, _ body: (MessageView) -> Void) throws(RingError) -> Int {
         while true {
             let delivered = try drain(limit: limit, body)
@@ -33,7 +50,13 @@ extension MessageReader {
                 backoff.reset()
                 return delivered
             }
-            backoff.idle()
+            if backoff.idle() {
+                if try consumer.prepareToSleep() {
+                    Futex.wait(consumer.waiterWord, expected: RingWaiter.sleeping, timeoutNanoseconds: blockingSleepBound)
+                    consumer.finishSleep()
+                }
+                backoff.reset()
+            }
         }
     }
 }

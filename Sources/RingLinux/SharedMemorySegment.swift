@@ -150,8 +150,9 @@ public final class SharedMemorySegment: Sendable {
         return RingConsumer(geometry: geometry(role.inbound))
     }
 
+    /// The geometry of one ring; claimed wake-ups are delivered with futex(2) (`FutexWaker`).
     public func geometry(_ direction: RingDirection) -> RingGeometry {
-        RingGeometry(region: mapping.region, header: header, direction: direction)
+        RingGeometry(region: mapping.region, header: header, direction: direction, waker: FutexWaker())
     }
 
     // MARK: Liveness

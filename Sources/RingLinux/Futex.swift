@@ -1,0 +1,42 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Atomics
+import CRingShim
+public import RingCore
+
+/// futex(2) on 32-bit words in memory shared between processes (never FUTEX_PRIVATE: a private
+/// futex is keyed by the address space and would miss the peer's wake-ups).
+public enum Futex {
+    /// Sleeps while `word` holds `expected`, at most `timeoutNanoseconds`. Returns when woken, when
+    /// the value differs (EAGAIN), on timeout or on a signal — callers always re-check their
+    /// condition.
+    public static func wait(_ word: UnsafeMutableRawPointer, expected: UInt32, timeoutNanoseconds: UInt64) {
+        var timeout = timespec(tv_sec: Int(timeoutNanoseconds / 1_000_000_000), tv_nsec: Int(timeoutNanoseconds % 1_000_000_000))
+        _ = crs_futex_wait(word.assumingMemoryBound(to: UInt32.self), expected, &timeout)
+        WaitCounters.sleeps.wrappingIncrement(ordering: .relaxed)
+    }
+
+    /// Wakes every sleeper on `word`.
+    public static func wake(_ word: UnsafeMutableRawPointer) {
+        _ = crs_futex_wake(word.assumingMemoryBound(to: UInt32.self), Int32.max)
+        WaitCounters.wakeSyscalls.wrappingIncrement(ordering: .relaxed)
+    }
+}
+
+/// Delivers claimed wake-ups with one FUTEX_WAKE syscall each.
+public struct FutexWaker: RingWaker {
+    public init() {}
+    public func wake(_ word: UnsafeMutableRawPointer) { Futex.wake(word) }
+}
+
+/// Process-wide counters of the waiting layer (benchmarks report wake syscalls per message).
+public enum WaitCounters {
+    static let wakeSyscalls = ManagedAtomic<UInt64>(0)
+    static let sleeps = ManagedAtomic<UInt64>(0)
+
+    /// FUTEX_WAKE syscalls made by this process so far.
+    public static var wakeSyscallCount: UInt64 { wakeSyscalls.load(ordering: .relaxed) }
+    /// Sleeps (futex waits) entered by this process so far.
+    public static var sleepCount: UInt64 { sleeps.load(ordering: .relaxed) }
+}
