@@ -49,6 +49,7 @@ let package = Package(
             name: "RingBenchKit",
             dependencies: [
                 "RingCore", "RingLinux",
+                .product(name: "Atomics", package: "swift-atomics"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ],

@@ -15,6 +15,8 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/syscall.h>
+#include <sys/eventfd.h>
+#include <linux/futex.h>
 
 // memfd_create(2) flags and fcntl(2) file seals (not always visible through Glibc's module).
 enum {
@@ -57,6 +59,19 @@ static inline long crs_futex_wake(uint32_t *word, int count) {
 
 static inline int crs_pidfd_open(pid_t pid, unsigned int flags) {
     return (int)syscall(SYS_pidfd_open, pid, flags);
+}
+
+// futex_waitv(2) (Linux >= 5.16): sleep on up to 128 shared futex words at once, until an absolute
+// `deadline` on `clock` (NULL: no deadline). The reactor's futex-thread backend sleeps here.
+static inline long crs_futex_waitv(struct futex_waitv *waiters, unsigned int count,
+                                   const struct timespec *deadline, clockid_t clock) {
+    return syscall(SYS_futex_waitv, waiters, count, 0, deadline, clock);
+}
+
+// kcmp(2) KCMP_FILE (type 0): 0 when both descriptors of `pid` refer to the same open file. Leak
+// checks use it to tell a closed descriptor from one whose number was reused by another file.
+static inline long crs_kcmp_file(pid_t pid, int fd1, int fd2) {
+    return syscall(SYS_kcmp, pid, pid, 0, fd1, fd2);
 }
 
 // sched_setaffinity(2) with a plain 64-bit mask (CPU_SET is a macro Swift cannot import).

@@ -13,6 +13,12 @@ public struct BenchResult: Codable, Sendable, Equatable {
     public var messagesPerSecondMax: Double
     /// Free-form notes (consume mode, pinning, ring capacity…).
     public var parameters: [String: String]
+    /// Round-trip latency percentiles (latency scenarios).
+    public var latencyNanoseconds: LatencyPercentiles?
+    /// CPU seconds (both processes, user + system) per million messages.
+    public var cpuSecondsPerMillion: Double?
+    /// FUTEX_WAKE syscalls (both processes) per message.
+    public var wakeSyscallsPerMessage: Double?
 
     public init(scenario: String, transport: String, messageSize: Int, rates: Summary, repetitions: Int,
                 parameters: [String: String]) {
@@ -25,6 +31,23 @@ public struct BenchResult: Codable, Sendable, Equatable {
         self.messagesPerSecondMin = rates.min
         self.messagesPerSecondMax = rates.max
         self.parameters = parameters
+    }
+}
+
+/// Latency percentiles in nanoseconds, from an HdrHistogram.
+public struct LatencyPercentiles: Codable, Sendable, Equatable {
+    public var p50: UInt64
+    public var p90: UInt64
+    public var p99: UInt64
+    public var p999: UInt64
+    public var max: UInt64
+
+    public init(p50: UInt64, p90: UInt64, p99: UInt64, p999: UInt64, max: UInt64) {
+        self.p50 = p50
+        self.p90 = p90
+        self.p99 = p99
+        self.p999 = p999
+        self.max = max
     }
 }
 

@@ -11,13 +11,18 @@ struct PeerCommand: ParsableCommand {
     @Option var consume: ConsumeMode = .copy
     @Option var maxSize: Int = 1 << 20
     @Option var cpu: Int?
+    @Option var profile: String = "latency"
 
     func run() throws {
         if let cpu { try CPUAffinity.pin(toCPU: cpu) }
-        switch ThroughputTransportKind(rawValue: transport) {
-        case .ring: try RingThroughputPeer.run(descriptor: fd, consume: consume)
-        case .unix: try UnixSocketThroughputPeer.run(descriptor: fd, consume: consume, maxSize: maxSize)
-        case nil: throw ValidationError("unknown transport \(transport)")
+        switch transport {
+        case "ring": try RingThroughputPeer.run(descriptor: fd, consume: consume)
+        case "unix": try UnixSocketThroughputPeer.run(descriptor: fd, consume: consume, maxSize: maxSize)
+        case "ring-echo":
+            guard let waitProfile = LatencyCommand.profileNames[profile] else { throw ValidationError("unknown profile \(profile)") }
+            try RingEchoPeer.run(descriptor: fd, profile: waitProfile)
+        case "futex": try FutexPingPong.runPeer(descriptor: fd)
+        default: throw ValidationError("unknown transport \(transport)")
         }
     }
 }

@@ -5,7 +5,7 @@ public struct RingBench: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "ringbench",
         abstract: "Measure RingTransport against Unix sockets and other host↔worker channels.",
-        subcommands: [ThroughputCommand.self, PeerCommand.self],
+        subcommands: [ThroughputCommand.self, LatencyCommand.self, PeerCommand.self],
         defaultSubcommand: ThroughputCommand.self)
 
     public init() {}

@@ -45,6 +45,7 @@ final class RingThroughputSender: ThroughputSender {
         let single = FrameHeader.size + size <= producer.maxFrameLength
         var backoff = Backoff()
         var sent: UInt64 = 0
+        var unpublished = 0
         let deadline = MonotonicClock.now() + nanoseconds
         repeat {
             for _ in 0..<1024 {
@@ -53,7 +54,11 @@ final class RingThroughputSender: ThroughputSender {
                         try producer.awaitSpace(frameBytes: FrameHeader.size + size, backoff: &backoff)
                     }
                     backoff.reset()
-                    if sent % UInt64(batch) == 0 { producer.publish() }
+                    unpublished += 1
+                    if unpublished == batch {
+                        producer.publish()
+                        unpublished = 0
+                    }
                 } else {
                     producer.publish()
                     try producer.writeMessage(kind: .data, streamId: sent, payload: bytes, backoff: &backoff)

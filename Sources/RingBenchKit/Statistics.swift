@@ -28,6 +28,12 @@ enum Format {
         return fixed(value, 1) + " "
     }
 
+    static func nanoseconds(_ value: UInt64) -> String {
+        if value >= 1_000_000 { return fixed(Double(value) / 1e6, 2) + " ms" }
+        if value >= 1_000 { return fixed(Double(value) / 1e3, 2) + " µs" }
+        return "\(value) ns"
+    }
+
     static func bytes(_ value: Int) -> String {
         if value >= 1 << 20 && value % (1 << 20) == 0 { return "\(value >> 20) MiB" }
         if value >= 1 << 10 && value % (1 << 10) == 0 { return "\(value >> 10) KiB" }

@@ -5,31 +5,31 @@ public struct FrameKind: RawRepresentable, Hashable, Sendable, CustomStringConve
     @inlinable public init(rawValue: UInt16) { self.rawValue = rawValue }
 
     /// Fills the end of the data area at a wrap; carries nothing. Only its first 8 bytes exist.
-    public static let padding = FrameKind(rawValue: 0x0001)
+    @inlinable public static var padding: FrameKind { FrameKind(rawValue: 0x0001) }
     /// Connection set-up: protocol version, capabilities, sizes, identities.
-    public static let handshake = FrameKind(rawValue: 0x0002)
+    @inlinable public static var handshake: FrameKind { FrameKind(rawValue: 0x0002) }
     /// Control messages of the host/worker channel (worker init, function load, status, terminate…).
-    public static let control = FrameKind(rawValue: 0x0003)
+    @inlinable public static var control: FrameKind { FrameKind(rawValue: 0x0003) }
     /// An invocation request. Must carry a forwarding context (contextLength > 0 on its first fragment).
-    public static let invocationRequest = FrameKind(rawValue: 0x0010)
+    @inlinable public static var invocationRequest: FrameKind { FrameKind(rawValue: 0x0010) }
     /// An invocation response; carries the forwarding context of the request it answers.
-    public static let invocationResponse = FrameKind(rawValue: 0x0011)
+    @inlinable public static var invocationResponse: FrameKind { FrameKind(rawValue: 0x0011) }
     /// Cancels the invocation whose id is the frame's stream id.
-    public static let invocationCancel = FrameKind(rawValue: 0x0012)
+    @inlinable public static var invocationCancel: FrameKind { FrameKind(rawValue: 0x0012) }
     /// A log record from the worker.
-    public static let log = FrameKind(rawValue: 0x0013)
+    @inlinable public static var log: FrameKind { FrameKind(rawValue: 0x0013) }
     /// Opens a multiplexed stream (gRPC): method and request metadata, optionally with a first message.
-    public static let streamOpen = FrameKind(rawValue: 0x0020)
+    @inlinable public static var streamOpen: FrameKind { FrameKind(rawValue: 0x0020) }
     /// Response metadata of a stream.
-    public static let streamMetadata = FrameKind(rawValue: 0x0021)
+    @inlinable public static var streamMetadata: FrameKind { FrameKind(rawValue: 0x0021) }
     /// One message of a stream.
-    public static let streamMessage = FrameKind(rawValue: 0x0022)
+    @inlinable public static var streamMessage: FrameKind { FrameKind(rawValue: 0x0022) }
     /// Final status and trailers of a stream.
-    public static let streamStatus = FrameKind(rawValue: 0x0023)
+    @inlinable public static var streamStatus: FrameKind { FrameKind(rawValue: 0x0023) }
     /// Abrupt end of a stream in either direction (cancellation).
-    public static let streamReset = FrameKind(rawValue: 0x0024)
+    @inlinable public static var streamReset: FrameKind { FrameKind(rawValue: 0x0024) }
     /// Raw application data (benchmarks, tests, custom protocols).
-    public static let data = FrameKind(rawValue: 0x0040)
+    @inlinable public static var data: FrameKind { FrameKind(rawValue: 0x0040) }
 
     public static let allKnown: [FrameKind] = [
         .padding, .handshake, .control, .invocationRequest, .invocationResponse, .invocationCancel, .log,
@@ -75,17 +75,17 @@ public struct FrameFlags: OptionSet, Hashable, Sendable {
     @inlinable public init(rawValue: UInt16) { self.rawValue = rawValue }
 
     /// First fragment of a message (carries the context). Unfragmented frames set first and last.
-    public static let firstFragment = FrameFlags(rawValue: 1 << 0)
+    @inlinable public static var firstFragment: FrameFlags { FrameFlags(rawValue: 1 << 0) }
     /// Last fragment of a message.
-    public static let lastFragment = FrameFlags(rawValue: 1 << 1)
+    @inlinable public static var lastFragment: FrameFlags { FrameFlags(rawValue: 1 << 1) }
     /// The sender will send nothing more on this stream (gRPC half-close / end of response).
-    public static let endOfStream = FrameFlags(rawValue: 1 << 2)
+    @inlinable public static var endOfStream: FrameFlags { FrameFlags(rawValue: 1 << 2) }
     /// The message cancels or aborts its stream / invocation.
-    public static let cancel = FrameFlags(rawValue: 1 << 3)
+    @inlinable public static var cancel: FrameFlags { FrameFlags(rawValue: 1 << 3) }
 
     /// A whole message in one frame.
-    public static let unfragmented: FrameFlags = [.firstFragment, .lastFragment]
+    @inlinable public static var unfragmented: FrameFlags { [.firstFragment, .lastFragment] }
     /// Flags the sender chooses; fragment bits are set by the ring.
-    public static let userSettable: FrameFlags = [.endOfStream, .cancel]
-    public static let allDefined: FrameFlags = [.firstFragment, .lastFragment, .endOfStream, .cancel]
+    @inlinable public static var userSettable: FrameFlags { [.endOfStream, .cancel] }
+    @inlinable public static var allDefined: FrameFlags { [.firstFragment, .lastFragment, .endOfStream, .cancel] }
 }

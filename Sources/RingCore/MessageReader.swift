@@ -34,7 +34,7 @@ public struct MessageReader: ~Copyable {
     /// Returns the number of messages delivered.
     /// - Throws: `.protocolViolation` (poisoned), or `.closed` once the producer closed the ring and
     ///   everything was delivered.
-    @inlinable
+    @inlinable @inline(__always)
     public mutating func drain(limit: Int = .max, _ body: (MessageView) -> Void) throws(RingError) -> Int {
         var delivered = 0
         var framesSeen = 0

@@ -77,7 +77,7 @@ public struct RingConsumer: ~Copyable, Sendable {
     /// The next validated frame, or nil when the ring is empty. Advances the local head past it.
     /// The frame's bytes stay valid until `release()` or the next call of `next()` (which may give
     /// the space of earlier frames back to the producer).
-    @inlinable
+    @inlinable @inline(__always)
     public mutating func next() throws(RingError) -> FrameView? {
         if let poison { throw poison }
         if head &- releasedHead >= releaseThreshold { release() }

@@ -98,8 +98,8 @@ public struct RingProducer: ~Copyable, Sendable {
             kind: kind, flags: flags, streamId: streamId, contextLength: context.count,
             payloadLength: payload.count, messageLength: messageLength, publish: publish
         ) { contextOut, payloadOut in
-            if context.count > 0 { contextOut.baseAddress!.copyMemory(from: context.baseAddress!, byteCount: context.count) }
-            if payload.count > 0 { payloadOut.baseAddress!.copyMemory(from: payload.baseAddress!, byteCount: payload.count) }
+            FrameCopy.copy(context, to: contextOut.baseAddress)
+            FrameCopy.copy(payload, to: payloadOut.baseAddress)
         }
     }
 
@@ -189,4 +189,27 @@ public enum WriteOutcome: Sendable, Equatable {
     case written
     /// Not enough space now; nothing was written. Retry after the consumer drains.
     case full
+}
+
+/// Copies into frame memory; small copies are unrolled into word moves (no call to memmove).
+@usableFromInline
+enum FrameCopy {
+    @inlinable @inline(__always)
+    static func copy(_ source: UnsafeRawBufferPointer, to target: UnsafeMutableRawPointer?) {
+        let count = source.count
+        guard count > 0, let target, let from = source.baseAddress else { return }
+        if count <= 64 {
+            var offset = 0
+            while offset + 8 <= count {
+                target.storeBytes(of: from.loadUnaligned(fromByteOffset: offset, as: UInt64.self), toByteOffset: offset, as: UInt64.self)
+                offset += 8
+            }
+            while offset < count {
+                target.storeBytes(of: from.load(fromByteOffset: offset, as: UInt8.self), toByteOffset: offset, as: UInt8.self)
+                offset += 1
+            }
+        } else {
+            target.copyMemory(from: from, byteCount: count)
+        }
+    }
 }
