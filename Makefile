@@ -6,7 +6,7 @@ RINGBENCH    := .build/release/ringbench
 BENCH_ARGS   ?=
 BENCH_JSON   ?= .build/ringbench.json
 
-.PHONY: all deps build test bench bench-micro bench-micro-check fmt lint clean
+.PHONY: all deps build test bench bench-micro bench-micro-check bench-micro-update fmt lint clean
 
 all: build
 
@@ -33,10 +33,14 @@ bench: deps
 
 # Micro-benchmarks (package-benchmark) live in their own package so the main one stays lean.
 bench-micro: deps
-	cd Benchmarks && $(SWIFT) package --disable-sandbox benchmark
+	cd Benchmarks && $(SWIFT) package --disable-sandbox benchmark --no-progress
 
 bench-micro-check: deps
-	cd Benchmarks && $(SWIFT) package --disable-sandbox benchmark thresholds check
+	cd Benchmarks && $(SWIFT) package --disable-sandbox benchmark thresholds check --no-progress
+
+# Re-records Benchmarks/Thresholds (three runs, the slowest value per metric is kept).
+bench-micro-update: deps
+	cd Benchmarks && Scripts/update-thresholds.sh
 
 fmt:
 	$(SWIFT) format --in-place --recursive Sources Tests Package.swift

@@ -9,21 +9,21 @@ let package = Package(
     platforms: [.macOS(.v15)],
     dependencies: [
         .package(name: "RingTransport", path: ".."),
-        // Default traits also pull in the Swift 6.3 ARC runtime interposer, which does not resolve
-        // here; MallocInterposer alone gives the malloc counters (no jemalloc needed on 6.3).
-        .package(
-            url: "https://github.com/ordo-one/package-benchmark.git", from: "1.38.1",
-            traits: ["MallocInterposer"]),
+        // The repository's current name (the legacy `package-benchmark` identity prints a deprecation
+        // warning on every run). Default traits also pull in the Swift 6.3 ARC runtime interposer,
+        // which is not available here; MallocInterposer alone gives the malloc counters (no jemalloc
+        // needed on Swift 6.3).
+        .package(url: "https://github.com/ordo-one/benchmark.git", from: "1.38.1", traits: ["MallocInterposer"]),
     ],
     targets: [
         .executableTarget(
             name: "RingBenchmarks",
             dependencies: [
-                .product(name: "Benchmark", package: "package-benchmark"),
+                .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "RingCore", package: "RingTransport"),
             ],
             path: "Benchmarks/RingBenchmarks",
-            plugins: [.plugin(name: "BenchmarkPlugin", package: "package-benchmark")]
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         )
     ]
 )

@@ -17,6 +17,7 @@
 #include <sys/syscall.h>
 #include <sys/eventfd.h>
 #include <linux/futex.h>
+#include <sys/prctl.h>
 
 // memfd_create(2) flags and fcntl(2) file seals (not always visible through Glibc's module).
 enum {
@@ -66,6 +67,11 @@ static inline int crs_pidfd_open(pid_t pid, unsigned int flags) {
 static inline long crs_futex_waitv(struct futex_waitv *waiters, unsigned int count,
                                    const struct timespec *deadline, clockid_t clock) {
     return syscall(SYS_futex_waitv, waiters, count, 0, deadline, clock);
+}
+
+// Names the calling thread, as shown by ps/top/gdb (prctl(2) is variadic).
+static inline int crs_set_thread_name(const char *name) {
+    return prctl(PR_SET_NAME, name, 0, 0, 0);
 }
 
 // kcmp(2) KCMP_FILE (type 0): 0 when both descriptors of `pid` refer to the same open file. Leak

@@ -27,25 +27,42 @@ extension ForwardingContext {
 
     /// Checks every bound in `Limits`.
     public func checkLimits() throws(ContextCodecError) {
+        _ = try validatedEncodedSize()
+    }
+
+    /// Checks every bound in `Limits` and returns `encodedSize` (computed once).
+    public func validatedEncodedSize() throws(ContextCodecError) -> Int {
         typealias L = Limits
         func check(_ field: String, _ size: Int, _ limit: Int) throws(ContextCodecError) {
             if size > limit { throw .limitExceeded(field: field, size: size, limit: limit) }
         }
-        try check("traceparent", traceparent.utf8.count, L.maxTraceparentBytes)
-        try check("tracestate", tracestate.utf8.count, L.maxTracestateBytes)
+        let traceparentBytes = traceparent.utf8.count
+        let tracestateBytes = tracestate.utf8.count
+        try check("traceparent", traceparentBytes, L.maxTraceparentBytes)
+        try check("tracestate", tracestateBytes, L.maxTracestateBytes)
         try check("attributes", attributes.count, L.maxAttributes)
+        var size = Self.fixedSize + (deadlineNanoseconds == nil ? 0 : 8) + 4 + traceparentBytes + tracestateBytes
         for attribute in attributes {
-            try check("attribute key", attribute.key.utf8.count, L.maxAttributeKeyBytes)
-            try check("attribute value", attribute.value.utf8.count, L.maxAttributeValueBytes)
+            let key = attribute.key.utf8.count
+            let value = attribute.value.utf8.count
+            try check("attribute key", key, L.maxAttributeKeyBytes)
+            try check("attribute value", value, L.maxAttributeValueBytes)
+            size += 4 + key + value
         }
-        try check("encoded context", encodedSize, L.maxEncodedSize)
+        try check("encoded context", size, L.maxEncodedSize)
+        return size
     }
 
     /// Encodes into `buffer`, which must be exactly `encodedSize` bytes (typically frame memory
     /// reserved in a ring, so nothing is allocated).
     public func encode(into buffer: UnsafeMutableRawBufferPointer) throws(ContextCodecError) {
-        try checkLimits()
-        guard buffer.count == encodedSize else { throw .bufferSizeMismatch(expected: encodedSize, actual: buffer.count) }
+        let size = try validatedEncodedSize()
+        guard buffer.count == size else { throw .bufferSizeMismatch(expected: size, actual: buffer.count) }
+        encodeUnchecked(into: buffer)
+    }
+
+    /// Encodes into a buffer of exactly `validatedEncodedSize()` bytes, without re-checking.
+    func encodeUnchecked(into buffer: UnsafeMutableRawBufferPointer) {
         var w = RawWriter(buffer)
         w.put(Self.encodingVersion)
         w.put(UInt8(deadlineNanoseconds == nil ? 0 : 1))
@@ -68,14 +85,11 @@ extension ForwardingContext {
 
     /// Encodes into a new array.
     public func encoded() throws(ContextCodecError) -> [UInt8] {
-        try checkLimits()
-        var bytes = [UInt8](repeating: 0, count: encodedSize)
-        var failure: ContextCodecError?
-        bytes.withUnsafeMutableBytes { raw in
-            do throws(ContextCodecError) { try encode(into: raw) } catch { failure = error }
+        let size = try validatedEncodedSize()
+        return [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
+            encodeUnchecked(into: UnsafeMutableRawBufferPointer(buffer))
+            count = size
         }
-        if let failure { throw failure }
-        return bytes
     }
 
     /// Decodes exactly `bytes` (possibly untrusted shared memory: every field is read once, every
@@ -175,9 +189,14 @@ struct RawReader {
         guard remaining >= count else { throw .truncated(needed: offset + count, available: buffer.count) }
         let slice = UnsafeRawBufferPointer(rebasing: buffer[offset..<(offset + count)])
         offset += count
-        // Copy first, then validate the copy: the peer cannot change bytes between check and use.
-        let copy = [UInt8](slice)
-        guard let string = String(validating: copy, as: UTF8.self) else { throw .invalidUTF8(field: field) }
+        if count == 0 { return "" }
+        // Copy to private (stack) memory first, then validate the copy: the peer cannot change the
+        // bytes between the check and the use.
+        let string = withUnsafeTemporaryAllocation(byteCount: count, alignment: 1) { copy -> String? in
+            copy.copyMemory(from: slice)
+            return String(validating: UnsafeRawBufferPointer(copy), as: UTF8.self)
+        }
+        guard let string else { throw .invalidUTF8(field: field) }
         return string
     }
 }

@@ -75,9 +75,9 @@ extension RingProducer {
         kind: FrameKind, flags: FrameFlags = [], streamId: UInt64, context: ForwardingContext,
         payload: UnsafeRawBufferPointer, progress: inout MessageProgress
     ) throws(RingError) -> WriteOutcome {
-        let size = context.encodedSize
-        do throws(ContextCodecError) { try context.checkLimits() } catch {
-            throw .contextTooLarge(size: size, limit: ForwardingContext.Limits.maxEncodedSize)
+        let size: Int
+        do throws(ContextCodecError) { size = try context.validatedEncodedSize() } catch {
+            throw .contextTooLarge(size: context.encodedSize, limit: ForwardingContext.Limits.maxEncodedSize)
         }
         try checkMessageLimits(contextLength: size, payloadLength: payload.count)
         if !progress.started && FrameHeader.size + size + payload.count <= maxFrameLength {
@@ -86,7 +86,7 @@ extension RingProducer {
                 kind: kind, flags: flags.intersection(.userSettable).union(.unfragmented), streamId: streamId,
                 contextLength: size, payloadLength: payload.count
             ) { contextOut, payloadOut in
-                try! context.encode(into: contextOut)  // limits checked above; sizes match by construction
+                context.encodeUnchecked(into: contextOut)  // limits checked above; sizes match by construction
                 if payload.count > 0 { payloadOut.baseAddress!.copyMemory(from: payload.baseAddress!, byteCount: payload.count) }
             }
             if outcome == .written {

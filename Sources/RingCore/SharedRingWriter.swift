@@ -73,6 +73,26 @@ public final class SharedRingWriter: Sendable {
         return try result.get()
     }
 
+    /// Announces that a writer waits for `untilFree` bytes (see `RingProducer.prepareToSleep`);
+    /// callers must make sure only one writer of this process sleeps on the word at a time.
+    public func prepareToSleep(untilFree bytes: Int) throws(RingError) -> Bool {
+        let result: Result<Bool, RingError> = producer.withLock { producer in
+            do throws(RingError) { return .success(try producer.prepareToSleep(untilFree: bytes)) } catch {
+                return .failure(error)
+            }
+        }
+        return try result.get()
+    }
+
+    /// Withdraws the announcement.
+    public func finishSleep() { producer.withLock { $0.finishSleep() } }
+
+    /// The producer's waiter word.
+    public var waiterWord: UnsafeMutableRawPointer { producer.withLock { $0.waiterWord } }
+
+    /// Whether the consumer closed the ring.
+    public var consumerClosed: Bool { producer.withLock { $0.consumerClosed } }
+
     /// Counters of the underlying producer.
     public var counters: RingCounters { producer.withLock { $0.counters } }
 

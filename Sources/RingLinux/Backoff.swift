@@ -44,28 +44,45 @@ public struct Backoff: Sendable {
 
     public init(_ profile: WaitProfile = .latency) { self.profile = profile }
 
-    /// Spins or yields once; returns true when the profile says it is time to sleep instead.
-    public mutating func idle() -> Bool {
+    /// What the next idle step should be.
+    public enum Step: Sendable, Equatable {
+        /// Re-check after a CPU pause hint (already executed by `step()`).
+        case spin
+        /// Give the CPU away once (`sched_yield`, or `Task.yield()` in async code), then re-check.
+        case yield
+        /// Announce and sleep on the waiter word.
+        case sleep
+    }
+
+    /// Advances the wait by one step. Spins are performed here (a pause hint); yields and sleeps are
+    /// the caller's, so async code can yield to other tasks instead of the kernel.
+    public mutating func step() -> Step {
         if spins == 0 { spinStart = Self.now() }
         if profile.spinNanoseconds > 0 {
             spins += 1
             if spins & 63 != 0 || Self.now() &- spinStart < profile.spinNanoseconds {
                 crs_cpu_relax()
-                return false
+                return .spin
             }
         } else {
             spins = 1
         }
         if yielded < profile.yields {
             yielded += 1
+            return .yield
+        }
+        return profile.sleeps ? .sleep : .yield
+    }
+
+    /// Spins or yields once (`sched_yield`); returns true when the profile says it is time to sleep.
+    public mutating func idle() -> Bool {
+        switch step() {
+        case .spin: return false
+        case .yield:
             sched_yield()
             return false
+        case .sleep: return true
         }
-        if !profile.sleeps {
-            sched_yield()
-            return false
-        }
-        return true
     }
 
     /// Called after progress (or after a sleep): the next wait starts with spinning again.

@@ -130,29 +130,30 @@ public final class SharedMemorySegment: Sendable {
 
     // MARK: Rings
 
-    /// The producer of this side's outbound ring; nil if it was already taken.
-    public func takeProducer() -> RingProducer? {
+    /// The producer of this side's outbound ring; nil if it was already taken. Claimed wake-ups of
+    /// the consumer go through `waker` (futex(2) by default; `ReactorWaker` for async endpoints).
+    public func takeProducer(waker: any RingWaker = FutexWaker()) -> RingProducer? {
         let first = handedOut.withLock { state in
             defer { state.producer = true }
             return !state.producer
         }
         guard first else { return nil }
-        return RingProducer(geometry: geometry(role.outbound))
+        return RingProducer(geometry: geometry(role.outbound, waker: waker))
     }
 
     /// The consumer of this side's inbound ring; nil if it was already taken.
-    public func takeConsumer() -> RingConsumer? {
+    public func takeConsumer(waker: any RingWaker = FutexWaker()) -> RingConsumer? {
         let first = handedOut.withLock { state in
             defer { state.consumer = true }
             return !state.consumer
         }
         guard first else { return nil }
-        return RingConsumer(geometry: geometry(role.inbound))
+        return RingConsumer(geometry: geometry(role.inbound, waker: waker))
     }
 
     /// The geometry of one ring; claimed wake-ups are delivered with futex(2) (`FutexWaker`).
-    public func geometry(_ direction: RingDirection) -> RingGeometry {
-        RingGeometry(region: mapping.region, header: header, direction: direction, waker: FutexWaker())
+    public func geometry(_ direction: RingDirection, waker: any RingWaker = FutexWaker()) -> RingGeometry {
+        RingGeometry(region: mapping.region, header: header, direction: direction, waker: waker)
     }
 
     // MARK: Liveness

@@ -1,0 +1,127 @@
+import Synchronization
+public import RingCore
+
+/// The async writing end of a ring, shared by any number of tasks of this process.
+///
+/// `send` returns as soon as the message is in the ring. When the ring is full it waits for space
+/// without blocking a thread: one sender at a time announces on the producer's waiter word and
+/// suspends on the reactor; every other sender waiting for space queues in process memory and is
+/// resumed with it (several tasks sleeping on one shared word could otherwise miss a wake-up when
+/// one of them withdraws the announcement). Back-pressure is end to end: nothing is dropped and
+/// memory does not grow — a full ring makes `send` wait.
+public final class RingSender: Sendable {
+    public let writer: SharedRingWriter
+    public let reactor: Reactor
+    public let profile: WaitProfile
+    private let space = SpaceWaiters()
+
+    public init(_ producer: consuming RingProducer, reactor: Reactor, profile: WaitProfile = .latency) {
+        self.writer = SharedRingWriter(producer)
+        self.reactor = reactor
+        self.profile = profile
+    }
+
+    /// Writes one message (fragmented when large), waiting for space as needed.
+    /// - Throws: `messageTooLarge` / `contextTooLarge` before anything is written; `RingError.closed`
+    ///   if the consumer closed; `CancellationError` if cancelled while waiting — then nothing of the
+    ///   message was written unless some fragments were already out, in which case the rest is
+    ///   still written before the error (a message is never left half-sent).
+    public func send(
+        kind: FrameKind, flags: FrameFlags = [], streamId: UInt64, context: ForwardingContext? = nil, payload: [UInt8]
+    ) async throws {
+        var progress = MessageProgress()
+        var backoff = Backoff(profile)
+        var cancelledMidMessage = false
+        while true {
+            let outcome = try payload.withUnsafeBytes { bytes throws(RingError) in
+                if let context {
+                    return try writer.tryWriteMessage(
+                        kind: kind, flags: flags, streamId: streamId, context: context, payload: bytes, progress: &progress)
+                }
+                return try writer.tryWriteMessage(kind: kind, flags: flags, streamId: streamId, payload: bytes, progress: &progress)
+            }
+            if outcome == .written { break }
+            if Task.isCancelled {
+                // Nothing written yet: give up cleanly. Mid-message: finish it, then report.
+                if !progress.started { throw CancellationError() }
+                cancelledMidMessage = true
+            }
+            switch backoff.step() {
+            case .spin: continue
+            case .yield: await Task.yield()
+            case .sleep:
+                let frame = min(writer.maxFrameLength, FrameHeader.size + payload.count + 64)
+                try await space.wait(writer: writer, reactor: reactor, frameBytes: frame, cancellable: !progress.started)
+                backoff.reset()
+            }
+        }
+        if cancelledMidMessage { throw CancellationError() }
+    }
+
+    /// Publishes pending frames and closes the ring.
+    public func close() { writer.close() }
+}
+
+/// In-process queue of senders waiting for ring space; one of them sleeps on the shared word.
+final class SpaceWaiters: Sendable {
+    struct State {
+        var armed = false
+        var nextID = 0
+        var waiters: [Int: CheckedContinuation<Void, any Error>] = [:]
+    }
+    private let state = Mutex(State())
+
+    /// Suspends until the consumer frees space (or the ring's state changes); `cancellable: false`
+    /// ignores task cancellation (a sender in the middle of a message).
+    func wait(writer: SharedRingWriter, reactor: Reactor, frameBytes: Int, cancellable: Bool) async throws {
+        let id = state.withLock { state in
+            state.nextID += 1
+            return state.nextID
+        }
+        try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+                let arm = state.withLock { state in
+                    state.waiters[id] = continuation
+                    defer { state.armed = true }
+                    return !state.armed
+                }
+                if arm { self.arm(writer: writer, reactor: reactor, frameBytes: frameBytes) }
+            }
+        } onCancel: {
+            guard cancellable else { return }
+            let continuation = state.withLock { $0.waiters.removeValue(forKey: id) }
+            continuation?.resume(throwing: CancellationError())
+        }
+    }
+
+    private func arm(writer: SharedRingWriter, reactor: Reactor, frameBytes: Int) {
+        let mustSleep: Bool
+        do { mustSleep = try writer.prepareToSleep(untilFree: frameBytes) } catch {
+            resumeAll(throwing: error)
+            return
+        }
+        guard mustSleep else {
+            resumeAll(throwing: nil)
+            return
+        }
+        reactor.waitForChange(of: writer.waiterWord, from: RingWaiter.sleeping) { [self] result in
+            writer.finishSleep()
+            switch result {
+            case .changed, .cancelled: resumeAll(throwing: nil)
+            case .shutdown: resumeAll(throwing: RingWaitError.reactorShutdown)
+            case .failed(let error): resumeAll(throwing: RingWaitError.waitFailed(error))
+            }
+        }
+    }
+
+    private func resumeAll(throwing error: (any Error)?) {
+        let waiters = state.withLock { state in
+            state.armed = false
+            defer { state.waiters.removeAll() }
+            return Array(state.waiters.values)
+        }
+        for waiter in waiters {
+            if let error { waiter.resume(throwing: error) } else { waiter.resume() }
+        }
+    }
+}

@@ -1,0 +1,241 @@
+// IOUringReactorLoop — the io_uring backends' event loop, on the reactor thread, which owns the ring.
+//
+// Each iteration: take the queued requests and turn them into submission entries, fire due timers,
+// add one FUTEX_WAKE per word woken since the last iteration, arm a timeout for the earliest timer,
+// then submit everything and wait for a completion in ONE io_uring_enter, and dispatch the
+// completions. A READ stays armed on the nudge eventfd so requests from other threads end the wait.
+// `ioUringFutex` sleeps on the words themselves (FUTEX_WAIT); `ioUringEventfd` on each word's doorbell.
+#if canImport(Glibc)
+import Glibc
+#endif
+import CRingShim
+
+final class IOUringReactorLoop {
+    /// What an in-flight operation holds until its completion arrives (buffers the kernel may still
+    /// write, descriptors it still uses).
+    enum InFlight {
+        case nudgeRead
+        case futexWait
+        case doorbellRead(word: UInt, buffer: UnsafeMutableRawPointer)
+        case processPoll(pidfd: Int32)
+        case timeout(UnsafeMutablePointer<__kernel_timespec>)
+    }
+
+    /// A word of the eventfd backend: its doorbell, whether a READ is armed on it, who waits.
+    struct DoorbellWord {
+        var descriptor: Int32
+        var readArmed = false
+        var waiters: [UInt64] = []
+    }
+
+    let ring: IOUring
+    let shared: ReactorShared
+    let registry = ReactorRegistry()
+    var inFlight: [UInt64: InFlight] = [:]
+    /// Words to FUTEX_WAKE with the next submission, each once.
+    var pendingWakes: [UInt] = []
+    var pendingWakeSet: Set<UInt> = []
+    var submissionCarriesWakes = false
+    var doorbellWords: [UInt: DoorbellWord] = [:]
+    var armedTimeout: (userData: UInt64, deadline: UInt64)?
+    var sequence: UInt64 = 0
+    var stopping = false
+    var drainExpired = false
+    /// Set when the ring itself failed; pending requests then end with `.failed`.
+    var failure: SystemError?
+    let nudgeDescriptor: Int32
+    let nudgeBuffer = UnsafeMutableRawPointer.allocate(byteCount: 8, alignment: 8)
+    let drainLimit = UnsafeMutablePointer<__kernel_timespec>.allocate(capacity: 1)
+
+    var usesFutexOperations: Bool { shared.kind == .ioUringFutex }
+
+    /// Sets the ring up. Must run on the reactor thread (SINGLE_ISSUER binds the ring to it).
+    init(shared: ReactorShared) throws(SystemError) {
+        var options = IOUring.Options()
+        options.entries = shared.options.ringEntries
+        options.sqPollIdleMilliseconds = shared.options.sqPollIdleMilliseconds
+        ring = try IOUring(options)
+        self.shared = shared
+        guard case .eventfd(let descriptor) = shared.queue.nudge.mechanism else {
+            fatalError("io_uring backends are nudged through an eventfd")
+        }
+        nudgeDescriptor = descriptor
+        shared.recordOpened(ring.descriptor)
+    }
+
+    deinit {
+        nudgeBuffer.deallocate()
+        drainLimit.deallocate()
+    }
+
+    var setupDescription: String { "io_uring \(ring.setupDescription), \(shared.options.ringEntries) submission entries" }
+
+    // MARK: The loop
+
+    func run() {
+        do {
+            try armNudgeRead()
+        } catch {
+            fail(error)
+        }
+        while !stopping {
+            do {
+                for request in shared.queue.takeAll() { try handle(request) }
+                if stopping { break }
+                registry.fireDueTimers()
+                try flushWakes()
+                try armTimeout()
+                try submit(waiting: !shared.queue.hasRequests)
+                reap()
+            } catch where error.errno == EBUSY || error.errno == EAGAIN {
+                reap()  // completion queue full (or the kernel short of memory): make room, go around
+            } catch {
+                fail(error)
+            }
+        }
+        shutDown()
+    }
+
+    func fail(_ error: SystemError) {
+        if failure == nil { failure = error }
+        stopping = true
+    }
+
+    /// One io_uring_enter: submits what is prepared and, when `waiting`, sleeps until a completion.
+    func submit(waiting: Bool) throws(SystemError) {
+        let carriesWakes = submissionCarriesWakes
+        submissionCarriesWakes = false
+        if waiting { try ring.submitAndWait(1) } else { try ring.submit() }
+        shared.counters.bump(.ringEnters)
+        if carriesWakes { shared.counters.bump(.ringEntersWithWakes) }
+    }
+
+    func reap() {
+        ring.drainCompletions { complete($0) }
+    }
+
+    // MARK: Requests
+
+    func handle(_ request: ReactorRequest) throws(SystemError) {
+        switch request {
+        case .wait(let id, let word, let expected, let completion):
+            let wait = ReactorRegistry.Wait(word: word, expected: expected, completion: completion)
+            registry.addWait(id: id, wait)
+            shared.counters.bump(.waitsArmed)
+            if usesFutexOperations {
+                let userData = OperationTag.futexWait.userData(id)
+                try ring.prepareFutexWait(wait.address, expected: expected, userData: userData)
+                inFlight[userData] = .futexWait
+            } else {
+                try armDoorbellWait(id: id, wait)
+            }
+        case .cancelWait(let id):
+            guard let wait = registry.waits[id] else { return }
+            registry.finishWait(id, .cancelled)
+            if usesFutexOperations {
+                try cancelOperation(OperationTag.futexWait.userData(id))
+            } else {
+                doorbellWords[wait.word]?.waiters.removeAll { $0 == id }
+            }
+        case .wake(let word):
+            if usesFutexOperations {
+                if pendingWakeSet.insert(word).inserted { pendingWakes.append(word) }
+            } else {
+                Reactor.wakeDirectly(word, shared: shared)
+            }
+        case .timer(let id, let deadline, let callback):
+            registry.addTimer(id: id, deadline: deadline, callback)
+        case .cancelTimer(let id):
+            registry.cancelTimer(id)
+        case .watch(let id, let pidfd, let callback):
+            registry.addWatch(id: id, callback)
+            shared.recordOpened(pidfd)
+            let userData = OperationTag.processPoll.userData(id)
+            inFlight[userData] = .processPoll(pidfd: pidfd)
+            try ring.preparePoll(descriptor: pidfd, userData: userData)
+        case .cancelWatch(let id):
+            guard registry.finishWatch(id, .cancelled) else { return }
+            try cancelOperation(OperationTag.processPoll.userData(id))  // the pidfd closes with its completion
+        case .processExited:
+            break  // only the futex-thread backend's poller sends these
+        case .shutdown:
+            stopping = true
+        }
+    }
+
+    func cancelOperation(_ target: UInt64) throws(SystemError) {
+        guard inFlight[target] != nil else { return }
+        try ring.prepareCancel(target: target, userData: OperationTag.cancel.userData(0))
+    }
+
+    func nextSequence() -> UInt64 {
+        sequence += 1
+        return sequence
+    }
+
+    // MARK: Arming
+
+    func armNudgeRead() throws(SystemError) {
+        let userData = OperationTag.nudge.userData(0)
+        try ring.prepareRead(descriptor: nudgeDescriptor, into: nudgeBuffer, length: 8, userData: userData)
+        inFlight[userData] = .nudgeRead
+    }
+
+    /// Adds the FUTEX_WAKEs queued since the last submission; they go with the next io_uring_enter.
+    /// Successful wakes post no completion (CQE_SKIP_SUCCESS).
+    func flushWakes() throws(SystemError) {
+        guard !pendingWakes.isEmpty else { return }
+        for word in pendingWakes {
+            try ring.prepareFutexWake(
+                UnsafeMutableRawPointer(bitPattern: word)!, userData: OperationTag.futexWake.userData(0), flags: .skipSuccess)
+        }
+        shared.counters.bump(.wakeSubmissions, by: UInt64(pendingWakes.count))
+        submissionCarriesWakes = true
+        pendingWakes.removeAll(keepingCapacity: true)
+        pendingWakeSet.removeAll(keepingCapacity: true)
+    }
+
+    /// Keeps one TIMEOUT armed for the earliest timer; an earlier timer replaces it.
+    func armTimeout() throws(SystemError) {
+        guard let next = registry.nextDeadline() else { return }
+        if let armed = armedTimeout {
+            if armed.deadline <= next { return }
+            try cancelOperation(armed.userData)
+        }
+        let storage = UnsafeMutablePointer<__kernel_timespec>.allocate(capacity: 1)
+        let userData = OperationTag.timeout.userData(nextSequence())
+        inFlight[userData] = .timeout(storage)
+        armedTimeout = (userData, next)
+        try ring.prepareTimeout(.absolute(monotonicNanoseconds: next), storage: storage, userData: userData)
+    }
+
+    /// Eventfd backend: registers the wait under its word's doorbell, arms a READ on the doorbell
+    /// if none is armed, and only then checks the word. A waker that changed the word before the
+    /// doorbell existed found no doorbell to ring, but its change is what this check sees; a waker
+    /// that changed it later rings the doorbell, and the eventfd counter keeps that until read.
+    func armDoorbellWait(id: UInt64, _ wait: ReactorRegistry.Wait) throws(SystemError) {
+        guard let doorbells = shared.doorbells, let descriptor = try doorbells.descriptor(for: wait.word) else {
+            registry.finishWait(id, .shutdown)
+            return
+        }
+        var entry = doorbellWords[wait.word] ?? {
+            shared.recordOpened(descriptor)
+            return DoorbellWord(descriptor: descriptor)
+        }()
+        entry.waiters.append(id)
+        if !entry.readArmed {
+            let buffer = UnsafeMutableRawPointer.allocate(byteCount: 8, alignment: 8)
+            let userData = OperationTag.doorbellRead.userData(nextSequence())
+            inFlight[userData] = .doorbellRead(word: wait.word, buffer: buffer)
+            entry.readArmed = true
+            doorbellWords[wait.word] = entry
+            try ring.prepareRead(descriptor: entry.descriptor, into: buffer, length: 8, userData: userData)
+        } else {
+            doorbellWords[wait.word] = entry
+        }
+        if FutexWord.load(wait.address) != wait.expected {
+            doorbellWords[wait.word]?.waiters.removeAll { $0 == id }
+            registry.finishWait(id, .changed)
+        }
+    }
+}

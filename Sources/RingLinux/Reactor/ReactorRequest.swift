@@ -1,0 +1,33 @@
+// ReactorRequest — what other threads ask of the reactor thread. Requests travel through the
+// RequestQueue; only the reactor thread acts on them, so the registrations need no lock.
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A request to the reactor thread. Addresses travel as integers (raw pointers are not Sendable).
+enum ReactorRequest: Sendable {
+    case wait(id: UInt64, word: UInt, expected: UInt32, completion: @Sendable (WaitResult) -> Void)
+    case cancelWait(id: UInt64)
+    case wake(word: UInt)
+    case timer(id: UInt64, deadline: UInt64, callback: @Sendable (TimerResult) -> Void)
+    case cancelTimer(id: UInt64)
+    /// The reactor takes ownership of `pidfd` and closes it when the watch ends.
+    case watch(id: UInt64, pidfd: Int32, callback: @Sendable (ProcessWatchResult) -> Void)
+    case cancelWatch(id: UInt64)
+    /// From the futex-thread backend's pidfd poller: a watched process ended.
+    case processExited(id: UInt64, status: ChildProcess.ExitStatus?)
+    case shutdown
+
+    /// Ends a request that can no longer be carried out (the reactor has shut down): its callback
+    /// gets `.shutdown`, a descriptor it carried is closed.
+    func reject() {
+        switch self {
+        case .wait(_, _, _, let completion): completion(.shutdown)
+        case .timer(_, _, let callback): callback(.shutdown)
+        case .watch(_, let pidfd, let callback):
+            close(pidfd)
+            callback(.shutdown)
+        case .cancelWait, .wake, .cancelTimer, .cancelWatch, .processExited, .shutdown: break
+        }
+    }
+}
