@@ -28,7 +28,7 @@ public struct LatencyCommand: ParsableCommand {
     public init() {}
 
     static let profileNames: [String: WaitProfile] = [
-        "latency": .latency, "efficiency": .efficiency, "alwaysSleep": .alwaysSleep,
+        "latency": .latency, "efficiency": .efficiency, "alwaysSleep": .alwaysSleep, "spinOnly": .spinOnly,
     ]
 
     func parsedProfiles() throws -> [String] {

@@ -16,7 +16,9 @@ struct PeerCommand: ParsableCommand {
     func run() throws {
         if let cpu { try CPUAffinity.pin(toCPU: cpu) }
         switch transport {
-        case "ring": try RingThroughputPeer.run(descriptor: fd, consume: consume)
+        case "ring":
+            guard let waitProfile = LatencyCommand.profileNames[profile] else { throw ValidationError("unknown profile \(profile)") }
+            try RingThroughputPeer.run(descriptor: fd, consume: consume, profile: waitProfile)
         case "unix": try UnixSocketThroughputPeer.run(descriptor: fd, consume: consume, maxSize: maxSize)
         case "ring-echo":
             guard let waitProfile = LatencyCommand.profileNames[profile] else { throw ValidationError("unknown profile \(profile)") }

@@ -10,7 +10,10 @@ final class RingThroughputSender: ThroughputSender {
     let batch: Int
     let payload: UnsafeMutableRawBufferPointer
 
-    init(capacity: Int, maxSize: Int, batch: Int) throws {
+    let profile: WaitProfile
+
+    init(capacity: Int, maxSize: Int, batch: Int, profile: WaitProfile = .latency) throws {
+        self.profile = profile
         segment = try SharedMemorySegment.create(
             configuration: SegmentConfiguration(hostToWorkerCapacity: capacity, workerToHostCapacity: capacity,
                                                 maxMessageSize: max(maxSize, 1 << 20)))
@@ -25,11 +28,12 @@ final class RingThroughputSender: ThroughputSender {
 
     var inherit: [Int32: Int32] { [3: segment.unsafeFileDescriptor] }
 
-    func run(size: Int, nanoseconds: UInt64) throws -> UInt64 {
+    func run(size: Int, nanoseconds: UInt64) throws -> RepetitionOutcome {
         var producer = self.producer.take()!
         var reader = self.reader.take()!
         let result = Result {
-            try Self.stream(size: size, nanoseconds: nanoseconds, batch: batch, payload: payload, producer: &producer, reader: &reader)
+            try Self.stream(size: size, nanoseconds: nanoseconds, batch: batch, profile: profile, payload: payload,
+                            producer: &producer, reader: &reader)
         }
         self.producer = consume producer
         self.reader = consume reader
@@ -38,12 +42,12 @@ final class RingThroughputSender: ThroughputSender {
 
     /// The measured loop, on locals (a class property would pay a dynamic exclusivity check per access).
     static func stream(
-        size: Int, nanoseconds: UInt64, batch: Int, payload: UnsafeMutableRawBufferPointer,
+        size: Int, nanoseconds: UInt64, batch: Int, profile: WaitProfile, payload: UnsafeMutableRawBufferPointer,
         producer: inout RingProducer, reader: inout MessageReader
-    ) throws -> UInt64 {
+    ) throws -> RepetitionOutcome {
         let bytes = UnsafeRawBufferPointer(start: payload.baseAddress, count: size)
         let single = FrameHeader.size + size <= producer.maxFrameLength
-        var backoff = Backoff()
+        var backoff = Backoff(profile)
         var sent: UInt64 = 0
         var unpublished = 0
         let deadline = MonotonicClock.now() + nanoseconds
@@ -70,13 +74,15 @@ final class RingThroughputSender: ThroughputSender {
         var count = sent.littleEndian
         try withUnsafeBytes(of: &count) { try producer.writeMessage(kind: .control, streamId: 0, payload: $0, backoff: &backoff) }
         var received: UInt64?
+        var peerWakes: UInt64 = 0
         while received == nil {
             _ = try reader.receive(backoff: &backoff) { message in
                 received = UInt64(littleEndian: message.payload.loadUnaligned(as: UInt64.self))
+                peerWakes = UInt64(littleEndian: message.payload.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
             }
         }
         guard received == sent else { throw CountMismatch(sent: sent, received: received!) }
-        return sent
+        return RepetitionOutcome(messages: sent, peerWakes: peerWakes)
     }
 
     func finish() throws { producer!.close() }
@@ -84,15 +90,16 @@ final class RingThroughputSender: ThroughputSender {
 
 /// The ring side of `ringbench _peer`.
 enum RingThroughputPeer {
-    static func run(descriptor: Int32, consume: ConsumeMode) throws {
+    static func run(descriptor: Int32, consume: ConsumeMode, profile: WaitProfile) throws {
         let segment = try SharedMemorySegment.attach(descriptor: descriptor, role: .worker)
         var producer = segment.takeProducer()!
         var reader = MessageReader(consumer: segment.takeConsumer()!)
         var sink = PayloadSink(mode: consume, maxSize: segment.configuration.maxMessageSize)
         defer { sink.free() }
-        var backoff = Backoff()
-        var writeBackoff = Backoff()
+        var backoff = Backoff(profile)
+        var writeBackoff = Backoff(profile)
         var count: UInt64 = 0
+        var wakesReported = WaitCounters.wakeSyscallCount
         var failure: RingError?
         do {
             while true {
@@ -101,7 +108,9 @@ enum RingThroughputPeer {
                         sink.consume(message.payload)
                         count += 1
                     } else {
-                        var answer = count.littleEndian
+                        let wakes = WaitCounters.wakeSyscallCount
+                        var answer = (count.littleEndian, (wakes - wakesReported).littleEndian)
+                        wakesReported = wakes
                         count = 0
                         do throws(RingError) {
                             try withUnsafeBytes(of: &answer) { bytes throws(RingError) in

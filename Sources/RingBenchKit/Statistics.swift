@@ -34,6 +34,19 @@ enum Format {
         return "\(value) ns"
     }
 
+    /// Small ratios: 0, 3.2e-05, 0.012…
+    static func scientific(_ value: Double) -> String {
+        if value == 0 { return "0" }
+        if value >= 0.01 { return fixed(value, 3) }
+        var exponent = 0
+        var mantissa = value
+        while mantissa < 1 {
+            mantissa *= 10
+            exponent += 1
+        }
+        return fixed(mantissa, 1) + "e-" + (exponent < 10 ? "0" : "") + String(exponent)
+    }
+
     static func bytes(_ value: Int) -> String {
         if value >= 1 << 20 && value % (1 << 20) == 0 { return "\(value >> 20) MiB" }
         if value >= 1 << 10 && value % (1 << 10) == 0 { return "\(value >> 10) KiB" }

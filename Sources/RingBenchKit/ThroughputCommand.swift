@@ -30,6 +30,9 @@ public struct ThroughputCommand: ParsableCommand {
     @Option(name: .long, help: "Frames per tail publication (release store) on the ring.")
     var batch: Int = 32
 
+    @Option(name: .long, help: "Wait profile of both ring ends: latency, efficiency, alwaysSleep, spinOnly.")
+    var profile: String = "latency"
+
     @Flag(inversion: .prefixedNo, help: "Pin sender and receiver to different CPUs (CPU 0 and 1).")
     var pin: Bool = true
 
@@ -44,6 +47,9 @@ public struct ThroughputCommand: ParsableCommand {
         guard repetitions >= 1 else { throw ValidationError("--repetitions must be at least 1") }
         guard seconds > 0, seconds <= 60 else { throw ValidationError("--seconds must be in (0, 60]") }
         guard batch >= 1 else { throw ValidationError("--batch must be at least 1") }
+        guard LatencyCommand.profileNames[profile] != nil else {
+            throw ValidationError("--profile: unknown profile '\(profile)' (known: latency, efficiency, alwaysSleep, spinOnly)")
+        }
         let capacity = try ByteSize.parse(ringCapacity, option: "--ring-capacity")
         do { try SegmentConfiguration(hostToWorkerCapacity: capacity, workerToHostCapacity: capacity).validate() } catch {
             throw ValidationError("--ring-capacity: \(error)")
@@ -80,16 +86,24 @@ public struct ThroughputCommand: ParsableCommand {
         if pinned { try CPUAffinity.pin(toCPU: 0) }
         print("ringbench throughput — one way, sender process → receiver process, consume=\(consume.rawValue), "
               + "\(pinned ? "pinned CPU 0 → CPU 1" : "unpinned"), \(repetitions) × \(seconds) s, median [min–max]")
-        print(Format.pad("transport", 10) + Format.pad("size", 9) + Format.pad("messages/s", 26) + Format.pad("bytes/s", 12) + "vs unix")
+        print(Format.pad("transport", 10) + Format.pad("size", 9) + Format.pad("messages/s", 26) + Format.pad("bytes/s", 12)
+              + Format.pad("wakes/msg", 11) + Format.pad("CPU s/M", 9) + "vs unix")
         var results: [BenchResult] = []
         for size in sizes {
             var rowResults: [BenchResult] = []
             for kind in kinds {
-                let rates = try measure(kind: kind, size: size, capacity: capacity, pinned: pinned)
-                let result = BenchResult(
-                    scenario: "throughput", transport: kind.rawValue, messageSize: size, rates: rates, repetitions: repetitions,
-                    parameters: ["consume": consume.rawValue, "pinned": String(pinned), "ringCapacity": String(capacity),
-                                 "batch": String(batch), "secondsPerRepetition": String(seconds)])
+                let measured = try measure(kind: kind, size: size, capacity: capacity, pinned: pinned)
+                var parameters = ["consume": consume.rawValue, "pinned": String(pinned), "secondsPerRepetition": String(seconds)]
+                if kind == .ring {
+                    parameters["ringCapacity"] = String(capacity)
+                    parameters["batch"] = String(batch)
+                    parameters["profile"] = profile
+                }
+                var result = BenchResult(
+                    scenario: "throughput", transport: kind.rawValue, messageSize: size, rates: measured.rates,
+                    repetitions: repetitions, parameters: parameters)
+                result.cpuSecondsPerMillion = measured.cpuSecondsPerMillion
+                result.wakeSyscallsPerMessage = kind == .ring ? measured.wakesPerMessage : nil
                 rowResults.append(result)
             }
             let baseline = rowResults.first { $0.transport == ThroughputTransportKind.unix.rawValue }?.messagesPerSecond
@@ -97,7 +111,9 @@ public struct ThroughputCommand: ParsableCommand {
                 let ratio = baseline.map { Format.fixed(result.messagesPerSecond / $0, 1) + "×" } ?? "—"
                 print(Format.pad(result.transport, 10) + Format.pad(Format.bytes(size), 9)
                       + Format.pad("\(Format.rate(result.messagesPerSecond)) [\(Format.rate(result.messagesPerSecondMin))–\(Format.rate(result.messagesPerSecondMax))]", 26)
-                      + Format.pad(Format.rate(result.bytesPerSecond) + "B", 12) + ratio)
+                      + Format.pad(Format.rate(result.bytesPerSecond) + "B", 12)
+                      + Format.pad(result.wakeSyscallsPerMessage.map { Format.scientific($0) } ?? "—", 11)
+                      + Format.pad(result.cpuSecondsPerMillion.map { Format.fixed($0, 3) } ?? "—", 9) + ratio)
             }
             results += rowResults
         }
@@ -107,29 +123,46 @@ public struct ThroughputCommand: ParsableCommand {
         }
     }
 
-    func measure(kind: ThroughputTransportKind, size: Int, capacity: Int, pinned: Bool) throws -> Summary {
+    struct Measured {
+        var rates: Summary
+        var cpuSecondsPerMillion: Double
+        var wakesPerMessage: Double
+    }
+
+    func measure(kind: ThroughputTransportKind, size: Int, capacity: Int, pinned: Bool) throws -> Measured {
         let sender: any ThroughputSender
+        let waitProfile = LatencyCommand.profileNames[profile]!
         switch kind {
-        case .ring: sender = try RingThroughputSender(capacity: capacity, maxSize: size, batch: batch)
+        case .ring: sender = try RingThroughputSender(capacity: capacity, maxSize: size, batch: batch, profile: waitProfile)
         case .unix: sender = try UnixSocketThroughputSender(maxSize: size)
         }
         var arguments = ["_peer", "--transport", kind.rawValue, "--fd", "3", "--consume", consume.rawValue,
-                         "--max-size", String(size)]
+                         "--max-size", String(size), "--profile", profile]
         if pinned { arguments += ["--cpu", "1"] }
         let child = try ChildProcess(
             executable: ProcessEnvironment.executablePath(), arguments: arguments, inherit: sender.inherit)
         let nanoseconds = UInt64(seconds * 1e9)
         var rates: [Double] = []
+        var cpu = 0.0
+        var wakes: UInt64 = 0
+        var total: UInt64 = 0
         for repetition in 0...repetitions {
+            let cpuBefore = ProcessCPU.selfSeconds() + ProcessCPU.seconds(of: child.pid)
+            let wakesBefore = WaitCounters.wakeSyscallCount
             let start = MonotonicClock.now()
-            let messages = try sender.run(size: size, nanoseconds: nanoseconds)
+            let outcome = try sender.run(size: size, nanoseconds: nanoseconds)
             let elapsed = MonotonicClock.now() - start
-            if repetition > 0 { rates.append(Double(messages) / (Double(elapsed) / 1e9)) }  // repetition 0 warms up
+            guard repetition > 0 else { continue }  // repetition 0 warms up
+            rates.append(Double(outcome.messages) / (Double(elapsed) / 1e9))
+            cpu += ProcessCPU.selfSeconds() + ProcessCPU.seconds(of: child.pid) - cpuBefore
+            wakes += WaitCounters.wakeSyscallCount - wakesBefore + outcome.peerWakes
+            total += outcome.messages
         }
         try sender.finish()
         let status = try child.wait()
         guard status == .exited(0) else { throw ValidationError("\(kind.rawValue) peer \(status)") }
-        return Summary(rates)
+        return Measured(rates: Summary(rates), cpuSecondsPerMillion: cpu / (Double(total) / 1e6),
+                        wakesPerMessage: Double(wakes) / Double(max(total, 1)))
     }
 }
 

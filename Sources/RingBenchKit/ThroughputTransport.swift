@@ -5,8 +5,8 @@ protocol ThroughputSender: AnyObject {
     /// Descriptors the child inherits (child fd → parent fd).
     var inherit: [Int32: Int32] { get }
     /// Streams `size`-byte messages for `nanoseconds`, then waits for the peer's count.
-    /// Returns messages sent (verified equal to messages received).
-    func run(size: Int, nanoseconds: UInt64) throws -> UInt64
+    /// Returns messages sent (verified equal to messages received) and the peer's wake syscalls.
+    func run(size: Int, nanoseconds: UInt64) throws -> RepetitionOutcome
     /// Tells the peer to exit.
     func finish() throws
 }
@@ -21,4 +21,11 @@ struct CountMismatch: Error, CustomStringConvertible {
     let sent: UInt64
     let received: UInt64
     var description: String { "peer received \(received) messages, \(sent) were sent" }
+}
+
+/// What one repetition measured.
+struct RepetitionOutcome {
+    var messages: UInt64
+    /// FUTEX_WAKE syscalls the peer made during the repetition (0 where not applicable).
+    var peerWakes: UInt64
 }

@@ -29,7 +29,7 @@ final class UnixSocketThroughputSender: ThroughputSender {
 
     var inherit: [Int32: Int32] { [3: remote] }
 
-    func run(size: Int, nanoseconds: UInt64) throws -> UInt64 {
+    func run(size: Int, nanoseconds: UInt64) throws -> RepetitionOutcome {
         message.storeBytes(of: UInt32(size).littleEndian, as: UInt32.self)
         let frame = UnsafeRawBufferPointer(start: message.baseAddress, count: 4 + size)
         var sent: UInt64 = 0
@@ -50,7 +50,7 @@ final class UnixSocketThroughputSender: ThroughputSender {
         try withUnsafeMutableBytes(of: &answer) { try SocketIO.readExactly(local, $0) }
         let received = UInt64(littleEndian: answer)
         guard received == sent else { throw CountMismatch(sent: sent, received: received) }
-        return sent
+        return RepetitionOutcome(messages: sent, peerWakes: 0)
     }
 
     func finish() throws { shutdown(local, Int32(SHUT_WR)) }

@@ -6,7 +6,7 @@
 //            until the host closes its ring; then close ours and exit 0.
 //   hostile  attach as worker; write RING_HOSTILE_COUNT random words into our outbound ring's
 //            control block and data area, publishing garbage, then exit 0.
-// Exit status 2 = usage/attach error, 3 = ring error (message on stderr).
+// Exit status 2 = usage/attach error, 3 = ring error, 4 = a sleep timed out (message on stderr).
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -54,6 +54,10 @@ case "echo":
         }
     } catch .closed {
         producer.close()
+        // RING_FAIL_ON_TIMEOUT=1: a sleep that ended by its time bound (a lost wake-up) fails us.
+        if ProcessEnvironment.value("RING_FAIL_ON_TIMEOUT") == "1" && WaitCounters.timeoutCount > 0 {
+            fail(4, "\(WaitCounters.timeoutCount) sleep(s) ended by the time bound")
+        }
         exit(0)
     } catch {
         fail(3, "echo: \(error)")

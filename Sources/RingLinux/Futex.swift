@@ -13,8 +13,9 @@ public enum Futex {
     /// condition.
     public static func wait(_ word: UnsafeMutableRawPointer, expected: UInt32, timeoutNanoseconds: UInt64) {
         var timeout = timespec(tv_sec: Int(timeoutNanoseconds / 1_000_000_000), tv_nsec: Int(timeoutNanoseconds % 1_000_000_000))
-        _ = crs_futex_wait(word.assumingMemoryBound(to: UInt32.self), expected, &timeout)
+        let result = crs_futex_wait(word.assumingMemoryBound(to: UInt32.self), expected, &timeout)
         WaitCounters.sleeps.wrappingIncrement(ordering: .relaxed)
+        if result == -1 && errno == ETIMEDOUT { WaitCounters.timeouts.wrappingIncrement(ordering: .relaxed) }
     }
 
     /// Wakes every sleeper on `word`.
@@ -34,6 +35,11 @@ public struct FutexWaker: RingWaker {
 public enum WaitCounters {
     static let wakeSyscalls = ManagedAtomic<UInt64>(0)
     static let sleeps = ManagedAtomic<UInt64>(0)
+    static let timeouts = ManagedAtomic<UInt64>(0)
+
+    /// Sleeps that ended by their time bound rather than a wake-up or a changed word. With a live
+    /// peer this stays 0; a lost wake-up would show here (tests assert it).
+    public static var timeoutCount: UInt64 { timeouts.load(ordering: .relaxed) }
 
     /// FUTEX_WAKE syscalls made by this process so far.
     public static var wakeSyscallCount: UInt64 { wakeSyscalls.load(ordering: .relaxed) }

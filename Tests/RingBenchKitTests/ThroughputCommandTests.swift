@@ -62,13 +62,13 @@ import Testing
     @Test func tinyEndToEndRun() throws {
         let sender = try RingThroughputSender(capacity: 1 << 16, maxSize: 64, batch: 8)
         let child = try spawnPeer(transport: "ring", inherit: sender.inherit)
-        #expect(try sender.run(size: 64, nanoseconds: 1_000_000) > 0)
+        #expect(try sender.run(size: 64, nanoseconds: 1_000_000).messages > 0)
         try sender.finish()
         #expect(try child.wait() == .exited(0))
 
         let socket = try UnixSocketThroughputSender(maxSize: 64)
         let socketChild = try spawnPeer(transport: "unix", inherit: socket.inherit)
-        #expect(try socket.run(size: 64, nanoseconds: 1_000_000) > 0)
+        #expect(try socket.run(size: 64, nanoseconds: 1_000_000).messages > 0)
         try socket.finish()
         #expect(try socketChild.wait() == .exited(0))
     }

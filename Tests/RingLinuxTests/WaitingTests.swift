@@ -17,12 +17,14 @@ import Testing
         let roundTrips = 500_000
         let segment = try SharedMemorySegment.create(
             configuration: SegmentConfiguration(hostToWorkerCapacity: 1 << 12, workerToHostCapacity: 1 << 12))
-        let child = try spawnFixture("echo", segment: segment, environment: ["RING_WAIT_PROFILE": "alwaysSleep"])
+        let child = try spawnFixture("echo", segment: segment,
+                                     environment: ["RING_WAIT_PROFILE": "alwaysSleep", "RING_FAIL_ON_TIMEOUT": "1"])
         var producer = segment.takeProducer()!
         var reader = MessageReader(consumer: segment.takeConsumer()!)
         var readBackoff = Backoff(.alwaysSleep)
         var writeBackoff = Backoff(.alwaysSleep)
         let sleepsBefore = WaitCounters.sleepCount
+        let timeoutsBefore = WaitCounters.timeoutCount
         try withWatchdog(seconds: 600) {
             for id in 0..<UInt64(roundTrips) {
                 var word = id.littleEndian
@@ -44,6 +46,9 @@ import Testing
         }
         // The host side alone slept on most round trips (the echo rarely beats it to the futex).
         #expect(WaitCounters.sleepCount - sleepsBefore > UInt64(roundTrips / 10))
+        // Every sleep ended by a wake-up (or a changed word), never by the 100 ms bound: a lost
+        // wake-up cannot hide behind the bound.
+        #expect(WaitCounters.timeoutCount - timeoutsBefore == 0)
     }
 
     /// A producer blocked on a full ring sleeps and resumes as the consumer (another thread here)

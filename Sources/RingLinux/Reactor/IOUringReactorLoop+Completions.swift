@@ -75,13 +75,14 @@ extension IOUringReactorLoop {
         // No request gets in after this; the ones that did are settled here.
         for request in shared.queue.close() {
             switch request {
-            case .cancelWait, .cancelTimer, .cancelWatch: try? handle(request)
-            case .wake(let word): Reactor.wakeDirectly(word, shared: shared)
+            case .cancelWait, .cancelTimer, .cancelWatch, .wake: try? handle(request)
             default: request.reject()
             }
         }
-        for word in pendingWakes { Reactor.wakeDirectly(word, shared: shared) }
-        pendingWakes = []
+        // Wakes still queued go out through the ring like any other batch: a word unmapped since
+        // then makes its FUTEX_WAKE fail with EFAULT, quietly, instead of trapping in futex(2).
+        try? flushWakes()
+        try? submit(waiting: false)
         if let failure {
             registry.finishAll(wait: .failed(failure), watch: .failed(failure))
         } else {

@@ -118,6 +118,9 @@ public final class Reactor: Sendable {
     /// From the reactor thread that costs no extra syscall; from another thread it costs at most one
     /// nudge per reactor iteration. The other backends wake at once on the caller's thread (futex(2),
     /// or write(2) on the word's doorbell).
+    ///
+    /// A batched wake is delivered later, through the caller's mapping of the word: keep the word
+    /// mapped until then, or use `wakeNow` right before unmapping it.
     public func wake(_ word: UnsafeMutableRawPointer) {
         shared.counters.bump(.wakesRequested)
         if shared.kind == .ioUringFutex {

@@ -24,8 +24,11 @@ import Testing
         }
     }
 
-    /// Submits what is prepared and collects `count` completions by user_data.
-    private func complete(_ ring: borrowing IOUring, _ count: Int) throws -> [UInt64: Int32] {
+    /// Submits what is prepared and collects `count` completions by user_data (a missing one
+    /// trips the watchdog instead of hanging).
+    private func complete(_ ring: borrowing IOUring, _ count: Int, _ name: String = #function) throws -> [UInt64: Int32] {
+        let dog = Watchdog(seconds: 30, name)
+        defer { dog.cancel() }
         var results: [UInt64: Int32] = [:]
         while results.count < count {
             try ring.submitAndWait(1)
@@ -70,7 +73,8 @@ import Testing
         try ring.prepareFutexWait(words.word(1), expected: 0, userData: 1)
         try ring.submit()
         words.store(1, 1)
-        try ring.prepareFutexWake(words.secondMapping().word(1), userData: 2)
+        let other = words.secondMapping()
+        try ring.prepareFutexWake(other.word(1), userData: 2)
         let results = try complete(ring, 2)
         #expect(results == [1: 0, 2: 1])  // the WAKE reports one waiter woken
     }
@@ -84,7 +88,7 @@ import Testing
         try ring.prepareCancel(target: 10, userData: 11)
         let results = try complete(ring, 2)
         #expect(results[10] == -ECANCELED)
-        #expect(results[11] == 0)
+        #expect(results[11].map { $0 >= 0 } == true)  // how many were cancelled (1) on recent kernels, 0 on older ones
     }
 
     @Test func relativeAndAbsoluteTimeoutsExpire() throws {
@@ -123,7 +127,7 @@ import Testing
         try ring.preparePoll(descriptor: pidfd, userData: 4)
         try ring.submit()
         child.kill(SIGKILL)
-        let results = try withWatchdog(seconds: 30) { try complete(ring, 1) }
+        let results = try complete(ring, 1)
         #expect(results[4].map { $0 & Int32(POLLIN) != 0 } == true)
         #expect(ProcessExitQuery.status(pidfd: pidfd) == .signaled(SIGKILL))
         #expect(try child.wait() == .signaled(SIGKILL))

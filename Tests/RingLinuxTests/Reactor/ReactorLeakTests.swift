@@ -39,6 +39,10 @@ import Testing
                 #expect(kind == .futexThread && cycle % 10 != 0 || !opened.isEmpty)
                 let duplicates = opened.map { dup($0) }
                 #expect(!duplicates.contains(-1))
+                for (descriptor, duplicate) in zip(opened, duplicates) {
+                    // The method itself works: while open, the number and its duplicate are one file.
+                    #expect(crs_kcmp_file(getpid(), descriptor, duplicate) == 0)
+                }
                 reactor.shutdown()
                 #expect(wait.value == .changed)
                 #expect(pending.value == .shutdown)

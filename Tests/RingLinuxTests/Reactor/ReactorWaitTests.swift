@@ -13,9 +13,12 @@ import Testing
     @Test(arguments: backends)
     func aChangeAndWakeFromAnotherThreadCompletesTheWait(kind: ReactorBackendKind) throws {
         try withWatchdog(seconds: 30) {
-            let reactor = try ReactorFixture.start(kind)
-            defer { reactor.shutdown() }
             let words = SharedWords()
+            let reactor = try ReactorFixture.start(kind)
+            defer {
+                reactor.shutdown()
+                withExtendedLifetime(words) {}  // queued wakes may still name its words
+            }
             let outcome = Outcome<WaitResult>()
             reactor.waitForChange(of: words.word(0), from: 0, outcome.callback)
             ReactorFixture.barrier(reactor)  // the wait is armed (or already found the change)
@@ -34,14 +37,15 @@ import Testing
     @Test(arguments: backends)
     func aWakeThroughAnotherMappingAndReactorReachesTheWaiter(kind: ReactorBackendKind) throws {
         try withWatchdog(seconds: 30) {
+            let words = SharedWords()
+            let peerWords = words.secondMapping()
             let waiter = try ReactorFixture.start(kind)
             let peer = try ReactorFixture.start(kind)
             defer {
                 waiter.shutdown()
                 peer.shutdown()
+                withExtendedLifetime((words, peerWords)) {}  // a batched wake may still be queued
             }
-            let words = SharedWords()
-            let peerWords = words.secondMapping()
             if kind == .ioUringEventfd {
                 // The doorbell exchange two processes would do over a Unix socket.
                 let doorbell = try #require(try waiter.unsafeDoorbellDescriptor(for: words.word(3)))
@@ -60,9 +64,12 @@ import Testing
     @Test(arguments: backends)
     func aWrongExpectedValueCompletesImmediately(kind: ReactorBackendKind) throws {
         try withWatchdog(seconds: 30) {
-            let reactor = try ReactorFixture.start(kind)
-            defer { reactor.shutdown() }
             let words = SharedWords()
+            let reactor = try ReactorFixture.start(kind)
+            defer {
+                reactor.shutdown()
+                withExtendedLifetime(words) {}  // queued wakes may still name its words
+            }
             words.store(1, 7)
             let outcome = Outcome<WaitResult>()
             reactor.waitForChange(of: words.word(1), from: 6, outcome.callback)
@@ -73,9 +80,12 @@ import Testing
     @Test(arguments: backends)
     func cancellingAPendingWaitReportsCancelledOnce(kind: ReactorBackendKind) throws {
         try withWatchdog(seconds: 30) {
-            let reactor = try ReactorFixture.start(kind)
-            defer { reactor.shutdown() }
             let words = SharedWords()
+            let reactor = try ReactorFixture.start(kind)
+            defer {
+                reactor.shutdown()
+                withExtendedLifetime(words) {}  // queued wakes may still name its words
+            }
             let outcome = Outcome<WaitResult>()
             let token = reactor.waitForChange(of: words.word(0), from: 0, outcome.callback)
             ReactorFixture.barrier(reactor)
@@ -98,9 +108,12 @@ import Testing
     @Test(arguments: backends)
     func manySleepersOnOneWordAllWake(kind: ReactorBackendKind) throws {
         try withWatchdog(seconds: 30) {
-            let reactor = try ReactorFixture.start(kind)
-            defer { reactor.shutdown() }
             let words = SharedWords()
+            let reactor = try ReactorFixture.start(kind)
+            defer {
+                reactor.shutdown()
+                withExtendedLifetime(words) {}  // queued wakes may still name its words
+            }
             let outcomes = (0..<20).map { _ in Outcome<WaitResult>() }
             for outcome in outcomes { reactor.waitForChange(of: words.word(5), from: 0, outcome.callback) }
             ReactorFixture.barrier(reactor)
@@ -117,9 +130,12 @@ import Testing
     func oneHundredThousandHandOffsLoseNoWakeUp(kind: ReactorBackendKind) throws {
         let rounds: UInt32 = 100_000
         try withWatchdog(seconds: 300) {
-            let reactor = try ReactorFixture.start(kind)
-            defer { reactor.shutdown() }
             let words = SharedWords()
+            let reactor = try ReactorFixture.start(kind)
+            defer {
+                reactor.shutdown()
+                withExtendedLifetime(words) {}  // queued wakes may still name its words
+            }
             let ping = 0
             let pong = 16  // another cache line
             let finished = Outcome<Bool>()
