@@ -5,7 +5,7 @@ import RingCore
 import RingLinux
 
 /// `ringbench latency`: request/response ping-pong between two processes.
-public struct LatencyCommand: ParsableCommand {
+public struct LatencyCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "latency",
         abstract: "Ping-pong round trips between two processes: HdrHistogram percentiles per wait profile, beside a raw futex ping-pong.")
@@ -15,6 +15,9 @@ public struct LatencyCommand: ParsableCommand {
 
     @Option(name: .long, help: "Wait profiles of the ring, comma-separated: latency, efficiency, alwaysSleep.")
     var profiles: String = "latency,efficiency,alwaysSleep"
+
+    @Option(name: .long, help: "Reactor backends to measure the async path on, comma-separated: iouring-futex, iouring-eventfd, futex-thread, or none.")
+    var backends: String = "iouring-futex,iouring-eventfd,futex-thread"
 
     @Option(name: .long, help: "Seconds of measurement per row (after a short warm-up).")
     var seconds: Double = 1.0
@@ -40,20 +43,31 @@ public struct LatencyCommand: ParsableCommand {
         return names
     }
 
+    func parsedBackends() throws -> [ReactorBackendKind] {
+        if backends == "none" { return [] }
+        return try backends.split(separator: ",").map { name in
+            guard let kind = ReactorBackendKind(rawValue: String(name).trimmingCharacters(in: .whitespaces)) else {
+                throw ValidationError("--backends: unknown backend '\(name)' (known: \(ReactorBackendKind.allCases.map(\.rawValue).joined(separator: ", ")), none)")
+            }
+            return kind
+        }
+    }
+
     public func validate() throws {
         _ = try parsedProfiles()
+        _ = try parsedBackends()
         let bytes = try ByteSize.parse(size, option: "--size")
         guard bytes >= 8, bytes <= 1 << 20 else { throw ValidationError("--size must be in 8 B…1 MiB") }
         guard seconds > 0, seconds <= 60 else { throw ValidationError("--seconds must be in (0, 60]") }
     }
 
-    public func run() throws {
+    public func run() async throws {
         let bytes = try ByteSize.parse(size, option: "--size")
         let pinned = pin && ProcessInfo.processInfo.activeProcessorCount >= 2
         if pinned { try CPUAffinity.pin(toCPU: 0) }
         print("ringbench latency — round trip host → worker → host, \(Format.bytes(bytes)), "
               + "\(pinned ? "pinned CPU 0 / CPU 1" : "unpinned"), \(seconds) s per row")
-        print(Format.pad("transport", 13) + Format.pad("profile", 13) + ["p50", "p90", "p99", "p99.9", "max"].map { Format.pad($0, 10) }.joined()
+        print(Format.pad("transport", 16) + Format.pad("profile", 13) + ["p50", "p90", "p99", "p99.9", "max"].map { Format.pad($0, 10) }.joined()
               + Format.pad("RTT/s", 11) + Format.pad("CPU s/M", 9) + "vs futex p50")
         var results: [BenchResult] = []
         let reference = try measureFutex(pinned: pinned)
@@ -64,6 +78,17 @@ public struct LatencyCommand: ParsableCommand {
             results.append(result)
             printRow(result, referenceP50: reference.latencyNanoseconds!.p50)
         }
+        for backend in try parsedBackends() {
+            for name in try parsedProfiles() where name != "efficiency" {
+                do {
+                    let result = try await measureAsync(backend: backend, profileName: name, size: bytes, pinned: pinned)
+                    results.append(result)
+                    printRow(result, referenceP50: reference.latencyNanoseconds!.p50)
+                } catch {
+                    print(Format.pad("\(backend)", 16) + Format.pad(name, 13) + "skipped: \(error)")
+                }
+            }
+        }
         if let json {
             try BenchReport(results: results, machine: .current()).write(to: json)
             print("wrote \(json)")
@@ -73,7 +98,7 @@ public struct LatencyCommand: ParsableCommand {
     func printRow(_ result: BenchResult, referenceP50: UInt64) {
         let l = result.latencyNanoseconds!
         let cells = [l.p50, l.p90, l.p99, l.p999, l.max].map { Format.pad(Format.nanoseconds($0), 10) }.joined()
-        print(Format.pad(result.transport, 13) + Format.pad(result.parameters["profile"] ?? "", 13) + cells
+        print(Format.pad(result.transport, 16) + Format.pad(result.parameters["profile"] ?? "", 13) + cells
               + Format.pad(Format.rate(result.messagesPerSecond), 11)
               + Format.pad(result.cpuSecondsPerMillion.map { Format.fixed($0, 2) } ?? "—", 9)
               + Format.fixed(Double(l.p50) / Double(max(referenceP50, 1)), 2) + "×")
@@ -110,6 +135,72 @@ public struct LatencyCommand: ParsableCommand {
         // Two messages (request and response) per round trip.
         result.cpuSecondsPerMillion = cpuSeconds / (Double(count * 2) / 1e6)
         result.wakeSyscallsPerMessage = wakes.map { Double($0) / Double(count * 2) }
+        return result
+    }
+
+    /// Async variant of `sample`.
+    func sampleAsync(_ body: () async throws -> Void) async rethrows -> (Histogram<UInt64>, UInt64, UInt64) {
+        let warmUpEnd = MonotonicClock.now() + 100_000_000
+        while MonotonicClock.now() < warmUpEnd { try await body() }
+        var histogram = Histogram<UInt64>(highestTrackableValue: 60_000_000_000, numberOfSignificantValueDigits: .three)
+        let start = MonotonicClock.now()
+        let end = start + UInt64(seconds * 1e9)
+        var count: UInt64 = 0
+        var now = start
+        while now < end {
+            try await body()
+            let after = MonotonicClock.now()
+            histogram.record(after - now)
+            now = after
+            count += 1
+        }
+        return (histogram, count, now - start)
+    }
+
+    /// The four waiter words of a segment, in the order their doorbells are passed to the peer.
+    static func doorbellWords(_ segment: SharedMemorySegment) -> [UnsafeMutableRawPointer] {
+        RingDirection.allCases.flatMap { direction in
+            let geometry = segment.geometry(direction)
+            return [geometry.consumerWaiterAddress, geometry.producerWaiterAddress]
+        }
+    }
+
+    /// Ping-pong through the reactor (`RingSender` / `RingReceiver`) on both sides.
+    func measureAsync(backend: ReactorBackendKind, profileName: String, size: Int, pinned: Bool) async throws -> BenchResult {
+        let profile = Self.profileNames[profileName]!
+        let reactor = try Reactor(backend: backend)
+        defer { reactor.shutdown() }
+        let segment = try SharedMemorySegment.create(configuration: SegmentConfiguration(hostToWorkerCapacity: 1 << 20, workerToHostCapacity: 1 << 20))
+        var inherit: [Int32: Int32] = [3: segment.unsafeFileDescriptor]
+        if backend == .ioUringEventfd {
+            for (index, word) in Self.doorbellWords(segment).enumerated() {
+                guard let descriptor = try reactor.unsafeDoorbellDescriptor(for: word) else { continue }
+                inherit[Int32(4 + index)] = descriptor
+            }
+        }
+        let child = try spawnPeer(["--transport", "ring-echo-async", "--fd", "3", "--profile", profileName, "--backend", backend.rawValue],
+                                  inherit: inherit, pinned: pinned)
+        let waker = ReactorWaker(reactor)
+        let sender = RingSender(segment.takeProducer(waker: waker)!, reactor: reactor, profile: profile)
+        var receiver = RingReceiver(segment.takeConsumer(waker: waker)!, reactor: reactor, profile: profile)
+        let payload = [UInt8](repeating: 7, count: size)
+        let wakesBefore = reactor.counters
+        let cpuBefore = ProcessCPU.selfSeconds() + ProcessCPU.seconds(of: child.pid)
+        var id: UInt64 = 0
+        let (histogram, count, elapsed) = try await sampleAsync {
+            id += 1
+            try await sender.send(kind: .data, streamId: id, payload: payload)
+            var echoed = false
+            while !echoed { _ = try await receiver.receive { message in echoed = message.streamId == id } }
+        }
+        let cpu = ProcessCPU.selfSeconds() + ProcessCPU.seconds(of: child.pid) - cpuBefore
+        _ = wakesBefore
+        sender.close()
+        guard try child.wait() == .exited(0) else { throw ValidationError("async echo peer failed") }
+        var result = result(transport: "\(backend)", profile: profileName, size: size, histogram: histogram, count: count,
+                            elapsed: elapsed, cpuSeconds: cpu, wakes: nil)
+        result.parameters["backend"] = backend.rawValue
+        result.parameters["path"] = "async"
         return result
     }
 

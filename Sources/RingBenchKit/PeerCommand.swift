@@ -2,7 +2,7 @@ import ArgumentParser
 import RingLinux
 
 /// `ringbench _peer`: the receiving process of a measurement (started by ringbench itself).
-struct PeerCommand: ParsableCommand {
+struct PeerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "_peer", abstract: "Internal: the receiving side of a measurement.", shouldDisplay: false)
 
@@ -12,8 +12,9 @@ struct PeerCommand: ParsableCommand {
     @Option var maxSize: Int = 1 << 20
     @Option var cpu: Int?
     @Option var profile: String = "latency"
+    @Option var backend: String?
 
-    func run() throws {
+    func run() async throws {
         if let cpu { try CPUAffinity.pin(toCPU: cpu) }
         switch transport {
         case "ring":
@@ -24,6 +25,10 @@ struct PeerCommand: ParsableCommand {
             guard let waitProfile = LatencyCommand.profileNames[profile] else { throw ValidationError("unknown profile \(profile)") }
             try RingEchoPeer.run(descriptor: fd, profile: waitProfile)
         case "futex": try FutexPingPong.runPeer(descriptor: fd)
+        case "ring-echo-async":
+            guard let waitProfile = LatencyCommand.profileNames[profile] else { throw ValidationError("unknown profile \(profile)") }
+            guard let kind = backend.flatMap(ReactorBackendKind.init(rawValue:)) else { throw ValidationError("--backend is required") }
+            try await AsyncEchoPeer.run(descriptor: fd, backend: kind, profile: waitProfile)
         default: throw ValidationError("unknown transport \(transport)")
         }
     }

@@ -1,7 +1,7 @@
 public import ArgumentParser
 
 /// `ringbench`: measures RingTransport side by side with the channels a host would otherwise use.
-public struct RingBench: ParsableCommand {
+public struct RingBench: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "ringbench",
         abstract: "Measure RingTransport against Unix sockets and other host↔worker channels.",

@@ -1,3 +1,0 @@
-import RingBenchKit
-
-RingBench.main()
