@@ -41,6 +41,9 @@ public struct Backoff: Sendable {
     @usableFromInline var spinStart: UInt64 = 0
     @usableFromInline var spins = 0
     @usableFromInline var yielded = 0
+    /// Sleeps of this wait state that ended by their time bound rather than a wake-up (with a live,
+    /// scheduled peer: 0; tests assert it to catch lost wake-ups).
+    public internal(set) var timedOutSleeps = 0
 
     public init(_ profile: WaitProfile = .latency) { self.profile = profile }
 

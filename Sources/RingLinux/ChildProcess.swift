@@ -1,12 +1,16 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Synchronization
 
 /// A child process started with `posix_spawn`, optionally inheriting chosen descriptors at chosen
 /// numbers (everything else is close-on-exec in RingTransport).
-public final class ChildProcess: @unchecked Sendable {
+public final class ChildProcess: Sendable {
     public let pid: Int32
-    private var reaped: ExitStatus?
+    /// How the child ended, once reaped; guarded so `kill` and `wait` may be called from any thread.
+    private let reaped = Mutex<ExitStatus?>(nil)
+    /// Serialises `wait()` (held while blocked in waitpid; `kill` does not take it).
+    private let reaping = Mutex<Void>(())
 
     /// How a child ended.
     public enum ExitStatus: Equatable, Sendable, CustomStringConvertible {
@@ -31,8 +35,8 @@ public final class ChildProcess: @unchecked Sendable {
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         for (childFD, parentFD) in inherit {
-            // dup2 onto the target number clears close-on-exec. When the numbers are equal dup2 is a
-            // no-op, so go through a temporary descriptor.
+            // dup2 onto the target number clears close-on-exec in the child. When both numbers are
+            // equal, glibc ≥ 2.29 clears close-on-exec for adddup2 as well (Debian 12 has 2.36).
             posix_spawn_file_actions_adddup2(&actions, parentFD, childFD)
         }
         var env = ProcessEnvironment.current()
@@ -51,23 +55,32 @@ public final class ChildProcess: @unchecked Sendable {
 
     /// Sends `signal` to the child (no-op once reaped).
     public func kill(_ signal: Int32) {
-        guard reaped == nil else { return }
-        _ = Glibc.kill(pid, signal)
+        // Under the lock: a reaped pid may be reused by an unrelated process.
+        reaped.withLock { reaped in
+            guard reaped == nil else { return }
+            _ = Glibc.kill(pid, signal)
+        }
     }
 
     /// Waits for the child to end and returns how it ended (idempotent).
     @discardableResult
     public func wait() throws -> ExitStatus {
-        if let reaped { return reaped }
-        var status: Int32 = 0
-        try Syscall.call("waitpid") { waitpid(pid, &status, 0) }
-        let result: ExitStatus = (status & 0x7f) == 0 ? .exited((status >> 8) & 0xff) : .signaled(status & 0x7f)
-        reaped = result
-        return result
+        // One reaper at a time (a second caller blocks until the first has stored the status).
+        try reaping.withLock { _ throws -> ExitStatus in
+            if let known = reaped.withLock({ $0 }) { return known }
+            var status: Int32 = 0
+            try Syscall.call("waitpid") { waitpid(pid, &status, 0) }
+            let exit: ExitStatus = (status & 0x7f) == 0 ? .exited((status >> 8) & 0xff) : .signaled(status & 0x7f)
+            reaped.withLock { $0 = exit }
+            return exit
+        }
     }
 
+    /// Whether the child has been reaped.
+    public var hasExited: Bool { reaped.withLock { $0 != nil } }
+
     deinit {
-        if reaped == nil {
+        if reaped.withLock({ $0 }) == nil {
             _ = Glibc.kill(pid, SIGKILL)
             var status: Int32 = 0
             _ = waitpid(pid, &status, 0)

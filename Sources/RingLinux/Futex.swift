@@ -7,15 +7,23 @@ public import RingCore
 
 /// futex(2) on 32-bit words in memory shared between processes (never FUTEX_PRIVATE: a private
 /// futex is keyed by the address space and would miss the peer's wake-ups).
+///
+/// Errno policy (the one exception to the `Syscall` funnel, deliberately): every outcome of
+/// FUTEX_WAIT — woken, EAGAIN (value differed), ETIMEDOUT, EINTR — means "re-check the condition",
+/// which every caller does, so none is an error; FUTEX_WAKE cannot fail on a valid mapped word.
 public enum Futex {
     /// Sleeps while `word` holds `expected`, at most `timeoutNanoseconds`. Returns when woken, when
     /// the value differs (EAGAIN), on timeout or on a signal — callers always re-check their
     /// condition.
-    public static func wait(_ word: UnsafeMutableRawPointer, expected: UInt32, timeoutNanoseconds: UInt64) {
+    /// Returns true when the sleep ended by its time bound.
+    @discardableResult
+    public static func wait(_ word: UnsafeMutableRawPointer, expected: UInt32, timeoutNanoseconds: UInt64) -> Bool {
         var timeout = timespec(tv_sec: Int(timeoutNanoseconds / 1_000_000_000), tv_nsec: Int(timeoutNanoseconds % 1_000_000_000))
         let result = crs_futex_wait(word.assumingMemoryBound(to: UInt32.self), expected, &timeout)
         WaitCounters.sleeps.wrappingIncrement(ordering: .relaxed)
-        if result == -1 && errno == ETIMEDOUT { WaitCounters.timeouts.wrappingIncrement(ordering: .relaxed) }
+        let timedOut = result == -1 && errno == ETIMEDOUT
+        if timedOut { WaitCounters.timeouts.wrappingIncrement(ordering: .relaxed) }
+        return timedOut
     }
 
     /// Wakes every sleeper on `word`.

@@ -32,7 +32,9 @@ extension RingProducer {
         if consumerClosed { throw .closed }
         guard backoff.idle() else { return }
         if try prepareToSleep(untilFree: frameBytes) {
-            Futex.wait(waiterWord, expected: RingWaiter.sleeping, timeoutNanoseconds: blockingSleepBound)
+            if Futex.wait(waiterWord, expected: RingWaiter.sleeping, timeoutNanoseconds: blockingSleepBound) {
+                backoff.timedOutSleeps += 1
+            }
             finishSleep()
         }
         backoff.reset()
@@ -52,7 +54,9 @@ extension MessageReader {
             }
             if backoff.idle() {
                 if try consumer.prepareToSleep() {
-                    Futex.wait(consumer.waiterWord, expected: RingWaiter.sleeping, timeoutNanoseconds: blockingSleepBound)
+                    if Futex.wait(consumer.waiterWord, expected: RingWaiter.sleeping, timeoutNanoseconds: blockingSleepBound) {
+                        backoff.timedOutSleeps += 1
+                    }
                     consumer.finishSleep()
                 }
                 backoff.reset()

@@ -31,7 +31,7 @@ import Testing
         let endpoints = try Self.endpoints(reactor)
         let sender = endpoints.sender
         let tasks = 4
-        let perTask = Int(ProcessEnvironment.value("ASYNC_TEST_PER_TASK") ?? "25000")!
+        let perTask = 25_000
         try await withWatchdog(seconds: 300) {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for t in 0..<tasks {
@@ -128,6 +128,20 @@ final class Endpoints: Sendable {
     init(_ reactor: Reactor, capacity: Int, profile: WaitProfile) throws {
         host = try SharedMemorySegment.create(configuration: SegmentConfiguration(hostToWorkerCapacity: capacity, workerToHostCapacity: capacity))
         worker = try SharedMemorySegment.attach(descriptor: dup(host.unsafeFileDescriptor), role: .worker)
+        // On iouring-eventfd a sleeper waits on a per-word eventfd keyed by the word's address; the
+        // two mappings of one memfd give each word two addresses, so they must share doorbells —
+        // exactly as two processes do (Docs/Waiting.md).
+        if reactor.backend.kind == .ioUringEventfd {
+            for direction in RingDirection.allCases {
+                let hostGeometry = host.geometry(direction)
+                let workerGeometry = worker.geometry(direction)
+                for (hostWord, workerWord) in [(hostGeometry.consumerWaiterAddress, workerGeometry.consumerWaiterAddress),
+                                               (hostGeometry.producerWaiterAddress, workerGeometry.producerWaiterAddress)] {
+                    let descriptor = try reactor.unsafeDoorbellDescriptor(for: hostWord)!
+                    try reactor.adoptDoorbell(descriptor: dup(descriptor), for: workerWord)
+                }
+            }
+        }
         let waker = ReactorWaker(reactor)
         sender = RingSender(host.takeProducer(waker: waker)!, reactor: reactor, profile: profile)
         receiver = ReceiverBox(RingReceiver(worker.takeConsumer(waker: waker)!, reactor: reactor, profile: profile))

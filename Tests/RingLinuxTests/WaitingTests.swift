@@ -24,7 +24,6 @@ import Testing
         var readBackoff = Backoff(.alwaysSleep)
         var writeBackoff = Backoff(.alwaysSleep)
         let sleepsBefore = WaitCounters.sleepCount
-        let timeoutsBefore = WaitCounters.timeoutCount
         try withWatchdog(seconds: 600) {
             for id in 0..<UInt64(roundTrips) {
                 var word = id.littleEndian
@@ -44,11 +43,11 @@ import Testing
             producer.close()
             #expect(try child.wait() == .exited(0))
         }
-        // The host side alone slept on most round trips (the echo rarely beats it to the futex).
-        #expect(WaitCounters.sleepCount - sleepsBefore > UInt64(roundTrips / 10))
-        // Every sleep ended by a wake-up (or a changed word), never by the 100 ms bound: a lost
-        // wake-up cannot hide behind the bound.
-        #expect(WaitCounters.timeoutCount - timeoutsBefore == 0)
+        // The host side went to sleep (how often depends on scheduling, so only that it did).
+        #expect(WaitCounters.sleepCount - sleepsBefore > 0)
+        // Every sleep of this test ended by a wake-up (or a changed word), never by the 100 ms
+        // bound: a lost wake-up cannot hide behind the bound. (The child checks its own sleeps.)
+        #expect(readBackoff.timedOutSleeps + writeBackoff.timedOutSleeps == 0)
     }
 
     /// A producer blocked on a full ring sleeps and resumes as the consumer (another thread here)

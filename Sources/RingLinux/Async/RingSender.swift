@@ -33,6 +33,7 @@ public final class RingSender: Sendable {
         var backoff = Backoff(profile)
         var cancelledMidMessage = false
         while true {
+            try space.checkAborted()
             let outcome = try payload.withUnsafeBytes { bytes throws(RingError) in
                 if let context {
                     return try writer.tryWriteMessage(
@@ -41,6 +42,8 @@ public final class RingSender: Sendable {
                 return try writer.tryWriteMessage(kind: kind, flags: flags, streamId: streamId, payload: bytes, progress: &progress)
             }
             if outcome == .written { break }
+            // The consumer reads no more: waiting for space would spin forever.
+            if writer.consumerClosed { throw RingError.closed }
             if Task.isCancelled {
                 // Nothing written yet: give up cleanly. Mid-message: finish it, then report.
                 if !progress.started { throw CancellationError() }
@@ -60,6 +63,10 @@ public final class RingSender: Sendable {
 
     /// Publishes pending frames and closes the ring.
     public func close() { writer.close() }
+
+    /// Ends every `send` waiting for space — and every later one — with `error`, for a consumer that
+    /// will never free space again (its process died or was isolated). Frames already written stay.
+    public func abort(with error: any Error) { space.abort(error) }
 }
 
 /// In-process queue of senders waiting for ring space; one of them sleeps on the shared word.
@@ -68,6 +75,7 @@ final class SpaceWaiters: Sendable {
         var armed = false
         var nextID = 0
         var waiters: [Int: CheckedContinuation<Void, any Error>] = [:]
+        var aborted: (any Error)?
     }
     private let state = Mutex(State())
 
@@ -80,18 +88,32 @@ final class SpaceWaiters: Sendable {
         }
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-                let arm = state.withLock { state in
+                let (arm, aborted) = state.withLock { state -> (Bool, (any Error)?) in
+                    if let aborted = state.aborted { return (false, aborted) }
                     state.waiters[id] = continuation
                     defer { state.armed = true }
-                    return !state.armed
+                    return (!state.armed, nil)
                 }
-                if arm { self.arm(writer: writer, reactor: reactor, frameBytes: frameBytes) }
+                if let aborted {
+                    continuation.resume(throwing: aborted)
+                } else if arm { self.arm(writer: writer, reactor: reactor, frameBytes: frameBytes) }
             }
         } onCancel: {
             guard cancellable else { return }
             let continuation = state.withLock { $0.waiters.removeValue(forKey: id) }
             continuation?.resume(throwing: CancellationError())
         }
+    }
+
+    /// Throws the abort error, if any.
+    func checkAborted() throws {
+        if let error = state.withLock({ $0.aborted }) { throw error }
+    }
+
+    /// Resumes every waiter (now and later) with `error`.
+    func abort(_ error: any Error) {
+        state.withLock { state in if state.aborted == nil { state.aborted = error } }
+        resumeAll(throwing: error)
     }
 
     private func arm(writer: SharedRingWriter, reactor: Reactor, frameBytes: Int) {

@@ -2,7 +2,7 @@
 // it support FUTEX_WAIT/WAKE (opcode probe, then a self-test: a WAIT with a wrong expected value must
 // complete with -EAGAIN and a WAKE with 0), and does futex_waitv(2) exist.
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 import CRingShim
 
@@ -66,7 +66,8 @@ public struct BackendProbe: Sendable, Equatable {
         do {
             ring = try IOUring(IOUring.Options(entries: 8, completionEntries: 16, singleIssuer: false))
         } catch {
-            let hint = error.errno == EPERM || error.errno == ENOSYS ? " (seccomp, kernel.io_uring_disabled or an old kernel)" : ""
+            let hint =
+                error.errno == EPERM || error.errno == ENOSYS ? " (seccomp, kernel.io_uring_disabled or an old kernel)" : ""
             let unavailable = BackendAvailability.unavailable("io_uring_setup failed: \(error)\(hint)")
             return BackendProbe(ioUring: unavailable, futexOpcodes: unavailable, futexWaitv: waitv)
         }
@@ -100,7 +101,8 @@ public struct BackendProbe: Sendable, Equatable {
             return .unavailable("FUTEX_WAIT self-test failed: \(error)")
         }
         guard results[1] == -EAGAIN else {
-            return .unavailable("FUTEX_WAIT self-test completed with \(results[1].map(String.init) ?? "nothing"), expected -EAGAIN")
+            return .unavailable(
+                "FUTEX_WAIT self-test completed with \(results[1].map(String.init) ?? "nothing"), expected -EAGAIN")
         }
         guard let woken = results[3], woken >= 0 else {
             return .unavailable("FUTEX_WAKE self-test completed with \(results[3].map(String.init) ?? "nothing")")

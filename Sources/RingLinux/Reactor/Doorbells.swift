@@ -6,7 +6,7 @@
 // with `Reactor.unsafeDoorbellDescriptor(for:)` / `adoptDoorbell(descriptor:for:)`. Writes happen
 // under the lock, so `closeAll()` can never close a descriptor a waker is about to write.
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 import Synchronization
 
@@ -42,7 +42,8 @@ final class Doorbells: Sendable {
         }
     }
 
-    /// Rings the word's doorbell with write(2). False when the word has none.
+    /// Rings the word's doorbell with write(2). False when the word has none (nobody has waited on
+    /// it yet: a sleeper arming later checks the word after arming its READ, so it sees the change).
     func ring(_ word: UInt) -> Bool {
         state.withLock { state in
             guard !state.closed, let descriptor = state.byWord[word] else { return false }

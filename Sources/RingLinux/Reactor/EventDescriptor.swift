@@ -2,7 +2,7 @@
 // and the pidfd poller's wake-up. Signalled with write(2) only: IORING_OP_WRITE on an eventfd is
 // punted to an io_uring worker thread (FIELD-NOTES §4: ≈ 147 µs and a hang at exit).
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 import CRingShim
 

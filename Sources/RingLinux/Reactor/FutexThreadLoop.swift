@@ -7,7 +7,7 @@
 // wait whose word changed is found by the value check every iteration makes. Without futex_waitv
 // (Linux < 5.16) the thread sleeps on its nudge word alone and re-checks the words every 1 ms.
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 import CRingShim
 
@@ -154,7 +154,7 @@ final class FutexThreadLoop {
             } else {
                 _ = try Syscall.callAllowingWouldBlock("futex(FUTEX_WAIT)") { crs_futex_wait(word, expected, nil) }
             }
-        } catch where error.errno == ETIMEDOUT {
+        } catch  where error.errno == ETIMEDOUT {
             // the deadline passed
         }
     }

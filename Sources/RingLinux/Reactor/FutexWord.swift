@@ -3,7 +3,7 @@
 // futex-thread backend. All futexes are shared (never FUTEX_PRIVATE): the words live in MAP_SHARED
 // memory of two processes, and a private waiter would never meet a shared waker.
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 import Atomics
 import CRingShim
@@ -59,14 +59,15 @@ enum FutexWord {
             }
             guard let index else { return .valueChanged }
             return .woken(index)
-        } catch where error.errno == ETIMEDOUT {
+        } catch  where error.errno == ETIMEDOUT {
             return .timedOut
         }
     }
 
     /// A futex_waitv entry for a shared 32-bit word.
     static func entry(_ word: UnsafeMutableRawPointer, expected: UInt32) -> futex_waitv {
-        futex_waitv(val: UInt64(expected), uaddr: UInt64(UInt(bitPattern: word)), flags: UInt32(CRS_FUTEX2_SIZE_U32), __reserved: 0)
+        futex_waitv(
+            val: UInt64(expected), uaddr: UInt64(UInt(bitPattern: word)), flags: UInt32(CRS_FUTEX2_SIZE_U32), __reserved: 0)
     }
 
     /// Whether futex_waitv(2) exists here (Linux ≥ 5.16, and not filtered out by seccomp): a call

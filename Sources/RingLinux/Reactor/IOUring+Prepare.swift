@@ -5,7 +5,7 @@
 // FUTEX2_PRIVATE, the words live in MAP_SHARED memory of two processes), `addr2` the value (expected
 // value for WAIT, how many to wake for WAKE), `addr3` the mask 0xffffffff, `len` and `rw_flags` 0.
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 import CRingShim
 
@@ -103,7 +103,9 @@ extension IOUring {
     /// READ of `length` bytes into `buffer` (an eventfd read is 8 bytes: the counter, reset to 0).
     /// The descriptor must be blocking: io_uring returns -EAGAIN for an O_NONBLOCK file instead of
     /// waiting on it. `buffer` must stay valid until the completion arrives.
-    func prepareRead(descriptor: Int32, into buffer: UnsafeMutableRawPointer, length: UInt32, userData: UInt64) throws(SystemError) {
+    func prepareRead(descriptor: Int32, into buffer: UnsafeMutableRawPointer, length: UInt32, userData: UInt64)
+        throws(SystemError)
+    {
         let entry = try nextEntry()
         io_uring_prep_read(entry, descriptor, buffer, length, 0)
         entry.pointee.user_data = userData

@@ -1,3 +1,5 @@
+import CRingShim
+
 // IOUring — a thin, single-owner wrapper over liburing's `struct io_uring`.
 //
 // It sets a ring up (SINGLE_ISSUER | DEFER_TASKRUN when the kernel takes them, plain flags otherwise,
@@ -5,9 +7,8 @@
 // completions. The SQE preparation helpers live in IOUring+Prepare.swift. liburing returns `-errno`
 // instead of setting errno; `IOUring.call` converts that and funnels every call through `Syscall`.
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
-import CRingShim
 
 /// One completion copied out of the completion queue (the CQE slot is already released).
 struct IOUringCompletion: Sendable, Equatable {
@@ -109,6 +110,9 @@ struct IOUring: ~Copyable {
 
     /// Entries prepared but not yet submitted.
     var pendingSubmissions: UInt32 { io_uring_sq_ready(ring) }
+
+    /// Vacant submission entries.
+    var submissionSpace: UInt32 { io_uring_sq_space_left(ring) }
 
     /// Submits the prepared entries (one io_uring_enter, unless SQPOLL makes it unnecessary).
     @discardableResult

@@ -1,10 +1,11 @@
+import CRingShim
+
 // IOUringReactorLoop+Completions — what the io_uring loop does with each completion, and its
 // shutdown: end everything pending with `.shutdown`, cancel every operation still in flight and
 // collect its completion (so no buffer is freed while the kernel may write it), then release.
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
-import CRingShim
 
 /// The top byte of an operation's user_data says what it is; the rest is the request id.
 enum OperationTag: UInt64 {
@@ -52,7 +53,8 @@ extension IOUringReactorLoop {
             let waiters = doorbellWords[word]?.waiters ?? []
             doorbellWords[word]?.waiters = []
             doorbellWords[word]?.readArmed = false
-            let outcome: WaitResult = result >= 0 ? .changed : .failed(SystemError(call: "io_uring READ(doorbell)", errno: -result))
+            let outcome: WaitResult =
+                result >= 0 ? .changed : .failed(SystemError(call: "io_uring READ(doorbell)", errno: -result))
             for waiter in waiters { registry.finishWait(waiter, outcome) }
         case .processPoll(let pidfd):
             if registry.isWatching(id) {
@@ -73,7 +75,7 @@ extension IOUringReactorLoop {
 
     func shutDown() {
         // No request gets in after this; the ones that did are settled here.
-        for request in shared.queue.close() {
+        for request in unhandled + shared.queue.close() {
             switch request {
             case .cancelWait, .cancelTimer, .cancelWatch, .wake: try? handle(request)
             default: request.reject()
@@ -99,14 +101,17 @@ extension IOUringReactorLoop {
     private func drainInFlight() {
         guard !inFlight.isEmpty else { return }
         do {
-            for userData in inFlight.keys {
+            for userData in Array(inFlight.keys) where inFlight[userData] != nil {
+                try reserve()
                 try ring.prepareCancel(target: userData, userData: OperationTag.cancel.userData(0))
             }
-            try ring.prepareTimeout(.relative(nanoseconds: 2_000_000_000), storage: drainLimit, userData: OperationTag.drainLimit.userData(0))
+            try reserve()
+            try ring.prepareTimeout(
+                .relative(nanoseconds: 2_000_000_000), storage: drainLimit, userData: OperationTag.drainLimit.userData(0))
             while !inFlight.isEmpty && !drainExpired {
                 do {
                     try ring.submitAndWait(1)
-                } catch where error.errno == EBUSY || error.errno == EAGAIN {
+                } catch  where error.errno == EBUSY || error.errno == EAGAIN {
                     // completion queue full: reap below
                 }
                 shared.counters.bump(.ringEnters)

@@ -1,3 +1,5 @@
+import CRingShim
+
 // IOUringReactorLoop — the io_uring backends' event loop, on the reactor thread, which owns the ring.
 //
 // Each iteration: take the queued requests and turn them into submission entries, fire due timers,
@@ -6,9 +8,8 @@
 // completions. A READ stays armed on the nudge eventfd so requests from other threads end the wait.
 // `ioUringFutex` sleeps on the words themselves (FUTEX_WAIT); `ioUringEventfd` on each word's doorbell.
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
-import CRingShim
 
 final class IOUringReactorLoop {
     /// What an in-flight operation holds until its completion arrives (buffers the kernel may still
@@ -41,6 +42,8 @@ final class IOUringReactorLoop {
     var sequence: UInt64 = 0
     var stopping = false
     var drainExpired = false
+    /// Requests taken from the queue but not handled when the ring failed mid-batch.
+    var unhandled: [ReactorRequest] = []
     /// Set when the ring itself failed; pending requests then end with `.failed`.
     var failure: SystemError?
     let nudgeDescriptor: Int32
@@ -79,15 +82,24 @@ final class IOUringReactorLoop {
             fail(error)
         }
         while !stopping {
-            do {
-                for request in shared.queue.takeAll() { try handle(request) }
+            do throws(SystemError) {
+                let batch = unhandled + shared.queue.takeAll()
+                unhandled = []
+                for (index, request) in batch.enumerated() {
+                    do {
+                        try handle(request)
+                    } catch {
+                        unhandled = Array(batch[(index + 1)...])  // settled by shutDown
+                        throw error
+                    }
+                }
                 if stopping { break }
                 registry.fireDueTimers()
                 try flushWakes()
                 try armTimeout()
                 try submit(waiting: !shared.queue.hasRequests)
                 reap()
-            } catch where error.errno == EBUSY || error.errno == EAGAIN {
+            } catch  where error.errno == EBUSY || error.errno == EAGAIN {
                 reap()  // completion queue full (or the kernel short of memory): make room, go around
             } catch {
                 fail(error)
@@ -114,6 +126,20 @@ final class IOUringReactorLoop {
         ring.drainCompletions { complete($0) }
     }
 
+    /// Makes sure `count` submission entries are vacant, submitting what is prepared if not. A
+    /// full completion queue (EBUSY) is drained and the submit retried, so preparing an entry
+    /// only fails when the ring itself fails.
+    func reserve(_ count: UInt32 = 2) throws(SystemError) {
+        while ring.submissionSpace < count {
+            do {
+                try submit(waiting: false)
+            } catch  where error.errno == EBUSY || error.errno == EAGAIN {
+                // the kernel keeps the overflow until there is room: make room
+            }
+            reap()
+        }
+    }
+
     // MARK: Requests
 
     func handle(_ request: ReactorRequest) throws(SystemError) {
@@ -123,6 +149,7 @@ final class IOUringReactorLoop {
             registry.addWait(id: id, wait)
             shared.counters.bump(.waitsArmed)
             if usesFutexOperations {
+                try reserve()
                 let userData = OperationTag.futexWait.userData(id)
                 try ring.prepareFutexWait(wait.address, expected: expected, userData: userData)
                 inFlight[userData] = .futexWait
@@ -148,6 +175,7 @@ final class IOUringReactorLoop {
         case .cancelTimer(let id):
             registry.cancelTimer(id)
         case .watch(let id, let pidfd, let callback):
+            try reserve()
             registry.addWatch(id: id, callback)
             shared.recordOpened(pidfd)
             let userData = OperationTag.processPoll.userData(id)
@@ -165,6 +193,7 @@ final class IOUringReactorLoop {
 
     func cancelOperation(_ target: UInt64) throws(SystemError) {
         guard inFlight[target] != nil else { return }
+        try reserve()
         try ring.prepareCancel(target: target, userData: OperationTag.cancel.userData(0))
     }
 
@@ -177,6 +206,7 @@ final class IOUringReactorLoop {
 
     func armNudgeRead() throws(SystemError) {
         let userData = OperationTag.nudge.userData(0)
+        try reserve()
         try ring.prepareRead(descriptor: nudgeDescriptor, into: nudgeBuffer, length: 8, userData: userData)
         inFlight[userData] = .nudgeRead
     }
@@ -186,6 +216,7 @@ final class IOUringReactorLoop {
     func flushWakes() throws(SystemError) {
         guard !pendingWakes.isEmpty else { return }
         for word in pendingWakes {
+            try reserve()
             try ring.prepareFutexWake(
                 UnsafeMutableRawPointer(bitPattern: word)!, userData: OperationTag.futexWake.userData(0), flags: .skipSuccess)
         }
@@ -202,6 +233,7 @@ final class IOUringReactorLoop {
             if armed.deadline <= next { return }
             try cancelOperation(armed.userData)
         }
+        try reserve()
         let storage = UnsafeMutablePointer<__kernel_timespec>.allocate(capacity: 1)
         let userData = OperationTag.timeout.userData(nextSequence())
         inFlight[userData] = .timeout(storage)
@@ -214,16 +246,28 @@ final class IOUringReactorLoop {
     /// doorbell existed found no doorbell to ring, but its change is what this check sees; a waker
     /// that changed it later rings the doorbell, and the eventfd counter keeps that until read.
     func armDoorbellWait(id: UInt64, _ wait: ReactorRegistry.Wait) throws(SystemError) {
-        guard let doorbells = shared.doorbells, let descriptor = try doorbells.descriptor(for: wait.word) else {
+        let found: Int32?
+        do {
+            found = try shared.doorbells?.descriptor(for: wait.word)
+        } catch {
+            registry.finishWait(id, .failed(error))  // e.g. EMFILE: this wait fails, the reactor goes on
+            return
+        }
+        guard let descriptor = found else {
             registry.finishWait(id, .shutdown)
             return
         }
-        var entry = doorbellWords[wait.word] ?? {
-            shared.recordOpened(descriptor)
-            return DoorbellWord(descriptor: descriptor)
-        }()
+        if doorbellWords[wait.word] == nil { shared.recordOpened(descriptor) }
+        var entry = doorbellWords[wait.word] ?? DoorbellWord(descriptor: descriptor)
+        if entry.descriptor != descriptor {
+            // The doorbell was replaced (adopted from the peer): a READ still armed on the old one
+            // may never complete, so arm one on the new doorbell.
+            entry.descriptor = descriptor
+            entry.readArmed = false
+        }
         entry.waiters.append(id)
         if !entry.readArmed {
+            try reserve()
             let buffer = UnsafeMutableRawPointer.allocate(byteCount: 8, alignment: 8)
             let userData = OperationTag.doorbellRead.userData(nextSequence())
             inFlight[userData] = .doorbellRead(word: wait.word, buffer: buffer)

@@ -3,7 +3,7 @@
 // process ends; the poller reads the status without reaping (ProcessExitQuery), closes the pidfd
 // and reports to the reactor thread, which runs the callback.
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 import Synchronization
 

@@ -4,7 +4,7 @@
 // zombie, so `ChildProcess.wait()` (waitpid) still reaps it and gets the same status. For a
 // process that is not our child (ECHILD), or one already reaped, there is no status to read.
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 enum ProcessExitQuery {

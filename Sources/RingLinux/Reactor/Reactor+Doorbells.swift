@@ -3,7 +3,7 @@
 // use the same eventfd for a word: one side exports it (pass it over a Unix socket or as an inherited
 // descriptor), the other adopts it before its first wait on the word. Other backends need nothing.
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 extension Reactor {

@@ -2,10 +2,9 @@
 // words, timers and process exits at once, with the same thread-safe API on all three backends
 // (WaitBackend.swift). Callbacks run on the reactor thread and must not block it.
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 import CRingShim
-public import RingCore
 
 /// Waits for futex words to change, wakes their sleepers, runs timers and watches processes, on a
 /// thread of its own.
@@ -95,7 +94,9 @@ public final class Reactor: Sendable {
     /// Calls `completion` once the 32-bit word at `word` (4-byte aligned, typically in shared
     /// memory) no longer holds `expected`: `.changed` when woken or when it already differed at arm
     /// time (wakes may be spurious — re-check), `.cancelled`, `.shutdown`, or `.failed`. The word
-    /// must stay mapped until the completion runs.
+    /// must stay mapped until the completion runs. Wakers change the word before waking: the
+    /// futex-thread backend learns of only one woken word per sleep and finds the others by their
+    /// changed values, so a wake that leaves a word at `expected` may go unnoticed there.
     @discardableResult
     public func waitForChange(
         of word: UnsafeMutableRawPointer, from expected: UInt32, _ completion: @escaping @Sendable (WaitResult) -> Void
@@ -121,12 +122,22 @@ public final class Reactor: Sendable {
     ///
     /// A batched wake is delivered later, through the caller's mapping of the word: keep the word
     /// mapped until then, or use `wakeNow` right before unmapping it.
+    ///
+    /// Which is cheaper (release build, 2-vCPU VM, no sleeper, medians of noisy runs): futex(2)
+    /// FUTEX_WAKE ≈ 370 ns; an io_uring_enter carrying 1 FUTEX_WAKE ≈ 650–740 ns, 4 ≈ 390–480 ns
+    /// each, 16 ≈ 290–310 ns each. So batching pays only when the enter is one the reactor makes
+    /// anyway (it sleeps with the same call) or carries ≳ 8 words. From another thread `wake` costs
+    /// the caller ≈ 50–130 ns when wakes are frequent (nudges coalesce), but when the reactor is
+    /// asleep each one costs a nudge plus a thread hop: for a single latency-critical wake from
+    /// another thread use `wakeNow` (RingLinux's `ReactorWaker` does exactly this).
     public func wake(_ word: UnsafeMutableRawPointer) {
         shared.counters.bump(.wakesRequested)
         if shared.kind == .ioUringFutex {
             precondition(Int(bitPattern: word) % 4 == 0, "a futex word must be 4-byte aligned")
             // After shutdown there is no ring to carry it: deliver it here.
-            if !shared.trySubmit(.wake(word: UInt(bitPattern: word))) { Reactor.wakeDirectly(UInt(bitPattern: word), shared: shared) }
+            if !shared.trySubmit(.wake(word: UInt(bitPattern: word))) {
+                Reactor.wakeDirectly(UInt(bitPattern: word), shared: shared)
+            }
         } else {
             Reactor.wakeDirectly(UInt(bitPattern: word), shared: shared)
         }
@@ -201,5 +212,3 @@ public final class Reactor: Sendable {
     /// Whether the caller runs on this reactor's thread (i.e. inside one of its callbacks).
     public var isReactorThread: Bool { shared.isReactorThread }
 }
-
-extension Reactor: RingWaker {}

@@ -26,6 +26,9 @@ public struct ReactorCounters: Sendable, Equatable {
     /// Sleeps of the futex-thread backend (futex_waitv / futex(2) calls).
     public var sleeps: UInt64 = 0
 
+    /// All zero (a baseline to subtract from later snapshots).
+    public init() {}
+
     /// Kernel calls spent delivering wakes: direct calls, the nudges they caused, and the
     /// io_uring_enter calls that carried them. An enter the reactor was about to make anyway (to
     /// wait) carries batched wakes for free, so this is an upper bound for the batched path.
@@ -44,7 +47,10 @@ final class ReactorCounterStorage: Sendable {
     let waitsArmed = Atomic<UInt64>(0)
     let sleeps = Atomic<UInt64>(0)
 
-    enum Counter { case wakesRequested, directWakeCalls, wakeSubmissions, ringEnters, ringEntersWithWakes, nudges, wakeNudges, waitsArmed, sleeps }
+    enum Counter {
+        case wakesRequested, directWakeCalls, wakeSubmissions, ringEnters, ringEntersWithWakes, nudges, wakeNudges, waitsArmed,
+            sleeps
+    }
 
     /// Counters only count: relaxed ordering, no other memory is published through them.
     @inline(__always)
@@ -63,15 +69,16 @@ final class ReactorCounterStorage: Sendable {
     }
 
     func snapshot() -> ReactorCounters {
-        ReactorCounters(
-            wakesRequested: wakesRequested.load(ordering: .relaxed),
-            directWakeCalls: directWakeCalls.load(ordering: .relaxed),
-            wakeSubmissions: wakeSubmissions.load(ordering: .relaxed),
-            ringEnters: ringEnters.load(ordering: .relaxed),
-            ringEntersWithWakes: ringEntersWithWakes.load(ordering: .relaxed),
-            nudges: nudges.load(ordering: .relaxed),
-            wakeNudges: wakeNudges.load(ordering: .relaxed),
-            waitsArmed: waitsArmed.load(ordering: .relaxed),
-            sleeps: sleeps.load(ordering: .relaxed))
+        var counters = ReactorCounters()
+        counters.wakesRequested = wakesRequested.load(ordering: .relaxed)
+        counters.directWakeCalls = directWakeCalls.load(ordering: .relaxed)
+        counters.wakeSubmissions = wakeSubmissions.load(ordering: .relaxed)
+        counters.ringEnters = ringEnters.load(ordering: .relaxed)
+        counters.ringEntersWithWakes = ringEntersWithWakes.load(ordering: .relaxed)
+        counters.nudges = nudges.load(ordering: .relaxed)
+        counters.wakeNudges = wakeNudges.load(ordering: .relaxed)
+        counters.waitsArmed = waitsArmed.load(ordering: .relaxed)
+        counters.sleeps = sleeps.load(ordering: .relaxed)
+        return counters
     }
 }

@@ -1,7 +1,7 @@
 // ReactorRequest — what other threads ask of the reactor thread. Requests travel through the
 // RequestQueue; only the reactor thread acts on them, so the registrations need no lock.
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A request to the reactor thread. Addresses travel as integers (raw pointers are not Sendable).

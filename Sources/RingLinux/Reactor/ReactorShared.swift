@@ -2,7 +2,7 @@
 // nudge, the counters, the eventfd backend's doorbells, id allocation, and which thread is the
 // reactor's. Everything else belongs to the reactor thread's backend loop.
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 import Synchronization
 

@@ -1,7 +1,7 @@
 // ReactorThread — the dedicated OS thread (pthread, not Swift's cooperative pool) a reactor's
 // backend loop runs on, and the one-shot handshake that reports whether its setup succeeded.
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 import CRingShim
 import Dispatch
@@ -31,12 +31,14 @@ final class ReactorThread: Sendable {
         var thread = pthread_t()
         // pthread_create returns its error rather than setting errno, so it cannot go through
         // Syscall.call; the error is typed the same way.
-        let result = pthread_create(&thread, nil, { raw in
-            let box = Unmanaged<Box>.fromOpaque(raw!).takeRetainedValue()
-            _ = crs_set_thread_name(box.name)
-            box.body()
-            return nil
-        }, box)
+        let result = pthread_create(
+            &thread, nil,
+            { raw in
+                let box = Unmanaged<Box>.fromOpaque(raw!).takeRetainedValue()
+                _ = crs_set_thread_name(box.name)
+                box.body()
+                return nil
+            }, box)
         guard result == 0 else {
             Unmanaged<Box>.fromOpaque(box).release()
             throw SystemError(call: "pthread_create", errno: result)

@@ -3,7 +3,7 @@
 // outstanding per reactor iteration: the first request after the reactor took the queue nudges,
 // the ones that follow ride along.
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 import Atomics
 import CRingShim

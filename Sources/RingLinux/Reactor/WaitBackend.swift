@@ -87,7 +87,9 @@ public enum WaitBackend {
         }
         for kind in ReactorBackendKind.allCases {
             if case .available(let detail) = probe.availability(of: kind) {
-                let skipped = ReactorBackendKind.allCases.prefix { $0 != kind }.map { "\($0) unavailable (\(probe.availability(of: $0).detail))" }
+                let skipped = ReactorBackendKind.allCases.prefix { $0 != kind }.map {
+                    "\($0) unavailable (\(probe.availability(of: $0).detail))"
+                }
                 return ReactorBackendChoice(kind: kind, reason: (skipped + [detail]).joined(separator: "; "))
             }
         }

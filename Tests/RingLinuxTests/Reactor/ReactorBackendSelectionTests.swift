@@ -5,7 +5,8 @@ import Testing
 
 @Suite struct ReactorBackendSelectionTests {
     static let everything = BackendProbe(
-        ioUring: .available("io_uring works"), futexOpcodes: .available("FUTEX_WAIT/WAKE ok"), futexWaitv: .available("futex_waitv works"))
+        ioUring: .available("io_uring works"), futexOpcodes: .available("FUTEX_WAIT/WAKE ok"),
+        futexWaitv: .available("futex_waitv works"))
     static let noFutexOpcodes = BackendProbe(
         ioUring: .available("io_uring works"), futexOpcodes: .unavailable("kernel lacks ops 51/52"),
         futexWaitv: .available("futex_waitv works"))
@@ -51,7 +52,9 @@ import Testing
         #expect(throws: ReactorError.backendUnavailable(.ioUringEventfd, reason: "io_uring_setup failed: EPERM")) {
             try WaitBackend.select(override: "iouring-eventfd", probe: Self.noIOUring)
         }
-        #expect(throws: ReactorError.unknownBackend("uring")) { try WaitBackend.select(override: "uring", probe: Self.everything) }
+        #expect(throws: ReactorError.unknownBackend("uring")) {
+            try WaitBackend.select(override: "uring", probe: Self.everything)
+        }
     }
 
     @Test func theFutexThreadRunsEvenWithoutFutexWaitv() throws {

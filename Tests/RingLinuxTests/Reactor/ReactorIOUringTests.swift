@@ -1,7 +1,7 @@
 // ReactorIOUringTests — the IOUring wrapper's submission helpers against the real kernel, one
 // operation at a time, on the test's own thread (skipped where io_uring is unavailable).
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 import CRingShim
 @testable import RingLinux
@@ -131,5 +131,25 @@ import Testing
         #expect(results[4].map { $0 & Int32(POLLIN) != 0 } == true)
         #expect(ProcessExitQuery.status(pidfd: pidfd) == .signaled(SIGKILL))
         #expect(try child.wait() == .signaled(SIGKILL))
+    }
+
+    /// SQPOLL is opt-in; a reactor with it still waits, wakes and shuts down.
+    @Test func aReactorWithSQPOLLWaitsAndWakes() throws {
+        try withWatchdog(seconds: 30) {
+            let words = SharedWords()
+            let reactor = try ReactorFixture.start(.ioUringFutex, options: ReactorOptions(sqPollIdleMilliseconds: 10))
+            defer {
+                reactor.shutdown()
+                withExtendedLifetime(words) {}
+            }
+            #expect(reactor.setupDescription.contains("SQPOLL"))
+            for round in UInt32(1)...20 {
+                let outcome = Outcome<WaitResult>()
+                reactor.waitForChange(of: words.word(0), from: round - 1, outcome.callback)
+                words.store(0, round)
+                reactor.wake(words.word(0))
+                #expect(outcome.wait() == .changed)
+            }
+        }
     }
 }

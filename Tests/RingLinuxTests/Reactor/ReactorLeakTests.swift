@@ -3,7 +3,7 @@
 // nothing: each descriptor the reactor opened is compared (kcmp KCMP_FILE) with a duplicate taken
 // while it was open — after shutdown the number must be closed or refer to some other file.
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 import CRingShim
 @testable import RingLinux
@@ -50,12 +50,16 @@ import Testing
 
                 for (descriptor, duplicate) in zip(opened, duplicates) {
                     let same = crs_kcmp_file(getpid(), descriptor, duplicate)
-                    #expect(same != 0, "descriptor \(descriptor) of the \(kind) reactor is still open after shutdown (cycle \(cycle))")
+                    #expect(
+                        same != 0, "descriptor \(descriptor) of the \(kind) reactor is still open after shutdown (cycle \(cycle))"
+                    )
                     close(duplicate)
                     checked += 1
                 }
             }
-            print("\(kind): checked \(checked) reactor descriptors; process descriptors \(before) before, \(ProcessResources.descriptorCount()) after (other tests run in parallel)")
+            print(
+                "\(kind): checked \(checked) reactor descriptors; process descriptors \(before) before, \(ProcessResources.descriptorCount()) after (other tests run in parallel)"
+            )
         }
     }
 }

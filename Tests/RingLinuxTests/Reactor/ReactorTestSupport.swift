@@ -2,7 +2,7 @@
 // (mappable twice, like two processes), a one-shot callback outcome to block on, starting a reactor
 // on a backend or skipping with the reason, and a "barrier" that proves earlier requests were handled.
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 import Atomics
 import CRingShim

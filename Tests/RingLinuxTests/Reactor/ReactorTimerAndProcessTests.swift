@@ -2,7 +2,7 @@
 // assertion depends on timing: order is the timer queue's guarantee, and the cancelled timer's
 // deadline is an hour away.
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 import RingLinux
 import RingTestSupport
