@@ -8,6 +8,8 @@
 //   RingLinux    Linux layer: syscall funnel, memfd segments, mmap, futex, processes.
 //   RingBenchKit ringbench's logic (testable); `ringbench` is its thin executable.
 //   RingFixture  a test fixture executable (cross-process echo) used by the test suite.
+//   RingChannel  the host/worker channel: spawn/attach, handshake, invocations, cancellation, crashes,
+//                pools, shutdown (Docs/Protocol.md). RingExampleWorker is its example worker.
 import PackageDescription
 
 let strict: [SwiftSetting] = [
@@ -22,12 +24,17 @@ let package = Package(
         .library(name: "RingCore", targets: ["RingCore"]),
         .library(name: "RingLinux", targets: ["RingLinux"]),
         .library(name: "RingBenchKit", targets: ["RingBenchKit"]),
+        .library(name: "RingChannel", targets: ["RingChannel"]),
+        .executable(name: "RingExampleWorker", targets: ["RingExampleWorker"]),
         .executable(name: "ringbench", targets: ["ringbench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-atomics.git", from: "1.3.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: [
         .systemLibrary(
@@ -66,5 +73,32 @@ let package = Package(
             name: "RingLinuxTests", dependencies: ["RingCore", "RingLinux", "RingTestSupport", "CRingShim"], swiftSettings: strict
         ),
         .testTarget(name: "RingBenchKitTests", dependencies: ["RingBenchKit", "RingLinux"], swiftSettings: strict),
+        .target(
+            name: "RingChannel",
+            dependencies: [
+                "RingCore", "RingLinux",
+                .product(name: "Atomics", package: "swift-atomics"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "RingExampleWorker",
+            dependencies: ["RingChannel", "RingCore", "RingLinux", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "RingChannelTests",
+            dependencies: [
+                "RingChannel", "RingCore", "RingLinux", "RingTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
     ]
 )

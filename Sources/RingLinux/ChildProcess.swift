@@ -34,10 +34,16 @@ public final class ChildProcess: Sendable {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
+        // Each source is first duplicated to a private number above every target, so one mapping's
+        // dup2 can never overwrite another mapping's source, whatever the order. dup2 onto the target
+        // clears close-on-exec in the child; the temporaries are close-on-exec and closed below.
+        let floor = Int32(max(64, (inherit.keys.max() ?? 0) + 1))
+        var temporaries: [Int32] = []
+        defer { temporaries.forEach { close($0) } }
         for (childFD, parentFD) in inherit {
-            // dup2 onto the target number clears close-on-exec in the child. When both numbers are
-            // equal, glibc ≥ 2.29 clears close-on-exec for adddup2 as well (Debian 12 has 2.36).
-            posix_spawn_file_actions_adddup2(&actions, parentFD, childFD)
+            let temporary = try Syscall.call("fcntl(F_DUPFD_CLOEXEC)") { fcntl(parentFD, F_DUPFD_CLOEXEC, floor) }
+            temporaries.append(temporary)
+            posix_spawn_file_actions_adddup2(&actions, temporary, childFD)
         }
         var env = ProcessEnvironment.current()
         for (key, value) in environment { env[key] = value }

@@ -1,0 +1,330 @@
+// FunctionHost — the host side of the channel: a pool of worker processes (spawned, or attached over
+// a Unix socket), invocations balanced by least in-flight, functions loaded on every worker,
+// restarts with backoff, events, graceful shutdown, and swift-service-lifecycle's Service.
+#if canImport(Glibc)
+import Glibc
+#endif
+public import Logging
+public import Metrics
+public import RingCore
+public import RingLinux
+public import ServiceLifecycle
+import Synchronization
+
+/// Starts and supervises worker processes and runs invocations on them.
+///
+/// ```swift
+/// let host = try FunctionHost(logger: logger)
+/// try await host.addWorker(WorkerLaunch(executable: "/path/to/worker"))
+/// let result = try await host.invoke(function: "echo", payload: bytes, context: context)
+/// await host.shutdown(gracePeriod: .seconds(5))
+/// ```
+public final class FunctionHost: Service, Sendable {
+    public let configuration: FunctionHostConfiguration
+    /// The reactor behind every worker's waits, deadlines and process watches.
+    public let reactor: Reactor
+    let context: HostContext
+    let state = Mutex(PoolState())
+
+    struct Slot {
+        var launch: WorkerLaunch?
+        var generation = 0
+        var restartsUsed = 0
+        var consecutiveFailures = 0
+        var removed = false
+        /// Restarts apply only to slots whose worker was ready once (a first start that fails is
+        /// reported to `addWorker`'s caller instead).
+        var everReady = false
+        var pendingRestart: TimerToken?
+    }
+
+    struct PoolState {
+        /// Connections being started or serving, in the order they were added.
+        var workers: [WorkerConnection] = []
+        var ready: Set<WorkerID> = []
+        var functions: [(String, [UInt8])] = []
+        var slots: [String: Slot] = [:]
+        var nextSlot = 1
+        var rotation = 0
+        /// Invocations handed to each worker and not yet finished, counted at selection time under
+        /// this lock — so concurrent `invoke` calls balance exactly (a worker's own table counts an
+        /// invocation only once it registers it, after the lock is released).
+        var dispatched: [WorkerID: Int] = [:]
+        var shuttingDown = false
+        var shutDown = false
+        var shutdownWaiters: [CheckedContinuation<Void, Never>] = []
+        var subscribers: [Int: AsyncStream<WorkerEvent>.Continuation] = [:]
+        var nextSubscriber = 0
+        var listener: SocketListener?
+        var startsInProgress = 0
+        var startWaiters: [CheckedContinuation<Void, Never>] = []
+    }
+
+    /// - Parameters:
+    ///   - logger: where the host logs, and where worker log records arrive (with the invocation id
+    ///     in their metadata). The host never bootstraps logging.
+    ///   - metricsFactory: where metrics go; nil uses the application's `MetricsSystem`.
+    public init(configuration: FunctionHostConfiguration = FunctionHostConfiguration(), logger: Logger, metricsFactory: (any MetricsFactory)? = nil) throws {
+        try configuration.segment.validate()
+        self.configuration = configuration
+        if let kind = configuration.waitBackend {
+            reactor = try Reactor(backend: kind)
+        } else {
+            reactor = try Reactor()
+        }
+        context = HostContext(reactor: reactor, configuration: configuration, logger: logger, metrics: ChannelMetrics(factory: metricsFactory))
+        logger.debug("function host started", metadata: ["reactor": "\(reactor.backend)"])
+    }
+
+    // MARK: Workers
+
+    /// Spawns a worker and returns once it is ready (handshake, init and every loaded function).
+    /// - Throws: `ChannelError` — `spawnFailed`, `handshakeRejected` (says what differed),
+    ///   `startTimedOut`, `workerInitFailed`, `functionLoadFailed`, `workerExited`, `shuttingDown`.
+    @discardableResult
+    public func addWorker(_ launch: WorkerLaunch) async throws(ChannelError) -> WorkerID {
+        let name = try state.withLock { state throws(ChannelError) -> String in
+            guard !state.shuttingDown else { throw .shuttingDown }
+            let name = launch.name ?? "worker-\(state.nextSlot)"
+            state.nextSlot += 1
+            var slot = Slot(launch: launch)
+            if let existing = state.slots[name], !existing.removed { slot.generation = existing.generation + 1 }
+            state.slots[name] = slot
+            return name
+        }
+        let generation = state.withLock { $0.slots[name]!.generation }
+        return try await startSpawned(name: name, launch: launch, generation: generation)
+    }
+
+    /// Terminates a worker: it finishes its in-flight invocations within `gracePeriod` (the rest are
+    /// cancelled), then exits; after `configuration.killMargin` more it is killed. It is not
+    /// restarted. Returns once the process is gone.
+    public func removeWorker(_ id: WorkerID, gracePeriod: Duration) async {
+        let connection = state.withLock { state -> WorkerConnection? in
+            if var slot = state.slots[id.name], slot.generation == id.generation {
+                slot.removed = true
+                if let pending = slot.pendingRestart { reactor.cancel(pending) }
+                slot.pendingRestart = nil
+                state.slots[id.name] = slot
+            }
+            return state.workers.first { $0.id == id }
+        }
+        await connection?.terminate(gracePeriod: gracePeriod)
+    }
+
+    /// Kills a worker at once (SIGKILL); its in-flight invocations fail with `workerExited`. It is
+    /// not restarted.
+    public func killWorker(_ id: WorkerID) async {
+        let connection = state.withLock { state -> WorkerConnection? in
+            state.slots[id.name]?.removed = true
+            return state.workers.first { $0.id == id }
+        }
+        connection?.kill()
+        await connection?.closed()
+    }
+
+    /// A snapshot of the pool.
+    public var workers: [WorkerInfo] {
+        let (connections, ready) = state.withLock { ($0.workers, $0.ready) }
+        return connections.map { WorkerInfo(id: $0.id, pid: $0.pid, ready: ready.contains($0.id), inFlight: $0.outstanding, hello: $0.hello) }
+    }
+
+    /// Asks a worker for its status (a ping); `statusTimedOut` if it does not answer in time.
+    public func status(of id: WorkerID, timeout: Duration) async throws(ChannelError) -> WorkerStatus {
+        guard let connection = state.withLock({ $0.workers.first { $0.id == id } }) else { throw .workerNotReady(id) }
+        return try await connection.status(timeout: timeout)
+    }
+
+    /// Loads a function on every worker (and on every worker started later). Throws the first
+    /// worker's failure (`functionLoadFailed`); the function stays registered.
+    public func loadFunction(_ function: String, metadata: [UInt8] = []) async throws(ChannelError) {
+        try Self.validate(function: function)
+        let targets = state.withLock { state -> [WorkerConnection] in
+            state.functions.append((function, metadata))
+            return state.workers.filter { state.ready.contains($0.id) }
+        }
+        for target in targets { try await target.load(function: function, metadata: metadata) }
+    }
+
+    /// Events: workers ready, ended, restarts, refused peers. Each call returns a new stream that
+    /// sees the events from now on; it finishes at shutdown.
+    public func events() -> AsyncStream<WorkerEvent> {
+        let (stream, continuation) = AsyncStream.makeStream(of: WorkerEvent.self, bufferingPolicy: .unbounded)
+        let finished = state.withLock { state -> Bool in
+            if state.shutDown { return true }
+            let id = state.nextSubscriber
+            state.nextSubscriber += 1
+            state.subscribers[id] = continuation
+            continuation.onTermination = { [weak self] _ in _ = self?.state.withLock { $0.subscribers.removeValue(forKey: id) } }
+            return false
+        }
+        if finished { continuation.finish() }
+        return stream
+    }
+
+    func emit(_ event: WorkerEvent) {
+        for subscriber in state.withLock({ Array($0.subscribers.values) }) { subscriber.yield(event) }
+    }
+
+    // MARK: Invocations
+
+    /// Runs `function` on the least busy ready worker and returns its answer.
+    ///
+    /// The context travels inside the request frame and comes back inside the response frame;
+    /// `InvocationResult.context` is the one decoded from the response. The deadline (the earlier
+    /// of `deadline`, the context's own and `defaultInvocationTimeout`) is enforced by the host's
+    /// reactor and written into the context the worker sees. Cancelling the calling task throws
+    /// `CancellationError` at once and sends the worker a cancel.
+    ///
+    /// - Throws: `ChannelError.deadlineExceeded`, `.workerExited`, `.protocolViolation`,
+    ///   `.noWorkerAvailable`, `.shuttingDown`, `.messageTooLarge`, `.invalidContext`,
+    ///   `.invalidFunctionName`; `CancellationError`.
+    public func invoke(function: String, payload: [UInt8], context: ForwardingContext, deadline: InvocationDeadline? = nil) async throws -> InvocationResult {
+        try Self.validate(function: function)
+        let worker = try state.withLock { state throws(ChannelError) -> WorkerConnection in
+            guard !state.shuttingDown else { throw .shuttingDown }
+            let candidates = state.workers.filter { state.ready.contains($0.id) }
+            guard !candidates.isEmpty else { throw .noWorkerAvailable }
+            state.rotation &+= 1
+            var best: WorkerConnection?
+            var bestLoad = Int.max
+            for offset in 0..<candidates.count {
+                let candidate = candidates[(state.rotation &+ offset) % candidates.count]
+                let load = state.dispatched[candidate.id, default: 0]
+                if load < bestLoad {
+                    best = candidate
+                    bestLoad = load
+                }
+            }
+            state.dispatched[best!.id, default: 0] += 1
+            return best!
+        }
+        defer { finishDispatch(worker.id) }
+        return try await run(on: worker, function: function, payload: payload, context: context, deadline: deadline)
+    }
+
+    private func finishDispatch(_ id: WorkerID) {
+        state.withLock { state in
+            if let count = state.dispatched[id] { state.dispatched[id] = count > 1 ? count - 1 : nil }
+        }
+    }
+
+    /// Runs `function` on a chosen worker.
+    public func invoke(on id: WorkerID, function: String, payload: [UInt8], context: ForwardingContext, deadline: InvocationDeadline? = nil) async throws -> InvocationResult {
+        try Self.validate(function: function)
+        let worker = try state.withLock { state throws(ChannelError) -> WorkerConnection in
+            guard !state.shuttingDown else { throw .shuttingDown }
+            guard let worker = state.workers.first(where: { $0.id == id }), state.ready.contains(id) else { throw .workerNotReady(id) }
+            state.dispatched[id, default: 0] += 1
+            return worker
+        }
+        defer { finishDispatch(id) }
+        return try await run(on: worker, function: function, payload: payload, context: context, deadline: deadline)
+    }
+
+    private func run(on worker: WorkerConnection, function: String, payload: [UInt8], context invocationContext: ForwardingContext, deadline: InvocationDeadline?) async throws -> InvocationResult {
+        var effective = invocationContext
+        var candidates: [UInt64] = []
+        if let deadline { candidates.append(deadline.monotonicNanoseconds) }
+        if let own = invocationContext.deadlineNanoseconds { candidates.append(own) }
+        if let timeout = configuration.defaultInvocationTimeout { candidates.append(Reactor.now() &+ timeout.nanosecondsClamped) }
+        let due = candidates.min()
+        effective.deadlineNanoseconds = due
+        let metrics = context.metrics
+        metrics.inFlight.increment()
+        defer { metrics.inFlight.decrement() }
+        do {
+            let result = try await worker.invoke(function: function, payload: payload, context: effective, deadline: due)
+            switch result.status {
+            case .success: metrics.successes.increment()
+            case .failure: metrics.failures.increment()
+            case .cancelled: metrics.cancelled.increment()
+            }
+            return result
+        } catch let error as ChannelError {
+            metrics.failure(kind: error.kind)
+            throw error
+        } catch {
+            metrics.failure(kind: error is CancellationError ? "cancelled" : "other")
+            throw error
+        }
+    }
+
+    static func validate(function: String) throws(ChannelError) {
+        let count = function.utf8.count
+        guard count > 0, count <= ChannelProtocol.Limits.maxFunctionNameBytes else { throw .invalidFunctionName(function) }
+    }
+
+    // MARK: Shutdown
+
+    /// Graceful drain: no new invocations; every worker finishes its in-flight ones within
+    /// `gracePeriod` (the rest are cancelled; a worker still running `killMargin` later is killed);
+    /// then the reactor stops. Every descriptor, mapping, pidfd and thread is released. Idempotent:
+    /// a second call waits for the first.
+    public func shutdown(gracePeriod: Duration) async {
+        let (first, workers, listener) = state.withLock { state -> (Bool, [WorkerConnection], SocketListener?) in
+            let first = !state.shuttingDown
+            state.shuttingDown = true
+            for name in Array(state.slots.keys) {
+                if let pending = state.slots[name]!.pendingRestart { reactor.cancel(pending) }
+                state.slots[name]!.pendingRestart = nil
+            }
+            defer { state.listener = nil }
+            return (first, state.workers, state.listener)
+        }
+        guard first else {
+            await waitForShutdown()
+            return
+        }
+        listener?.stop()
+        await withTaskGroup(of: Void.self) { group in
+            for worker in workers { group.addTask { await worker.terminate(gracePeriod: gracePeriod) } }
+        }
+        // Starts that were in progress saw `shuttingDown` and ended their workers; wait for them.
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let done = state.withLock { state in
+                if state.startsInProgress == 0 { return true }
+                state.startWaiters.append(continuation)
+                return false
+            }
+            if done { continuation.resume() }
+        }
+        reactor.shutdown()
+        let (subscribers, waiters) = state.withLock { state in
+            state.shutDown = true
+            defer {
+                state.subscribers = [:]
+                state.shutdownWaiters = []
+            }
+            return (Array(state.subscribers.values), state.shutdownWaiters)
+        }
+        subscribers.forEach { $0.finish() }
+        waiters.forEach { $0.resume() }
+        context.logger.debug("function host shut down")
+    }
+
+    private func waitForShutdown() async {
+        await withCheckedContinuation { continuation in
+            let done = state.withLock { state in
+                if state.shutDown { return true }
+                state.shutdownWaiters.append(continuation)
+                return false
+            }
+            if done { continuation.resume() }
+        }
+    }
+
+    /// Service: runs until graceful shutdown (or cancellation), then shuts down with
+    /// `configuration.shutdownGracePeriod` (zero when cancelled).
+    public func run() async throws {
+        await withTaskCancellationHandler {
+            await withGracefulShutdownHandler {
+                await waitForShutdown()
+            } onGracefulShutdown: {
+                Task { await self.shutdown(gracePeriod: self.configuration.shutdownGracePeriod) }
+            }
+        } onCancel: {
+            Task { await self.shutdown(gracePeriod: .zero) }
+        }
+    }
+}

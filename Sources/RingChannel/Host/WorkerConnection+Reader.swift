@@ -1,0 +1,288 @@
+// WorkerConnection+Reader — the one reader task per worker that drains the worker → host ring and
+// resolves what waits on it (invocations by stream id, control requests, the handshake), forwards
+// log records, and how the connection ends: exactly once, after the reader has delivered everything
+// the worker published before it died.
+#if canImport(Glibc)
+import Glibc
+#endif
+import Atomics
+import Logging
+import RingCore
+import RingLinux
+
+extension WorkerConnection {
+    // MARK: The reader task
+
+    func readLoop(_ receiver: consuming RingReceiver) async {
+        var receiver = receiver
+        var how: WorkerLifecycle.ReaderEnd
+        while true {
+            var violation: String?
+            do {
+                _ = try await receiver.receive { message in
+                    guard violation == nil else { return }
+                    violation = handle(message)
+                }
+                recordOccupancy()
+                if let violation {
+                    how = .violation(violation)
+                    break
+                }
+            } catch RingError.closed {
+                how = violation.map { .violation($0) } ?? .closedByWorker
+                break
+            } catch RingError.protocolViolation(let detail) {
+                how = .violation(violation ?? detail)
+                break
+            } catch {
+                // Cancelled (the process exited, or the host shuts down) once everything published
+                // was delivered; or the reactor shut down.
+                how = violation.map { .violation($0) } ?? .stopped
+                break
+            }
+        }
+        readerEnded(how)
+    }
+
+    /// Handles one message from the worker; returns a violation, or nil.
+    private func handle(_ message: MessageView) -> String? {
+        switch message.kind {
+        case .invocationResponse:
+            return handleResponse(message)
+        case .log:
+            let record: LogRecord
+            do { record = try LogRecord(decoding: message.payload) } catch { return "log record: \(error)" }
+            forward(record)
+            return nil
+        case .control:
+            let control: ControlMessage
+            do { control = try ControlMessage(decoding: message.payload) } catch { return "control message: \(error)" }
+            guard control.sender == .worker else { return "worker sent host control message \(control)" }
+            let correlation = message.streamId
+            let (waiter, issued) = state.withLock { state in
+                (state.controlWaiters.removeValue(forKey: correlation), correlation < state.nextControlID)
+            }
+            if let waiter {
+                waiter.resume(returning: control)
+            } else if !issued || correlation == 0 {
+                return "answer to control request \(correlation), which was never sent"
+            }
+            // Else: an answer that came after its request timed out.
+            return nil
+        case .handshake:
+            let hello: Result<WorkerHello, any Error>
+            do { hello = .success(try WorkerHello(decoding: message.payload)) } catch {
+                hello = .failure(ChannelError.handshakeRejected(workerID: id, pid: pid, mismatch: .malformed("\(error)")))
+            }
+            let (duplicate, waiter) = state.withLock { state -> (Bool, CheckedContinuation<WorkerHello, any Error>?) in
+                if state.helloArrived != nil { return (true, nil) }
+                state.helloArrived = hello
+                if case .success(let value) = hello { state.hello = value }
+                defer { state.helloWaiter = nil }
+                return (false, state.helloWaiter)
+            }
+            if duplicate { return "second handshake" }
+            waiter?.resume(with: hello)
+            return nil
+        default:
+            return "worker sent a \(message.kind) frame on stream \(message.streamId)"
+        }
+    }
+
+    private func handleResponse(_ message: MessageView) -> String? {
+        let responseContext: ForwardingContext
+        do {
+            guard let decoded = try message.decodeContext() else { return "invocation response \(message.streamId) without a context" }
+            responseContext = decoded
+        } catch { return "invocation response \(message.streamId) context: \(error)" }
+        let status: InvocationStatus
+        let payload: [UInt8]
+        do { (status, payload) = try InvocationResponsePrefix.decode(message.payload) } catch {
+            return "invocation response \(message.streamId): \(error)"
+        }
+        // The context handed to the caller is the one decoded from this response frame.
+        let number = message.streamId
+        let result = InvocationResult(status: status, payload: payload, context: responseContext, workerID: id, number: number)
+        let action = state.withLock { $0.table.response(number, invocationID: responseContext.invocationId, .success(result)) }
+        switch action {
+        case .resume(let waiter, let outcome): waiter.resume(with: outcome)
+        case .stored: break
+        case .late: context.metrics.lateResponses.increment()
+        case .violation(let detail): return detail
+        }
+        return nil
+    }
+
+    private func forward(_ record: LogRecord) {
+        var metadata: Logger.Metadata = [
+            "worker.id": "\(id)", "worker.pid": "\(pid)", "log.category": "\(record.category)",
+        ]
+        if let invocation = record.invocation {
+            metadata["invocation.id"] = "\(invocation.id)"
+            metadata["invocation.number"] = "\(invocation.number)"
+        }
+        for (key, value) in record.metadata where metadata[key] == nil { metadata[key] = "\(value)" }
+        let level = Logger.Level.allCases[Int(record.level)]
+        context.logger.log(level: level, "\(record.message)", metadata: metadata, source: "worker")
+        context.metrics.logRecords.increment()
+    }
+
+    private func recordOccupancy() {
+        for direction in RingDirection.allCases {
+            let geometry = segment.geometry(direction)
+            let tail = UnsafeAtomic<UInt64>(at: (geometry.control + SegmentLayout.Control.tail).assumingMemoryBound(to: UInt64.AtomicRepresentation.self))
+            let head = UnsafeAtomic<UInt64>(at: (geometry.control + SegmentLayout.Control.head).assumingMemoryBound(to: UInt64.AtomicRepresentation.self))
+            // Two relaxed loads of peer-written words: a metric, not a decision; clamp to the ring.
+            let used = min(tail.load(ordering: .relaxed) &- head.load(ordering: .relaxed), geometry.capacity)
+            (direction == .hostToWorker ? context.metrics.hostToWorkerOccupancy : context.metrics.workerToHostOccupancy).record(Int64(used))
+        }
+        context.metrics.recordWakes(reactor.counters)
+    }
+
+    // MARK: The end of the connection
+
+    private func readerEnded(_ how: WorkerLifecycle.ReaderEnd) {
+        let action = state.withLock { state in
+            state.readerDone = true
+            return state.lifecycle.readerFinished(how)
+        }
+        if case .violation(let detail) = how {
+            apply(action, error: .protocolViolation(workerID: id, pid: pid, detail: detail))
+        } else {
+            apply(action, error: nil)
+        }
+        checkClosed()
+    }
+
+    /// The process watch ended.
+    func processEnded(_ result: ProcessWatchResult) {
+        let status: ChildProcess.ExitStatus?
+        switch result {
+        case .exited(let exitStatus):
+            status = exitStatus
+            process.reap()
+        case .cancelled, .shutdown, .failed:
+            // The reactor can no longer tell us: make sure the worker is gone, then end.
+            process.kill(SIGKILL)
+            status = nil
+        }
+        let action = state.withLock { state in
+            state.exited = true
+            return state.lifecycle.processExited(status)
+        }
+        apply(action, error: .workerExited(workerID: id, pid: pid, status: status))
+        checkClosed()
+    }
+
+    /// Carries out a lifecycle action. `error` is the channel error for an end decided now.
+    func apply(_ action: WorkerLifecycle.Action, error: ChannelError?) {
+        switch action {
+        case .none:
+            return
+        case .stopReader:
+            state.withLock { $0.readerTask }?.cancel()
+        case .end(let end), .endAndKill(let end):
+            let failure = error ?? channelError(for: end)
+            if case .endAndKill = action { process.kill(SIGKILL) }
+            finish(failure)
+        }
+    }
+
+    private func channelError(for end: WorkerLifecycle.End) -> ChannelError {
+        switch end {
+        case .exited(let status): .workerExited(workerID: id, pid: pid, status: status)
+        case .violation(let detail): .protocolViolation(workerID: id, pid: pid, detail: detail)
+        case .startFailed: .startTimedOut(workerID: id, pid: pid)
+        }
+    }
+
+    /// Ends every waiter with `error`, exactly once (the lifecycle decided the end once).
+    private func finish(_ error: ChannelError) {
+        let (invocations, controls, hello, reader, orderly) = state.withLock { state in
+            state.endError = error
+            let invocations = state.table.close(.failure(error))
+            let controls = Array(state.controlWaiters.values)
+            state.controlWaiters = [:]
+            let hello = state.helloWaiter
+            state.helloWaiter = nil
+            var orderly = false
+            if state.terminateRequested, case .workerExited(_, _, let status) = error, status == .exited(0) || status == nil {
+                orderly = true
+            }
+            return (invocations, controls, hello, state.readerTask, orderly)
+        }
+        sender.abort(with: error)
+        reader?.cancel()
+        context.metrics.workerEnded(kind: orderly ? "orderly" : error.kind)
+        if orderly {
+            context.logger.debug("worker ended", metadata: ["worker.id": "\(id)", "worker.pid": "\(pid)"])
+        } else {
+            context.logger.warning("worker ended: \(error)", metadata: ["worker.id": "\(id)", "worker.pid": "\(pid)"])
+        }
+        // Out of the pool first, so a caller that retries on the error never picks this worker again.
+        onEnded(self, orderly ? nil : error)
+        for (waiter, outcome) in invocations { waiter.resume(with: outcome) }
+        for waiter in controls { waiter.resume(throwing: error) }
+        hello?.resume(throwing: error)
+    }
+
+    /// Resumes `closed()` waiters once the end is decided, the process is gone and the reader is done.
+    private func checkClosed() {
+        let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+            guard state.endError != nil, state.exited, state.readerDone else { return [] }
+            defer { state.closedWaiters = [] }
+            for timer in state.timers { reactor.cancel(timer) }
+            state.timers = []
+            if let recheck = state.recheckTimer { reactor.cancel(recheck) }
+            state.recheckTimer = nil
+            return state.closedWaiters
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    /// Waits until the connection is over and its process reaped.
+    func closed() async {
+        await withCheckedContinuation { continuation in
+            let done = state.withLock { state in
+                if state.endError != nil, state.exited, state.readerDone { return true }
+                state.closedWaiters.append(continuation)
+                return false
+            }
+            if done { continuation.resume() }
+        }
+        await state.withLock { $0.readerTask }?.value
+    }
+
+    // MARK: Terminate
+
+    /// Asks the worker to finish its in-flight invocations within `gracePeriod` and exit; kills it
+    /// if it has not exited `killMargin` after that. Returns once the process is gone.
+    func terminate(gracePeriod: Duration) async {
+        let (drain, phase) = state.withLock { state -> (Bool, WorkerLifecycle.Phase) in
+            let phase = state.lifecycle.phase
+            state.terminateRequested = true
+            return (state.lifecycle.beginDrain(), phase)
+        }
+        if drain {
+            if phase == .ready {
+                let deadline = Reactor.now() &+ gracePeriod.nanosecondsClamped &+ context.configuration.killMargin.nanosecondsClamped
+                let timer = reactor.schedule(at: deadline) { [process] result in
+                    if result == .fired { process.kill(SIGKILL) }
+                }
+                state.withLock { $0.timers.append(timer) }
+                let frame = ControlMessage.terminate(gracePeriodNanoseconds: gracePeriod.nanosecondsClamped).encoded()
+                do { try await sender.send(kind: .control, streamId: 0, payload: frame) } catch { process.kill(SIGKILL) }
+            } else {
+                // Not started yet: there is nothing to drain.
+                process.kill(SIGKILL)
+            }
+        }
+        await closed()
+    }
+
+    /// Kills the worker at once (its invocations fail with `workerExited`).
+    func kill() {
+        state.withLock { $0.terminateRequested = true }
+        process.kill(SIGKILL)
+    }
+}

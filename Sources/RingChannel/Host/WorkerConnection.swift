@@ -1,0 +1,353 @@
+// WorkerConnection — the host's I/O for one worker: its segment, the async sender of the
+// host → worker ring, the reader task of the worker → host ring, its process watch, and the
+// protocol state (WorkerLifecycle, InvocationTable) under one Mutex. Start-up and invocations are
+// here; the reader and the end of the connection are in WorkerConnection+Reader.swift.
+#if canImport(Glibc)
+import Glibc
+#endif
+import Atomics
+import Logging
+import RingCore
+import RingLinux
+import Synchronization
+
+final class WorkerConnection: Sendable {
+    typealias Waiter = CheckedContinuation<InvocationResult, any Error>
+    typealias Outcome = Result<InvocationResult, any Error>
+
+    struct State {
+        var lifecycle = WorkerLifecycle()
+        var table = InvocationTable<Waiter, Outcome>()
+        var hello: WorkerHello?
+        var helloWaiter: CheckedContinuation<WorkerHello, any Error>?
+        var helloArrived: Result<WorkerHello, any Error>?
+        var controlWaiters: [UInt64: CheckedContinuation<ControlMessage, any Error>] = [:]
+        var nextControlID: UInt64 = 1
+        var readerTask: Task<Void, Never>?
+        var readerDone = false
+        var exited = false
+        /// The error in-flight invocations got (set when the connection ended).
+        var endError: ChannelError?
+        var terminateRequested = false
+        var closedWaiters: [CheckedContinuation<Void, Never>] = []
+        var timers: [TimerToken] = []
+        var recheckTimer: TimerToken?
+    }
+
+    let id: WorkerID
+    let process: WorkerProcess
+    let segment: SharedMemorySegment
+    let sender: RingSender
+    let context: HostContext
+    let state = Mutex(State())
+    /// Told once when the connection ends (the pool drops it and may restart the slot); the error
+    /// is nil after an orderly terminate.
+    let onEnded: @Sendable (WorkerConnection, ChannelError?) -> Void
+
+    var pid: Int32 { process.pid }
+    var reactor: Reactor { context.reactor }
+
+    init(
+        id: WorkerID, process: WorkerProcess, segment: SharedMemorySegment, context: HostContext,
+        onEnded: @escaping @Sendable (WorkerConnection, ChannelError?) -> Void
+    ) {
+        self.id = id
+        self.process = process
+        self.segment = segment
+        self.context = context
+        self.onEnded = onEnded
+        let waker = ReactorWaker(context.reactor)
+        sender = RingSender(segment.takeProducer(waker: waker)!, reactor: context.reactor, profile: context.configuration.waitProfile)
+    }
+
+    var ringSizes: ChannelRingSizes {
+        let c = segment.configuration
+        return ChannelRingSizes(
+            hostToWorkerCapacity: UInt64(c.hostToWorkerCapacity), workerToHostCapacity: UInt64(c.workerToHostCapacity),
+            maxFrameLength: UInt64(c.maxFrameLength), maxMessageSize: UInt64(c.maxMessageSize))
+    }
+
+    var maxMessageSize: Int { segment.configuration.maxMessageSize }
+
+    // MARK: Start
+
+    /// Starts the reader, watches the process, and runs handshake, init and function loads. Returns
+    /// the worker's hello once it is ready; on any failure the worker is killed and the typed
+    /// error thrown.
+    func start(expectedPID: Int32?, functions: [(String, [UInt8])]) async throws(ChannelError) -> WorkerHello {
+        let receiver = ReceiverSlot(RingReceiver(
+            segment.takeConsumer(waker: ReactorWaker(reactor))!, reactor: reactor, profile: context.configuration.waitProfile))
+        let task = Task { await self.readLoop(receiver.take()) }
+        state.withLock { $0.readerTask = task }
+        scheduleRecheck()
+        do {
+            try reactor.watchProcess(pid: pid) { [self] result in processEnded(result) }
+        } catch {
+            apply(state.withLock { $0.lifecycle.startFailed("cannot watch pid \(pid)") }, error: .system(error))
+            throw .system(error)
+        }
+        let timer = reactor.schedule(at: Reactor.now() &+ context.configuration.startTimeout.nanosecondsClamped) { [self] result in
+            guard result == .fired else { return }
+            let action = state.withLock { $0.lifecycle.phase == .starting || $0.lifecycle.phase == .initializing ? $0.lifecycle.startFailed("timeout") : .none }
+            apply(action, error: .startTimedOut(workerID: id, pid: pid))
+        }
+        defer { reactor.cancel(timer) }
+        let configuration = context.configuration
+        let hostHello = HostHello(
+            protocolVersions: configuration.protocolVersions, workerID: id.description, hostPID: getpid(), ringSizes: ringSizes,
+            waitBackend: reactor.backend.kind.rawValue, capabilities: configuration.capabilities)
+        do {
+            try await sender.send(kind: .handshake, streamId: 0, payload: hostHello.encoded())
+            let workerHello = try await awaitHello()
+            do throws(HandshakeMismatch) {
+                _ = try HandshakeCheck.evaluate(
+                    host: hostHello, worker: workerHello, expectedPID: expectedPID,
+                    requiredWorkerCapabilities: configuration.requiredWorkerCapabilities)
+            } catch {
+                let failure = ChannelError.handshakeRejected(workerID: id, pid: pid, mismatch: error)
+                apply(state.withLock { $0.lifecycle.startFailed("handshake") }, error: failure)
+                throw failure
+            }
+            guard state.withLock({ $0.lifecycle.handshakeSucceeded() }) else { throw endError() }
+            let initAnswer = try await request(.workerInit(hostVersion: configuration.hostVersion, payload: configuration.workerInitPayload))
+            guard case .workerInitResponse(let result, _, _) = initAnswer else {
+                throw violation("answered worker init with \(initAnswer)")
+            }
+            if case .failure(let message) = result {
+                let failure = ChannelError.workerInitFailed(workerID: id, pid: pid, message: message)
+                apply(state.withLock { $0.lifecycle.startFailed("init") }, error: failure)
+                throw failure
+            }
+            for (function, metadata) in functions { try await load(function: function, metadata: metadata) }
+            guard state.withLock({ $0.lifecycle.initialized() }) else { throw endError() }
+            return workerHello
+        } catch let error as ChannelError {
+            throw error
+        } catch {
+            throw endError(fallback: error)
+        }
+    }
+
+    /// Sends a function load and waits for the worker's answer; a failure ends start-up (during
+    /// start) or is reported to the caller (at run time).
+    func load(function: String, metadata: [UInt8]) async throws(ChannelError) {
+        let answer: ControlMessage
+        do { answer = try await request(.functionLoad(functionID: function, metadata: metadata)) } catch let error as ChannelError {
+            throw error
+        } catch { throw endError(fallback: error) }
+        guard case .functionLoadResponse(let loaded, let result) = answer, loaded == function else {
+            throw violation("answered the load of \(function) with \(answer)")
+        }
+        if case .failure(let message) = result {
+            let failure = ChannelError.functionLoadFailed(workerID: id, pid: pid, function: function, message: message)
+            if state.withLock({ $0.lifecycle.phase == .initializing }) {
+                apply(state.withLock { $0.lifecycle.startFailed("function load") }, error: failure)
+            }
+            throw failure
+        }
+    }
+
+    /// Asks the worker for its status; nil when `timeout` passes first.
+    func status(timeout: Duration) async throws(ChannelError) -> WorkerStatus {
+        let answer: ControlMessage
+        do {
+            answer = try await request(.statusRequest, timeout: timeout)
+        } catch let error as ChannelError {
+            throw error
+        } catch { throw endError(fallback: error) }
+        guard case .statusResponse(let status) = answer else { throw violation("answered a status request with \(answer)") }
+        return status
+    }
+
+    private func awaitHello() async throws -> WorkerHello {
+        try await withCheckedThrowingContinuation { continuation in
+            let arrived: Result<WorkerHello, any Error>? = state.withLock { state in
+                if let arrived = state.helloArrived { return arrived }
+                if let error = state.endError { return .failure(error) }
+                state.helloWaiter = continuation
+                return nil
+            }
+            if let arrived { continuation.resume(with: arrived) }
+        }
+    }
+
+    /// Sends a control request and waits for the answer with the same stream id.
+    private func request(_ message: ControlMessage, timeout: Duration? = nil) async throws -> ControlMessage {
+        let correlation = state.withLock { state in
+            defer { state.nextControlID += 1 }
+            return state.nextControlID
+        }
+        var timer: TimerToken?
+        if let timeout {
+            timer = reactor.schedule(at: Reactor.now() &+ timeout.nanosecondsClamped) { [self] result in
+                guard result == .fired else { return }
+                let waiter = state.withLock { $0.controlWaiters.removeValue(forKey: correlation) }
+                waiter?.resume(throwing: ChannelError.statusTimedOut(workerID: id))
+            }
+        }
+        defer { if let timer { reactor.cancel(timer) } }
+        return try await withCheckedThrowingContinuation { continuation in
+            let failure = state.withLock { state -> ChannelError? in
+                if let error = state.endError { return error }
+                state.controlWaiters[correlation] = continuation
+                return nil
+            }
+            if let failure {
+                continuation.resume(throwing: failure)
+                return
+            }
+            Task {
+                do {
+                    try await sender.send(kind: .control, streamId: correlation, payload: message.encoded())
+                } catch {
+                    let waiter = state.withLock { $0.controlWaiters.removeValue(forKey: correlation) }
+                    waiter?.resume(throwing: endError(fallback: error))
+                }
+            }
+        }
+    }
+
+    /// Wakes a sleeping reader every `readerRecheckInterval` the way a producer would (flip its
+    /// waiter word, then wake), so it looks at the ring even if the worker never wakes it.
+    private func scheduleRecheck() {
+        let deadline = Reactor.now() &+ context.configuration.readerRecheckInterval.nanosecondsClamped
+        let token = reactor.schedule(at: deadline) { [weak self] result in
+            guard result == .fired, let self, state.withLock({ $0.endError == nil }) else { return }
+            let word = segment.geometry(.workerToHost).consumerWaiterAddress
+            let atomic = UnsafeAtomic<UInt32>(at: word.assumingMemoryBound(to: UInt32.AtomicRepresentation.self))
+            // Same claim as RingProducer.publish: only the side that flips sleeping → awake wakes.
+            if atomic.compareExchange(expected: RingWaiter.sleeping, desired: RingWaiter.awake, ordering: .sequentiallyConsistent).exchanged {
+                reactor.wakeNow(word)
+            }
+            scheduleRecheck()
+        }
+        state.withLock { $0.recheckTimer = token }
+    }
+
+    // MARK: Invocations
+
+    /// Runs one invocation on this worker. `context` already carries the effective deadline.
+    func invoke(function: String, payload: [UInt8], context invocationContext: ForwardingContext, deadline: UInt64?) async throws -> InvocationResult {
+        // A task cancelled before it invokes sends nothing.
+        try Task.checkCancellation()
+        let contextSize: Int
+        do { contextSize = try invocationContext.validatedEncodedSize() } catch { throw ChannelError.invalidContext(error) }
+        let request = InvocationRequestPrefix.encode(function: function, payload: payload)
+        guard request.count <= maxMessageSize else { throw ChannelError.messageTooLarge(size: request.count, limit: maxMessageSize) }
+        let invocationID = invocationContext.invocationId
+        let number = try state.withLock { state throws(ChannelError) -> UInt64 in
+            if let error = state.endError { throw error }
+            guard state.lifecycle.acceptsInvocations, let number = state.table.register(invocationID: invocationID) else {
+                throw .workerNotReady(id)
+            }
+            return number
+        }
+        var timer: TimerToken?
+        if let deadline {
+            timer = reactor.schedule(at: deadline) { [self] result in
+                guard result == .fired else { return }
+                abandon(number, .failure(ChannelError.deadlineExceeded(workerID: id, invocationID: invocationID)))
+            }
+        }
+        defer { if let timer { reactor.cancel(timer) } }
+        transmit(number, context: invocationContext, contextSize: contextSize, request: request)
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: Waiter) in
+                if case .resume(let outcome) = state.withLock({ $0.table.attach(number, continuation) }) {
+                    continuation.resume(with: outcome)
+                }
+            }
+        } onCancel: {
+            abandon(number, .failure(CancellationError()))
+        }
+    }
+
+    /// Writes the request: in place at once when it fits one frame and the ring has room (no task,
+    /// no await), else through the async sender (waiting for space; fragments for large payloads).
+    private func transmit(_ number: UInt64, context invocationContext: ForwardingContext, contextSize: Int, request: [UInt8]) {
+        if FrameHeader.size + contextSize + request.count <= sender.writer.maxFrameLength {
+            var progress = MessageProgress()
+            do {
+                let outcome = try request.withUnsafeBytes { bytes throws(RingError) in
+                    try sender.writer.tryWriteMessage(
+                        kind: .invocationRequest, streamId: number, context: invocationContext, payload: bytes, progress: &progress)
+                }
+                if outcome == .written {
+                    sent(number)
+                    return
+                }
+            } catch {
+                transmitFailed(number, error)
+                return
+            }
+        }
+        Task {
+            do {
+                try await sender.send(kind: .invocationRequest, streamId: number, context: invocationContext, payload: request)
+                sent(number)
+            } catch {
+                transmitFailed(number, error)
+            }
+        }
+    }
+
+    private func sent(_ number: UInt64) {
+        if state.withLock({ $0.table.markSent(number) }) { sendCancel(number) }
+    }
+
+    private func transmitFailed(_ number: UInt64, _ error: any Error) {
+        if case RingError.protocolViolation(let detail) = error {
+            // The worker corrupted our ring's head: isolate it.
+            apply(state.withLock { $0.lifecycle.violation(detail) }, error: .protocolViolation(workerID: id, pid: pid, detail: detail))
+        }
+        let resume = state.withLock { $0.table.transmitFailed(number, .failure(endError(fallback: error))) }
+        if let (waiter, outcome) = resume { waiter.resume(with: outcome) }
+    }
+
+    /// The caller gave up (cancellation or deadline): it gets `outcome` now, and the worker a cancel.
+    func abandon(_ number: UInt64, _ outcome: Outcome) {
+        let action = state.withLock { $0.table.abandon(number, outcome) }
+        if let (waiter, outcome) = action.resume { waiter.resume(with: outcome) }
+        if action.sendCancel { sendCancel(number) }
+    }
+
+    /// Tells the worker to cancel invocation `number` (a tiny frame: in place when there is room).
+    private func sendCancel(_ number: UInt64) {
+        let empty = UnsafeRawBufferPointer(start: nil, count: 0)
+        if (try? sender.writer.tryWrite(kind: .invocationCancel, streamId: number, payload: empty)) == .written { return }
+        Task { try? await sender.send(kind: .invocationCancel, streamId: number, payload: []) }
+    }
+
+    /// Invocations this worker owes an answer for.
+    var outstanding: Int { state.withLock { $0.table.outstanding } }
+
+    var acceptsInvocations: Bool { state.withLock { $0.lifecycle.acceptsInvocations } }
+
+    var hello: WorkerHello? { state.withLock { $0.hello } }
+
+    // MARK: Errors
+
+    /// The error the connection ended with, or `fallback` mapped to a channel error.
+    func endError(fallback: (any Error)? = nil) -> ChannelError {
+        if let error = state.withLock({ $0.endError }) { return error }
+        if let error = fallback as? ChannelError { return error }
+        if let error = fallback as? RingError, case .protocolViolation(let detail) = error {
+            return .protocolViolation(workerID: id, pid: pid, detail: detail)
+        }
+        return .workerNotReady(id)
+    }
+
+    /// Ends the connection with a protocol violation found outside the reader; returns the error.
+    func violation(_ detail: String) -> ChannelError {
+        let error = ChannelError.protocolViolation(workerID: id, pid: pid, detail: detail)
+        apply(state.withLock { $0.lifecycle.violation(detail) }, error: error)
+        return endError(fallback: error)
+    }
+}
+
+/// Moves the non-copyable receiver into the reader task exactly once.
+final class ReceiverSlot: @unchecked Sendable {
+    private var receiver: RingReceiver?
+    init(_ receiver: consuming RingReceiver) { self.receiver = .some(receiver) }
+    func take() -> RingReceiver { receiver.take()! }
+}

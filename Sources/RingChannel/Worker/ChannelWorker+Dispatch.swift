@@ -1,0 +1,203 @@
+// ChannelWorker+Dispatch — what the worker does with each message from the host: invocations go
+// through the scheduler into handler tasks, cancels reach running and queued ones, control messages
+// are answered, terminate starts the grace period. Answers are never lost to cancellation.
+import Logging
+import RingCore
+import RingLinux
+
+extension ChannelWorker {
+    func readLoop(_ receiver: consuming RingReceiver, _ delegate: some ChannelWorkerDelegate) async {
+        var receiver = receiver
+        while true {
+            var violation: String?
+            do {
+                _ = try await receiver.receive { message in
+                    guard violation == nil else { return }
+                    violation = dispatch(message, delegate)
+                }
+                if let violation {
+                    end(.failure(.protocolViolation(violation)))
+                    return
+                }
+            } catch RingError.closed {
+                // The host will send nothing more: finish what runs now, then end.
+                terminate(gracePeriodNanoseconds: 0)
+                return
+            } catch RingError.protocolViolation(let detail) {
+                end(.failure(.protocolViolation(violation ?? detail)))
+                return
+            } catch {
+                return  // cancelled: run() is finishing
+            }
+        }
+    }
+
+    /// Handles one message; returns a violation, or nil.
+    private func dispatch(_ message: MessageView, _ delegate: some ChannelWorkerDelegate) -> String? {
+        switch message.kind {
+        case .invocationRequest:
+            let context: ForwardingContext
+            do {
+                guard let decoded = try message.decodeContext() else { return "invocation \(message.streamId) without a context" }
+                context = decoded
+            } catch { return "invocation \(message.streamId) context: \(error)" }
+            let request: (function: String, payload: [UInt8])
+            do { request = try InvocationRequestPrefix.decode(message.payload) } catch { return "invocation \(message.streamId): \(error)" }
+            let pending = Pending(function: request.function, payload: request.payload, context: context, contextBytes: [UInt8](message.context))
+            let number = message.streamId
+            var violation: String?
+            state.withLock { state in
+                switch state.scheduler.receive(number, pending) {
+                case .start(let job): state.tasks[number] = makeTask(number, job, delegate)
+                case .queued: break
+                case .refused(let job): state.auxiliary.append(Task { await self.respond(number, job, .cancelled) })
+                case .duplicate: violation = "invocation \(number) received twice"
+                }
+            }
+            return violation
+        case .invocationCancel:
+            let number = message.streamId
+            state.withLock { state in
+                switch state.scheduler.cancel(number) {
+                case .cancelRunning: state.tasks[number]?.cancel()
+                case .removedFromQueue(let job): state.auxiliary.append(Task { await self.respond(number, job, .cancelled) })
+                case .unknown: break
+                }
+            }
+            return nil
+        case .control:
+            let control: ControlMessage
+            do { control = try ControlMessage(decoding: message.payload) } catch { return "control message: \(error)" }
+            guard control.sender == .host else { return "host sent worker control message \(control)" }
+            let correlation = message.streamId
+            switch control {
+            case .workerInit(let hostVersion, let payload):
+                background {
+                    let answer: ControlMessage
+                    do {
+                        let reply = try await delegate.initialize(hostVersion: hostVersion, payload: payload)
+                        answer = .workerInitResponse(.success, workerVersion: self.configuration.workerVersion, payload: reply)
+                    } catch {
+                        answer = .workerInitResponse(.failure(message: "\(error)"), workerVersion: self.configuration.workerVersion, payload: [])
+                    }
+                    await self.sendControl(answer, correlation)
+                }
+            case .functionLoad(let function, let metadata):
+                background {
+                    let result: ControlResult
+                    do {
+                        try await delegate.loadFunction(function, metadata: metadata)
+                        result = .success
+                    } catch { result = .failure(message: "\(error)") }
+                    await self.sendControl(.functionLoadResponse(functionID: function, result), correlation)
+                }
+            case .statusRequest:
+                let status = state.withLock { $0.scheduler.status }
+                background { await self.sendControl(.statusResponse(status), correlation) }
+            case .terminate(let grace):
+                terminate(gracePeriodNanoseconds: grace)
+            case .workerInitResponse, .functionLoadResponse, .statusResponse:
+                return "host sent \(control)"
+            }
+            return nil
+        default:
+            return "host sent a \(message.kind) frame on stream \(message.streamId)"
+        }
+    }
+
+    private func background(_ body: @escaping @Sendable () async -> Void) {
+        state.withLock { $0.auxiliary.append(Task { await body() }) }
+    }
+
+    private func sendControl(_ message: ControlMessage, _ correlation: UInt64) async {
+        try? await sender.send(kind: .control, streamId: correlation, payload: message.encoded())
+    }
+
+    /// A handler task (created under the state lock, so it is registered before it can finish).
+    private func makeTask(_ number: UInt64, _ job: Pending, _ delegate: some ChannelWorkerDelegate) -> Task<Void, Never> {
+        let sink = logSink
+        let invocationID = job.context.invocationId
+        return Task {
+            let logger = Logger(label: job.function) { label in
+                ChannelLogHandler(sink: sink, label: label, invocation: (number, invocationID))
+            }
+            let invocation = Invocation(number: number, function: job.function, payload: job.payload, context: job.context, logger: logger)
+            let reply: InvocationReply
+            do { reply = try await delegate.invoke(invocation) } catch is CancellationError { reply = .cancelled } catch {
+                reply = .failure(message: "\(error)")
+            }
+            await self.respond(number, job, reply)
+            self.finished(number, delegate)
+        }
+    }
+
+    /// Writes the answer, with the request's context bytes echoed: in place when it fits one frame
+    /// and there is room, else through the async sender in a task of its own (so a cancelled
+    /// handler's answer is still written).
+    func respond(_ number: UInt64, _ job: Pending, _ reply: InvocationReply) async {
+        var payload = InvocationResponsePrefix.encode(status: reply.status, payload: reply.payload)
+        let limit = segment.configuration.maxMessageSize
+        if payload.count > limit {
+            payload = InvocationResponsePrefix.encode(
+                status: .failure(message: "reply of \(reply.payload.count) bytes exceeds the maximum message size of \(limit) bytes"), payload: [])
+        }
+        if FrameHeader.size + job.contextBytes.count + payload.count <= sender.writer.maxFrameLength {
+            var progress = MessageProgress()
+            let writer = sender.writer
+            let written: Bool = payload.withUnsafeBytes { payloadBytes in
+                job.contextBytes.withUnsafeBytes { contextBytes in
+                    (try? writer.tryWriteMessage(
+                        kind: .invocationResponse, streamId: number, context: contextBytes, payload: payloadBytes, progress: &progress)) == .written
+                }
+            }
+            if written { return }
+        }
+        let sender = sender
+        let body = payload
+        await Task {
+            try? await sender.send(kind: .invocationResponse, streamId: number, context: job.context, payload: body)
+        }.value
+    }
+
+    private func finished(_ number: UInt64, _ delegate: some ChannelWorkerDelegate) {
+        let idle = state.withLock { state -> Bool in
+            state.tasks[number] = nil
+            if let (next, job) = state.scheduler.finished(number) {
+                state.tasks[next] = makeTask(next, job, delegate)
+            }
+            return state.terminating && state.scheduler.isIdle
+        }
+        if idle { end(.success(())) }
+    }
+
+    /// Terminate: nothing new is admitted; what is in flight may finish within the grace period,
+    /// then every handler is cancelled and every queued invocation answered `cancelled`.
+    func terminate(gracePeriodNanoseconds grace: UInt64) {
+        let idle = state.withLock { state -> Bool in
+            guard !state.terminating else { return false }
+            state.terminating = true
+            state.scheduler.beginDrain()
+            return state.scheduler.isIdle
+        }
+        if idle {
+            end(.success(()))
+            return
+        }
+        if grace == 0 {
+            cancelEverything()
+            return
+        }
+        let timer = reactor.schedule(at: Reactor.now() &+ grace) { [self] result in
+            if result == .fired { cancelEverything() }
+        }
+        state.withLock { $0.graceTimer = timer }
+    }
+
+    private func cancelEverything() {
+        state.withLock { state in
+            let (running, queued) = state.scheduler.cancelAll()
+            for number in running { state.tasks[number]?.cancel() }
+            for (number, job) in queued { state.auxiliary.append(Task { await self.respond(number, job, .cancelled) }) }
+        }
+    }
+}

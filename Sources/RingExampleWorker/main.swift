@@ -1,0 +1,180 @@
+// RingExampleWorker — an example worker for the host/worker channel, used by the test suite and by
+// ringbench. It connects as the environment says (spawned: RING_SEGMENT_FD; attached:
+// RING_CHANNEL_SOCKET) and answers by function id:
+//
+//   echo       the payload back
+//   slow       sleeps the u32 little-endian milliseconds at the start of the payload (cancellable),
+//              then echoes
+//   hang       waits until cancelled; logs "handler saw cancellation" and answers cancelled
+//   stubborn   ignores cancellation and never answers (the host's kill ends it)
+//   fail       answers failure("requested failure") with the payload
+//   throw      the handler throws (answers failure with the error's description)
+//   crash      abort() — the process dies with SIGABRT
+//   exit       exit(status) with the first payload byte as the status
+//   huge       answers u32-LE-size bytes, byte i = (i * 31 + 7) & 0xff
+//   log        writes the u32 LE count of log records through invocation.logger, then echoes
+//   hostile    writes random bytes into its own worker → host ring (control block and data) and
+//              publishes a garbage tail; it never answers
+//   pid        answers its pid (u32 little-endian)
+//
+// Knobs for handshake tests (environment): RING_EXAMPLE_PROTOCOL_VERSIONS ("1-1"),
+// RING_EXAMPLE_CAPABILITIES ("k=v,k2=v2"), RING_EXAMPLE_REQUIRED_HOST_CAPABILITIES ("a,b"),
+// RING_EXAMPLE_MAX_CONCURRENCY, RING_EXAMPLE_WORKER_ID (echo another id), RING_EXAMPLE_MAX_MESSAGE_SIZE,
+// RING_EXAMPLE_FAIL_INIT=1, RING_EXAMPLE_REJECT_FUNCTIONS ("f,g"), RING_EXAMPLE_EXIT_BEFORE_HANDSHAKE
+// (exit with that status before attaching). For benchmarks: RING_EXAMPLE_WAIT_PROFILE (latency,
+// efficiency, alwaysSleep, spinOnly).
+//
+// Exit status: 0 after an orderly terminate, 2 configuration error, 4 the channel failed.
+#if canImport(Glibc)
+import Glibc
+#endif
+import Logging
+import RingChannel
+import RingCore
+import RingLinux
+
+func environment(_ name: String) -> String? { ProcessEnvironment.value(name) }
+
+func fail(_ status: Int32, _ message: String) -> Never {
+    let line = "RingExampleWorker: \(message)\n"
+    _ = line.withCString { write(2, $0, strlen($0)) }
+    exit(status)
+}
+
+if let status = environment("RING_EXAMPLE_EXIT_BEFORE_HANDSHAKE").flatMap(Int32.init) { exit(status) }
+
+LoggingSystem.bootstrap { label in
+    var handler = StreamLogHandler.standardError(label: label)
+    handler.logLevel = .warning
+    return handler
+}
+let logger = Logger(label: "RingExampleWorker")
+
+var configuration = WorkerConfiguration()
+if let text = environment("RING_EXAMPLE_PROTOCOL_VERSIONS") {
+    let parts = text.split(separator: "-").compactMap { UInt16($0) }
+    guard parts.count == 2, parts[0] <= parts[1] else { fail(2, "bad RING_EXAMPLE_PROTOCOL_VERSIONS \(text)") }
+    configuration.protocolVersions = parts[0]...parts[1]
+}
+for pair in (environment("RING_EXAMPLE_CAPABILITIES") ?? "").split(separator: ",") {
+    let kv = pair.split(separator: "=", maxSplits: 1).map(String.init)
+    configuration.capabilities[kv[0]] = kv.count > 1 ? kv[1] : "true"
+}
+configuration.requiredHostCapabilities = (environment("RING_EXAMPLE_REQUIRED_HOST_CAPABILITIES") ?? "").split(separator: ",").map(String.init)
+if let concurrency = environment("RING_EXAMPLE_MAX_CONCURRENCY").flatMap(Int.init) { configuration.maxConcurrency = concurrency }
+if let size = environment("RING_EXAMPLE_MAX_MESSAGE_SIZE").flatMap(UInt64.init) { configuration.maxMessageSize = size }
+configuration.runtime = "swift example"
+switch environment("RING_EXAMPLE_WAIT_PROFILE") {
+case "efficiency": configuration.waitProfile = .efficiency
+case "alwaysSleep": configuration.waitProfile = .alwaysSleep
+case "spinOnly": configuration.waitProfile = .spinOnly
+default: break
+}
+
+let worker: ChannelWorker
+do {
+    if let forcedID = environment("RING_EXAMPLE_WORKER_ID"), let fdText = environment(ChannelProtocol.Environment.segmentDescriptor),
+        let descriptor = Int32(fdText)
+    {
+        worker = try ChannelWorker.attach(descriptor: descriptor, workerID: forcedID, configuration: configuration, logger: logger)
+    } else {
+        worker = try ChannelWorker.connectFromEnvironment(configuration: configuration, logger: logger)
+    }
+} catch {
+    fail(2, "\(error)")
+}
+
+struct HandlerError: Error, CustomStringConvertible {
+    let description: String
+}
+
+func u32(_ payload: [UInt8]) -> UInt32 {
+    guard payload.count >= 4 else { return 0 }
+    return UInt32(payload[0]) | UInt32(payload[1]) << 8 | UInt32(payload[2]) << 16 | UInt32(payload[3]) << 24
+}
+
+func littleEndian(_ value: UInt32) -> [UInt8] { withUnsafeBytes(of: value.littleEndian) { Array($0) } }
+
+/// Scribbles over our own outbound ring, then publishes an impossible tail and wakes the host.
+func scribble(_ worker: ChannelWorker, seed: UInt64) {
+    var state = seed | 1
+    func next() -> UInt64 {
+        state ^= state << 13
+        state ^= state >> 7
+        state ^= state << 17
+        return state
+    }
+    let geometry = worker.segment.geometry(.workerToHost)
+    for _ in 0..<4096 {
+        let word = Int(next() % (geometry.capacity / 8)) * 8
+        geometry.data.storeBytes(of: next(), toByteOffset: word, as: UInt64.self)
+    }
+    // Garbage in the tail word: not a multiple of 8 and far beyond any head.
+    geometry.control.storeBytes(of: next() | 0x8000_0000_0000_0005, toByteOffset: SegmentLayout.Control.tail, as: UInt64.self)
+    worker.reactor.wakeNow(geometry.consumerWaiterAddress)
+}
+
+struct ExampleDelegate: ChannelWorkerDelegate {
+    let worker: ChannelWorker
+    let rejected = Set((environment("RING_EXAMPLE_REJECT_FUNCTIONS") ?? "").split(separator: ",").map(String.init))
+
+    func initialize(hostVersion: String, payload: [UInt8]) async throws -> [UInt8] {
+        if environment("RING_EXAMPLE_FAIL_INIT") == "1" { throw HandlerError(description: "init refused by configuration") }
+        return Array("example worker for \(hostVersion)".utf8)
+    }
+
+    func loadFunction(_ function: String, metadata: [UInt8]) async throws {
+        if rejected.contains(function) { throw HandlerError(description: "function \(function) is not available") }
+    }
+
+    func invoke(_ invocation: Invocation) async throws -> InvocationReply {
+        let payload = invocation.payload
+        switch invocation.function {
+        case "echo":
+            return .success(payload)
+        case "slow":
+            try await Task.sleep(for: .milliseconds(Int(u32(payload))))
+            return .success(payload)
+        case "hang":
+            do {
+                try await Task.sleep(for: .seconds(86_400))
+            } catch {
+                invocation.logger.info("handler saw cancellation", metadata: ["function": "hang"])
+                throw error
+            }
+            return .success(payload)
+        case "stubborn":
+            while true { await withUnsafeContinuation { (_: UnsafeContinuation<Void, Never>) in } }
+        case "fail":
+            return .failure(message: "requested failure", payload: payload)
+        case "throw":
+            throw HandlerError(description: "thrown by the handler")
+        case "crash":
+            abort()
+        case "exit":
+            exit(Int32(payload.first ?? 0))
+        case "huge":
+            let size = Int(u32(payload))
+            return .success((0..<size).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ 7) })
+        case "log":
+            for index in 0..<Int(u32(payload)) {
+                invocation.logger.info("record \(index)", metadata: ["index": "\(index)"])
+            }
+            return .success(payload)
+        case "hostile":
+            scribble(worker, seed: invocation.number)
+            while true { await withUnsafeContinuation { (_: UnsafeContinuation<Void, Never>) in } }
+        case "pid":
+            return .success(littleEndian(UInt32(bitPattern: getpid())))
+        default:
+            return .failure(message: "unknown function \(invocation.function)")
+        }
+    }
+}
+
+do {
+    try await worker.run(delegate: ExampleDelegate(worker: worker))
+    exit(0)
+} catch {
+    fail(4, "\(error)")
+}

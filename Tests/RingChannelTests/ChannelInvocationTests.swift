@@ -1,0 +1,134 @@
+// ChannelInvocationTests — invocations through real worker processes: volume with many in flight,
+// byte-exact payloads from 0 B to 1 MiB (fragments both ways), each response carrying exactly its
+// own context, statuses, logs and the status ping.
+import Logging
+import RingChannel
+import RingCore
+import RingLinux
+import RingTestSupport
+import Testing
+
+extension ChannelProcessTests {
+    @Suite(.serialized) struct ChannelInvocationTests {
+        /// Runs `count` invocations keeping `inFlight` outstanding; returns the number of problems.
+        static func load(
+            _ host: FunctionHost, count: Int, inFlight: Int, function: String = "echo", size: @escaping @Sendable (UInt64) -> Int
+        ) async throws -> (problems: Int, firstProblem: String?, byWorker: [String: Int]) {
+            let tally = Tally()
+            let firstProblem = LockedBox<String?>(nil)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                var next: UInt64 = 0
+                func add() {
+                    let n = next
+                    next += 1
+                    group.addTask {
+                        let sent = payload(n, size: size(n))
+                        let result = try await host.invoke(function: function, payload: sent, context: context(n))
+                        tally.add("worker \(result.workerID)")
+                        var problem: String?
+                        if result.status != .success { problem = "invocation \(n): status \(result.status)" }
+                        else if result.payload != sent { problem = "invocation \(n): payload differs (\(result.payload.count) of \(sent.count) bytes)" }
+                        else if result.context != context(n) { problem = "invocation \(n): context \(result.context.invocationId)" }
+                        if let problem {
+                            tally.add("problem")
+                            if firstProblem.value == nil { firstProblem.value = problem }
+                        }
+                    }
+                }
+                for _ in 0..<min(inFlight, count) { add() }
+                while try await group.next() != nil {
+                    if Int(next) < count { add() }
+                }
+            }
+            var byWorker = tally.value
+            let problems = byWorker.removeValue(forKey: "problem") ?? 0
+            return (problems, firstProblem.value, byWorker)
+        }
+
+        @Test func hundredThousandInvocationsWith256InFlightAreByteExactAndCarryTheirOwnContext() async throws {
+            try await withWatchdog(seconds: 300) {
+                try await withHost { host in
+                    try await host.addWorker(exampleLaunch())
+                    let count = 100_000
+                    let (problems, first, byWorker) = try await Self.load(host, count: count, inFlight: 256) { n in Int(n % 1025) }
+                    #expect(problems == 0, "\(first ?? "")")
+                    #expect(byWorker.values.reduce(0, +) == count)
+                    #expect(host.workers.map(\.inFlight) == [0])
+                }
+            }
+        }
+
+        @Test(arguments: channelBackends)
+        func payloadsFrom0BytesTo1MiBBothWays(backend: ReactorBackendKind?) async throws {
+            try await withWatchdog(seconds: 120) {
+                try await withHost(testConfiguration(backend)) { host in
+                    try await host.addWorker(exampleLaunch())
+                    let sizes = [0, 1, 64, 1000, 4096, 65536, 200_000, 1 << 20]
+                    for (index, size) in sizes.enumerated() {
+                        let n = UInt64(index)
+                        let sent = payload(n, size: size)
+                        let echo = try await host.invoke(function: "echo", payload: sent, context: context(n))
+                        #expect(echo.status == .success)
+                        #expect(echo.payload == sent, "echo of \(size) bytes")
+                        #expect(echo.context == context(n))
+                        let huge = try await host.invoke(function: "huge", payload: u32Payload(UInt32(size)), context: context(n + 100))
+                        #expect(huge.payload == (0..<size).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ 7) }, "reply of \(size) bytes")
+                        #expect(huge.context == context(n + 100))
+                    }
+                    // 32 concurrent 1 MiB round trips through 1 MiB rings: fragments of different
+                    // invocations interleave in both directions.
+                    let (problems, first, _) = try await Self.load(host, count: 32, inFlight: 32) { _ in 1 << 20 }
+                    #expect(problems == 0, "\(first ?? "")")
+                }
+            }
+        }
+
+        @Test func theFallbackBackendServesLoad() async throws {
+            try await withWatchdog(seconds: 120) {
+                try await withHost(testConfiguration(.futexThread)) { host in
+                    try await host.addWorker(exampleLaunch())
+                    let (problems, first, byWorker) = try await Self.load(host, count: 5000, inFlight: 64) { n in Int(n % 300) }
+                    #expect(problems == 0, "\(first ?? "")")
+                    #expect(byWorker.values.reduce(0, +) == 5000)
+                }
+            }
+        }
+
+        @Test func statusesLogsAndPing() async throws {
+            let logs = LogCapture()
+            try await withWatchdog(seconds: 60) {
+                try await withHost(logs: logs) { host in
+                    let id = try await host.addWorker(exampleLaunch())
+                    let failed = try await host.invoke(function: "fail", payload: [1, 2, 3], context: context(1))
+                    #expect(failed.status == .failure(message: "requested failure"))
+                    #expect(failed.payload == [1, 2, 3])
+                    let thrown = try await host.invoke(function: "throw", payload: [], context: context(2))
+                    #expect(thrown.status == .failure(message: "thrown by the handler"))
+                    let unknown = try await host.invoke(function: "nope", payload: [], context: context(3))
+                    #expect(unknown.status == .failure(message: "unknown function nope"))
+
+                    let logged = try await host.invoke(function: "log", payload: u32Payload(3), context: context(4))
+                    #expect(logged.status == .success)
+                    let expectedID = "\(context(4).invocationId)"
+                    for index in 0..<3 {
+                        let record = await logs.first { $0.message == "record \(index)" && $0.metadata["invocation.id"] == expectedID }
+                        #expect(record.metadata["worker.id"] == "\(id)")
+                        #expect(record.metadata["index"] == "\(index)")
+                        #expect(record.level == .info)
+                    }
+                    // The worker frees a handler slot just after writing its answer.
+                    var status = try await host.status(of: id, timeout: .seconds(30))
+                    while status.running != 0 { status = try await host.status(of: id, timeout: .seconds(30)) }
+                    #expect(status.queued == 0 && status.completed == 4)
+                    await #expect(throws: ChannelError.invalidFunctionName("")) {
+                        _ = try await host.invoke(function: "", payload: [], context: context(5))
+                    }
+                    let tooLarge = smallSegment().maxMessageSize + 1
+                    await #expect(throws: ChannelError.self) {
+                        _ = try await host.invoke(function: "echo", payload: [UInt8](repeating: 0, count: tooLarge), context: context(6))
+                    }
+                }
+            }
+        }
+    }
+}

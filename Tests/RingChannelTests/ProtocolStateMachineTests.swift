@@ -1,0 +1,198 @@
+// ProtocolStateMachineTests — the channel's state machines without I/O: the host's invocation table
+// (every order of response, cancel, deadline, transmit failure and connection end gives each caller
+// exactly one outcome), the worker lifecycle (one end, after the reader drained), and the worker's
+// scheduler (concurrency limit, queue, cancels, drain).
+@testable import RingChannel
+import RingCore
+import Testing
+
+@Suite struct InvocationTableTests {
+    typealias Table = InvocationTable<String, String>
+    let id = ContextID(high: 1, low: 2)
+
+    @Test func aResponseResumesTheWaiterAndRemovesTheEntry() {
+        var table = Table()
+        let n = table.register(invocationID: id)!
+        guard case .suspend = table.attach(n, "caller") else { Issue.record("attach"); return }
+        do { let ok = !table.markSent(n); #expect(ok) }
+        guard case .resume(let waiter, let outcome) = table.response(n, invocationID: id, "answer") else { Issue.record("response"); return }
+        #expect(waiter == "caller" && outcome == "answer")
+        #expect(!table.contains(n) && table.outstanding == 0)
+    }
+
+    @Test func aResponseBeforeTheCallerAttachesIsKeptForIt() {
+        var table = Table()
+        let n = table.register(invocationID: id)!
+        guard case .stored = table.response(n, invocationID: id, "early") else { Issue.record("response"); return }
+        #expect(table.outstanding == 0)
+        guard case .resume(let outcome) = table.attach(n, "caller") else { Issue.record("attach"); return }
+        #expect(outcome == "early" && !table.contains(n))
+    }
+
+    @Test func cancelAfterSendResumesAtOnceAndTheLateAnswerIsDropped() {
+        var table = Table()
+        let n = table.register(invocationID: id)!
+        _ = table.attach(n, "caller")
+        _ = table.markSent(n)
+        let action = table.abandon(n, "cancelled")
+        #expect(action.resume?.0 == "caller" && action.resume?.1 == "cancelled" && action.sendCancel)
+        #expect(table.contains(n) && table.outstanding == 1)  // the worker still owes its answer
+        do { let ok = table.abandon(n, "again").resume == nil; #expect(ok) }
+        guard case .late = table.response(n, invocationID: id, "answer") else { Issue.record("late"); return }
+        #expect(!table.contains(n) && table.lateResponses == 1)
+    }
+
+    @Test func cancelBeforeTheRequestIsWrittenOwesTheCancelUntilItIs() {
+        var table = Table()
+        let n = table.register(invocationID: id)!
+        let action = table.abandon(n, "cancelled")
+        #expect(action.resume == nil && !action.sendCancel)
+        guard case .resume(let outcome) = table.attach(n, "caller") else { Issue.record("attach"); return }
+        #expect(outcome == "cancelled")
+        do { let ok = table.markSent(n); #expect(ok) }  // now the cancel goes out
+        do { let ok = !table.markSent(n); #expect(ok) }
+    }
+
+    @Test func closeGivesEveryCallerWithoutAnOutcomeTheErrorOnce() {
+        var table = Table()
+        let a = table.register(invocationID: id)!
+        let b = table.register(invocationID: id)!
+        let c = table.register(invocationID: id)!
+        _ = table.attach(a, "a")
+        _ = table.attach(c, "c")
+        _ = table.markSent(c)
+        _ = table.abandon(c, "cancelled")
+        let resumed = table.close("exited")
+        #expect(resumed.map(\.0) == ["a"] && resumed.map(\.1) == ["exited"])
+        guard case .resume(let outcome) = table.attach(b, "b") else { Issue.record("b"); return }
+        #expect(outcome == "exited")
+        #expect(table.entries.isEmpty && table.outstanding == 0)
+        do { let ok = table.register(invocationID: id) == nil && table.closedWith == "exited"; #expect(ok) }
+        do { let ok = table.close("again").isEmpty; #expect(ok) }
+    }
+
+    @Test func violationsAreNamed() {
+        var table = Table()
+        let n = table.register(invocationID: id)!
+        _ = table.attach(n, "caller")
+        guard case .violation(let unknown) = table.response(99, invocationID: id, "x") else { Issue.record("unknown"); return }
+        #expect(unknown.contains("unknown invocation 99"))
+        guard case .violation(let other) = table.response(n, invocationID: ContextID(high: 9, low: 9), "x") else { Issue.record("id"); return }
+        #expect(other.contains("carries the context of invocation"))
+        table = Table()
+        let m = table.register(invocationID: id)!
+        _ = table.response(m, invocationID: id, "first")
+        guard case .violation(let twice) = table.response(m, invocationID: id, "second") else { Issue.record("twice"); return }
+        #expect(twice.contains("second response"))
+    }
+
+    @Test func transmitFailureEndsBothHalves() {
+        var table = Table()
+        let n = table.register(invocationID: id)!
+        _ = table.attach(n, "caller")
+        let resumed = table.transmitFailed(n, "ring gone")
+        #expect(resumed?.0 == "caller" && resumed?.1 == "ring gone")
+        #expect(!table.contains(n) && table.outstanding == 0)
+    }
+
+    /// Every interleaving of the five events on one invocation yields exactly one outcome.
+    @Test func everyOrderOfEventsGivesExactlyOneOutcome() {
+        enum Event: CaseIterable { case attach, sent, response, abandon, close }
+        func permutations(_ items: [Event]) -> [[Event]] {
+            items.count <= 1 ? [items] : items.indices.flatMap { i in
+                permutations(Array(items[..<i] + items[(i + 1)...])).map { [items[i]] + $0 }
+            }
+        }
+        for order in permutations(Event.allCases) {
+            var table = Table()
+            let n = table.register(invocationID: id)!
+            var outcomes: [String] = []
+            var attached = false
+            for event in order {
+                switch event {
+                case .attach:
+                    attached = true
+                    if case .resume(let outcome) = table.attach(n, "caller") { outcomes.append(outcome) }
+                case .sent: _ = table.markSent(n)
+                case .response:
+                    if case .resume(_, let outcome) = table.response(n, invocationID: id, "answer") { outcomes.append(outcome) }
+                case .abandon:
+                    if let (_, outcome) = table.abandon(n, "cancelled").resume { outcomes.append(outcome) }
+                case .close:
+                    outcomes += table.close("exited").map(\.1)
+                }
+            }
+            #expect(attached && outcomes.count == 1, "\(order): \(outcomes)")
+            #expect(table.entries.isEmpty, "\(order) leaves an entry")
+        }
+    }
+}
+
+@Suite struct WorkerLifecycleTests {
+    @Test func anExitWaitsForTheReaderToDrain() {
+        var lifecycle = WorkerLifecycle()
+        do { let ok = lifecycle.handshakeSucceeded() && lifecycle.initialized() && lifecycle.acceptsInvocations; #expect(ok) }
+        let exit = lifecycle.processExited(.signaled(9))
+        #expect(exit == .stopReader)
+        let drained = lifecycle.readerFinished(.stopped)
+        #expect(drained == .end(.exited(.signaled(9))))
+        #expect(lifecycle.phase == .ended && !lifecycle.acceptsInvocations)
+        do { let ok = lifecycle.violation("late") == .none; #expect(ok) }
+    }
+
+    @Test func aClosedRingThenAnExitEndsOnce() {
+        var lifecycle = WorkerLifecycle()
+        _ = lifecycle.handshakeSucceeded()
+        _ = lifecycle.initialized()
+        do { let ok = lifecycle.beginDrain() && !lifecycle.beginDrain(); #expect(ok) }
+        do { let ok = lifecycle.readerFinished(.closedByWorker) == .none; #expect(ok) }
+        do { let ok = lifecycle.processExited(.exited(0)) == .end(.exited(.exited(0))); #expect(ok) }
+        do { let ok = lifecycle.processExited(.exited(0)) == .none; #expect(ok) }
+    }
+
+    @Test func aViolationEndsAtOnceAndKills() {
+        var lifecycle = WorkerLifecycle()
+        _ = lifecycle.handshakeSucceeded()
+        do { let ok = lifecycle.readerFinished(.violation("garbage")) == .endAndKill(.violation("garbage")); #expect(ok) }
+        do { let ok = lifecycle.processExited(.signaled(9)) == .none; #expect(ok) }
+        #expect(lifecycle.end == .violation("garbage"))
+    }
+
+    @Test func aStartFailureEndsOnce() {
+        var lifecycle = WorkerLifecycle()
+        do { let ok = lifecycle.startFailed("timeout") == .endAndKill(.startFailed("timeout")); #expect(ok) }
+        do { let ok = lifecycle.startFailed("again") == .none; #expect(ok) }
+        do { let ok = !lifecycle.handshakeSucceeded(); #expect(ok) }
+    }
+}
+
+@Suite struct WorkerSchedulerTests {
+    @Test func runsUpToTheLimitThenQueuesInOrder() {
+        var scheduler = WorkerScheduler<String>(maxConcurrency: 2)
+        guard case .start("a") = scheduler.receive(1, "a"), case .start("b") = scheduler.receive(2, "b"),
+            case .queued = scheduler.receive(3, "c"), case .queued = scheduler.receive(4, "d")
+        else { Issue.record("admission"); return }
+        guard case .duplicate = scheduler.receive(3, "again") else { Issue.record("duplicate"); return }
+        #expect(scheduler.status == WorkerStatus(running: 2, queued: 2, completed: 0))
+        let next = scheduler.finished(1)
+        #expect(next! == (3, "c"))
+        guard case .removedFromQueue("d") = scheduler.cancel(4), case .cancelRunning = scheduler.cancel(2), case .unknown = scheduler.cancel(9)
+        else { Issue.record("cancel"); return }
+        let afterTwo = scheduler.finished(2)
+        let afterThree = scheduler.finished(3)
+        #expect(afterTwo == nil && afterThree == nil)
+        #expect(scheduler.isIdle && scheduler.completed == 4)
+    }
+
+    @Test func drainRefusesNewWorkAndCancelAllEmptiesTheQueue() {
+        var scheduler = WorkerScheduler<Int>(maxConcurrency: 1)
+        _ = scheduler.receive(1, 1)
+        _ = scheduler.receive(2, 2)
+        scheduler.beginDrain()
+        guard case .refused(3) = scheduler.receive(3, 3) else { Issue.record("refused"); return }
+        let (running, queued) = scheduler.cancelAll()
+        #expect(running == [1] && queued.map(\.0) == [2])
+        let after = scheduler.finished(1)
+        #expect(after == nil && scheduler.isIdle)
+    }
+}
