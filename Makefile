@@ -27,8 +27,10 @@ test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 
+# ringbench spawns RingExampleWorker (built beside it) for `ringbench invoke`.
 bench: deps
 	$(SWIFT) build -c release --product ringbench
+	$(SWIFT) build -c release --product RingExampleWorker
 	$(RINGBENCH) throughput --json $(BENCH_JSON) $(BENCH_ARGS)
 
 # Micro-benchmarks (package-benchmark) live in their own package so the main one stays lean.

@@ -55,8 +55,9 @@ let package = Package(
         .target(
             name: "RingBenchKit",
             dependencies: [
-                "RingCore", "RingLinux",
+                "RingCore", "RingLinux", "RingChannel",
                 .product(name: "Atomics", package: "swift-atomics"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ],

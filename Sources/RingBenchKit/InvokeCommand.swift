@@ -1,0 +1,128 @@
+public import ArgumentParser
+import Foundation
+import Histogram
+import Logging
+import RingChannel
+import RingCore
+import RingLinux
+
+/// `ringbench invoke`: invocations through the host/worker channel (FunctionHost → RingExampleWorker
+/// "echo"), closed loop with C invocations in flight over W workers.
+public struct InvokeCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "invoke",
+        abstract: "Invocations/s and latency percentiles through the host/worker channel, W workers × C in flight.")
+
+    @Option(name: .long, help: "Worker counts, comma-separated.")
+    var workers: String = "1,2"
+
+    @Option(name: .long, help: "Invocations in flight (closed loop), comma-separated.")
+    var concurrency: String = "1,64"
+
+    @Option(name: .long, help: "Payload sizes (request and echoed response), comma-separated; K and M allowed.")
+    var sizes: String = "64,64K,1M"
+
+    @Option(name: .long, help: "Seconds of measurement per row (after a short warm-up).")
+    var seconds: Double = 1.0
+
+    @Option(name: .long, help: "Write results as JSON to this path.")
+    var json: String?
+
+    public init() {}
+
+    static func list(_ text: String, option: String) throws -> [Int] {
+        let values = try text.split(separator: ",").map { try ByteSize.parse(String($0), option: option) }
+        guard !values.isEmpty, values.allSatisfy({ $0 >= 1 }) else { throw ValidationError("\(option) needs positive values") }
+        return values
+    }
+
+    public func validate() throws {
+        let w = try Self.list(workers, option: "--workers")
+        let c = try Self.list(concurrency, option: "--concurrency")
+        let s = try Self.list(sizes, option: "--sizes")
+        guard w.allSatisfy({ $0 <= 16 }) else { throw ValidationError("--workers: at most 16") }
+        guard c.allSatisfy({ $0 <= 10_000 }) else { throw ValidationError("--concurrency: at most 10000") }
+        guard s.allSatisfy({ $0 <= 16 << 20 }) else { throw ValidationError("--sizes: at most 16 MiB") }
+        guard seconds > 0, seconds <= 60 else { throw ValidationError("--seconds must be in (0, 60]") }
+    }
+
+    public func run() async throws {
+        let workerCounts = try Self.list(workers, option: "--workers")
+        let levels = try Self.list(concurrency, option: "--concurrency")
+        let payloadSizes = try Self.list(sizes, option: "--sizes")
+        let binary = ProcessEnvironment.executablePath()
+        let workerPath = String(binary[..<binary.lastIndex(of: "/")!]) + "/RingExampleWorker"
+        print("ringbench invoke — FunctionHost → RingExampleWorker echo, closed loop, \(seconds) s per row")
+        print(Format.pad("workers", 9) + Format.pad("in flight", 11) + Format.pad("size", 9) + Format.pad("invocations/s", 15)
+              + ["p50", "p90", "p99", "p99.9", "max"].map { Format.pad($0, 10) }.joined())
+        var results: [BenchResult] = []
+        for workerCount in workerCounts {
+            var logger = Logger(label: "ringbench.invoke")
+            logger.logLevel = .warning
+            let largest = payloadSizes.max()!
+            var configuration = FunctionHostConfiguration()
+            configuration.segment = SegmentConfiguration(maxMessageSize: max(largest + 4096, 1 << 20))
+            let host = try FunctionHost(configuration: configuration, logger: logger)
+            for index in 0..<workerCount {
+                _ = try await host.addWorker(WorkerLaunch(executable: workerPath, name: "bench\(index)"))
+            }
+            for level in levels {
+                for size in payloadSizes {
+                    let result = try await measure(host: host, workers: workerCount, concurrency: level, size: size)
+                    results.append(result)
+                    let l = result.latencyNanoseconds!
+                    print(Format.pad("\(workerCount)", 9) + Format.pad("\(level)", 11) + Format.pad(Format.bytes(size), 9)
+                          + Format.pad(Format.rate(result.messagesPerSecond), 15)
+                          + [l.p50, l.p90, l.p99, l.p999, l.max].map { Format.pad(Format.nanoseconds($0), 10) }.joined())
+                }
+            }
+            await host.shutdown(gracePeriod: .seconds(5))
+        }
+        if let json {
+            try BenchReport(results: results, machine: .current()).write(to: json)
+            print("wrote \(json)")
+        }
+    }
+
+    func measure(host: FunctionHost, workers: Int, concurrency: Int, size: Int) async throws -> BenchResult {
+        let payload = [UInt8](repeating: 0x5A, count: size)
+        let warmUp = MonotonicClock.now() + 100_000_000
+        let start = warmUp
+        let end = start + UInt64(seconds * 1e9)
+        let samples = try await withThrowingTaskGroup(of: [UInt64].self) { group in
+            for task in 0..<concurrency {
+                group.addTask {
+                    var latencies: [UInt64] = []
+                    var n: UInt64 = 0
+                    while true {
+                        n += 1
+                        let id = UInt64(task) << 40 | n
+                        let context = ForwardingContext(invocationId: ContextID(high: id, low: ~id))
+                        let before = MonotonicClock.now()
+                        if before >= end { break }
+                        let result = try await host.invoke(function: "echo", payload: payload, context: context)
+                        let after = MonotonicClock.now()
+                        guard result.context.invocationId == context.invocationId, result.payload.count == size else {
+                            throw ValidationError("echo returned a different context or payload")
+                        }
+                        if before >= start { latencies.append(after - before) }
+                    }
+                    return latencies
+                }
+            }
+            var all: [UInt64] = []
+            for try await part in group { all += part }
+            return all
+        }
+        var histogram = Histogram<UInt64>(highestTrackableValue: 60_000_000_000, numberOfSignificantValueDigits: .three)
+        for sample in samples { histogram.record(sample) }
+        var result = BenchResult(
+            scenario: "invoke", transport: "ring", messageSize: size,
+            rates: Summary([Double(samples.count) / (Double(end - start) / 1e9)]), repetitions: 1,
+            parameters: ["workers": String(workers), "concurrency": String(concurrency)])
+        result.latencyNanoseconds = LatencyPercentiles(
+            p50: histogram.valueAtPercentile(50), p90: histogram.valueAtPercentile(90), p99: histogram.valueAtPercentile(99),
+            p999: histogram.valueAtPercentile(99.9), max: histogram.max)
+        return result
+    }
+}
