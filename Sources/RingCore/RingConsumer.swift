@@ -18,7 +18,9 @@ public struct RingConsumer: ~Copyable, Sendable {
     /// the producer never waits for a whole batch to be processed.
     @usableFromInline let releaseThreshold: UInt64
     /// Set when this side claimed a wake-up of the producer that the waiting layer must deliver.
-    public internal(set) var wakeOwed = false
+    @usableFromInline var wakeOwedFlag = false
+    /// Whether a claimed wake-up could not be delivered (no waker installed) and is owed.
+    public var wakeOwed: Bool { wakeOwedFlag }
     @usableFromInline var stats = RingCounters()
     /// Frames, bytes, publishes and full results seen by this handle.
     public var counters: RingCounters { stats }
@@ -137,28 +139,15 @@ public struct RingConsumer: ~Copyable, Sendable {
         SharedAtomics.storeRelease(head, geometry.headAddress)
         releasedHead = head
         stats.publishes &+= 1
-        // Dekker pair with RingProducer.prepareToSleep: store head; full fence; load the announcement.
-        SharedAtomics.fenceSequential()
-        if SharedAtomics.loadRelaxed32(geometry.producerWaiterAddress) == RingWaiter.sleeping {
-            claimWake(geometry.producerWaiterAddress)
-        }
+        if RingWaiter.wakeIfSleeping(geometry.producerWaiterAddress, waker: geometry.waker) { wakeOwedFlag = true }
     }
 
-    @usableFromInline
-    mutating func claimWake(_ word: UnsafeMutableRawPointer) {
-        if SharedAtomics.compareExchange32(expected: RingWaiter.sleeping, desired: RingWaiter.awake, word) {
-            if let waker = geometry.waker { waker.wake(word) } else { wakeOwed = true }
-        }
-    }
 
     /// Announces that this side will read no more (the producer may stop writing).
     public mutating func close() {
         release()
         SharedAtomics.storeRelease32(1, geometry.consumerStateAddress)
-        SharedAtomics.fenceSequential()
-        if SharedAtomics.loadRelaxed32(geometry.producerWaiterAddress) == RingWaiter.sleeping {
-            claimWake(geometry.producerWaiterAddress)
-        }
+        if RingWaiter.wakeIfSleeping(geometry.producerWaiterAddress, waker: geometry.waker) { wakeOwedFlag = true }
     }
 
     /// Whether the producer has closed the ring (frames may remain to drain).

@@ -16,7 +16,9 @@ public struct RingProducer: ~Copyable, Sendable {
     @usableFromInline var cachedHead: UInt64
     @usableFromInline var poison: RingError?
     /// Set when this side claimed a wake-up of the consumer that the waiting layer must deliver.
-    public internal(set) var wakeOwed = false
+    @usableFromInline var wakeOwedFlag = false
+    /// Whether a claimed wake-up could not be delivered (no waker installed) and is owed.
+    public var wakeOwed: Bool { wakeOwedFlag }
     @usableFromInline var stats = RingCounters()
     /// Frames, bytes, publishes and full results seen by this handle.
     public var counters: RingCounters { stats }
@@ -113,20 +115,9 @@ public struct RingProducer: ~Copyable, Sendable {
         SharedAtomics.storeRelease(tail, geometry.tailAddress)
         publishedTail = tail
         stats.publishes &+= 1
-        // Dekker pair with RingConsumer.prepareToSleep: store tail; full fence; load the announcement.
-        SharedAtomics.fenceSequential()
-        if SharedAtomics.loadRelaxed32(geometry.consumerWaiterAddress) == RingWaiter.sleeping {
-            claimWake(geometry.consumerWaiterAddress)
-        }
+        if RingWaiter.wakeIfSleeping(geometry.consumerWaiterAddress, waker: geometry.waker) { wakeOwedFlag = true }
     }
 
-    @usableFromInline
-    mutating func claimWake(_ word: UnsafeMutableRawPointer) {
-        // Exactly one wake per announced sleep: only the side that flips sleeping → awake wakes.
-        if SharedAtomics.compareExchange32(expected: RingWaiter.sleeping, desired: RingWaiter.awake, word) {
-            if let waker = geometry.waker { waker.wake(word) } else { wakeOwed = true }
-        }
-    }
 
     /// Whether frames are written but not yet published.
     public var hasUnpublished: Bool { tail != publishedTail }
@@ -137,10 +128,7 @@ public struct RingProducer: ~Copyable, Sendable {
         publish()
         // Release: the final tail is visible before the closed state → RingConsumer (acquire).
         SharedAtomics.storeRelease32(1, geometry.producerStateAddress)
-        SharedAtomics.fenceSequential()
-        if SharedAtomics.loadRelaxed32(geometry.consumerWaiterAddress) == RingWaiter.sleeping {
-            claimWake(geometry.consumerWaiterAddress)
-        }
+        if RingWaiter.wakeIfSleeping(geometry.consumerWaiterAddress, waker: geometry.waker) { wakeOwedFlag = true }
     }
 
     /// Whether the consumer announced it will read no more.

@@ -20,6 +20,22 @@ public protocol RingWaker: Sendable {
 public enum RingWaiter {
     public static let awake: UInt32 = 0
     public static let sleeping: UInt32 = 1
+
+    /// The waker's half of the protocol, run right after a release store of tail, head or a closed
+    /// state: full fence, load the peer's announcement, and if it sleeps, flip it to awake with a
+    /// CAS — only the winner wakes (one wake per sleep). Delivers the wake through `waker`; returns
+    /// true when there is none and the wake is owed to the caller.
+    @inlinable @inline(__always)
+    static func wakeIfSleeping(_ word: UnsafeMutableRawPointer, waker: (any RingWaker)?) -> Bool {
+        // Dekker pair with prepareToSleep: store mine (done by the caller); full fence; load theirs.
+        SharedAtomics.fenceSequential()
+        guard SharedAtomics.loadRelaxed32(word) == sleeping,
+            SharedAtomics.compareExchange32(expected: sleeping, desired: awake, word)
+        else { return false }
+        guard let waker else { return true }
+        waker.wake(word)
+        return false
+    }
 }
 
 extension RingConsumer {
@@ -49,8 +65,8 @@ extension RingConsumer {
 
     /// Returns and clears a wake-up of the producer claimed by `release()` / `close()`.
     public mutating func takeOwedWake() -> Bool {
-        defer { wakeOwed = false }
-        return wakeOwed
+        defer { wakeOwedFlag = false }
+        return wakeOwedFlag
     }
 
     /// The producer's waiter word (to wake it after `takeOwedWake()` returned true).
@@ -85,8 +101,8 @@ extension RingProducer {
 
     /// Returns and clears a wake-up of the consumer claimed by `publish()` / `close()`.
     public mutating func takeOwedWake() -> Bool {
-        defer { wakeOwed = false }
-        return wakeOwed
+        defer { wakeOwedFlag = false }
+        return wakeOwedFlag
     }
 
     /// The consumer's waiter word (to wake it after `takeOwedWake()` returned true).
