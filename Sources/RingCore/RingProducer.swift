@@ -187,14 +187,15 @@ enum FrameCopy {
         let count = source.count
         guard count > 0, let target, let from = source.baseAddress else { return }
         if count <= 64 {
+            // Bounds are known (count ≤ 64), so the index arithmetic cannot overflow: wrapping ops.
             var offset = 0
-            while offset + 8 <= count {
+            while offset &+ 8 <= count {
                 target.storeBytes(of: from.loadUnaligned(fromByteOffset: offset, as: UInt64.self), toByteOffset: offset, as: UInt64.self)
-                offset += 8
+                offset &+= 8
             }
             while offset < count {
                 target.storeBytes(of: from.load(fromByteOffset: offset, as: UInt8.self), toByteOffset: offset, as: UInt8.self)
-                offset += 1
+                offset &+= 1
             }
         } else {
             target.copyMemory(from: from, byteCount: count)
