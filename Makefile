@@ -28,12 +28,15 @@ test: deps
 	$(SWIFT) test --skip-build
 
 # ringbench spawns RingExampleWorker (built beside it) for `ringbench invoke`.
-# The core, Linux-layer and channel tests under AddressSanitizer (own build folder; ≈ 5 min to build).
-# Only XCTest's runner leaks at exit: suppressed by Tests/lsan-suppressions.txt.
+# The core, Linux-layer and ringbench tests under AddressSanitizer (own build folder; ≈ 5 min to
+# build). Only XCTest's runner leaks at exit: suppressed by Tests/lsan-suppressions.txt. The channel
+# tests are left out for now: their deliberately crashing workers exit with status 1 under ASan
+# instead of dying by SIGABRT (the tests assert the signal), and Swift's crash handler trips ASan.
 test-asan: deps
 	$(SWIFT) build --build-tests --sanitize=address --scratch-path .build-asan
 	LSAN_OPTIONS=suppressions=$(CURDIR)/Tests/lsan-suppressions.txt \
-		$(SWIFT) test --skip-build --sanitize=address --scratch-path .build-asan
+		$(SWIFT) test --skip-build --sanitize=address --scratch-path .build-asan \
+		--filter 'RingCoreTests|RingLinuxTests|RingBenchKitTests'
 
 bench: deps
 	$(SWIFT) build -c release --product ringbench
