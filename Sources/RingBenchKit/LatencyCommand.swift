@@ -70,11 +70,11 @@ public struct LatencyCommand: AsyncParsableCommand {
         print(Format.pad("transport", 16) + Format.pad("profile", 13) + ["p50", "p90", "p99", "p99.9", "max"].map { Format.pad($0, 10) }.joined()
               + Format.pad("RTT/s", 11) + Format.pad("CPU s/M", 9) + "vs futex p50")
         var results: [BenchResult] = []
-        let reference = try measureFutex(pinned: pinned)
+        let reference = try await measureFutex(pinned: pinned)
         results.append(reference)
         printRow(reference, referenceP50: reference.latencyNanoseconds!.p50)
         for name in try parsedProfiles() {
-            let result = try measureRing(profileName: name, size: bytes, pinned: pinned)
+            let result = try await measureRing(profileName: name, size: bytes, pinned: pinned)
             results.append(result)
             printRow(result, referenceP50: reference.latencyNanoseconds!.p50)
         }
@@ -104,26 +104,6 @@ public struct LatencyCommand: AsyncParsableCommand {
               + Format.fixed(Double(l.p50) / Double(max(referenceP50, 1)), 2) + "×")
     }
 
-    /// Runs `body` (one round trip) repeatedly for the configured time after a warm-up; returns
-    /// the histogram, the round trips and the elapsed nanoseconds.
-    func sample(_ body: () throws -> Void) rethrows -> (Histogram<UInt64>, UInt64, UInt64) {
-        let warmUpEnd = MonotonicClock.now() + 100_000_000
-        while MonotonicClock.now() < warmUpEnd { try body() }
-        var histogram = Histogram<UInt64>(highestTrackableValue: 60_000_000_000, numberOfSignificantValueDigits: .three)
-        let start = MonotonicClock.now()
-        let end = start + UInt64(seconds * 1e9)
-        var count: UInt64 = 0
-        var now = start
-        while now < end {
-            try body()
-            let after = MonotonicClock.now()
-            histogram.record(after - now)
-            now = after
-            count += 1
-        }
-        return (histogram, count, now - start)
-    }
-
     func result(transport: String, profile: String, size: Int, histogram: Histogram<UInt64>, count: UInt64, elapsed: UInt64,
                 cpuSeconds: Double, wakes: UInt64?) -> BenchResult {
         var result = BenchResult(
@@ -138,8 +118,9 @@ public struct LatencyCommand: AsyncParsableCommand {
         return result
     }
 
-    /// Async variant of `sample`.
-    func sampleAsync(_ body: () async throws -> Void) async rethrows -> (Histogram<UInt64>, UInt64, UInt64) {
+    /// Runs `body` (one round trip) repeatedly for the configured time after a warm-up; returns
+    /// the histogram, the round trips and the elapsed nanoseconds.
+    func sample(_ body: () async throws -> Void) async rethrows -> (Histogram<UInt64>, UInt64, UInt64) {
         let warmUpEnd = MonotonicClock.now() + 100_000_000
         while MonotonicClock.now() < warmUpEnd { try await body() }
         var histogram = Histogram<UInt64>(highestTrackableValue: 60_000_000_000, numberOfSignificantValueDigits: .three)
@@ -187,7 +168,7 @@ public struct LatencyCommand: AsyncParsableCommand {
         let wakesBefore = reactor.counters
         let cpuBefore = ProcessCPU.selfSeconds() + ProcessCPU.seconds(of: child.pid)
         var id: UInt64 = 0
-        let (histogram, count, elapsed) = try await sampleAsync {
+        let (histogram, count, elapsed) = try await sample {
             id += 1
             try await sender.send(kind: .data, streamId: id, payload: payload)
             var echoed = false
@@ -209,12 +190,12 @@ public struct LatencyCommand: AsyncParsableCommand {
                          arguments: ["_peer"] + arguments + (pinned ? ["--cpu", "1"] : []), inherit: inherit)
     }
 
-    func measureFutex(pinned: Bool) throws -> BenchResult {
+    func measureFutex(pinned: Bool) async throws -> BenchResult {
         let segment = try SharedMemorySegment.create(configuration: SegmentConfiguration(hostToWorkerCapacity: 4096, workerToHostCapacity: 4096))
         let child = try spawnPeer(["--transport", "futex", "--fd", "3"], inherit: [3: segment.unsafeFileDescriptor], pinned: pinned)
         let word = FutexPingPong.word(segment)
         let cpuBefore = ProcessCPU.selfSeconds() + ProcessCPU.seconds(of: child.pid)
-        let (histogram, count, elapsed) = sample { FutexPingPong.roundTrip(word) }
+        let (histogram, count, elapsed) = await sample { FutexPingPong.roundTrip(word) }
         let cpu = ProcessCPU.selfSeconds() + ProcessCPU.seconds(of: child.pid) - cpuBefore
         FutexPingPong.stopPeer(word)
         guard try child.wait() == .exited(0) else { throw ValidationError("futex peer failed") }
@@ -222,7 +203,7 @@ public struct LatencyCommand: AsyncParsableCommand {
                       elapsed: elapsed, cpuSeconds: cpu, wakes: count * 2)
     }
 
-    func measureRing(profileName: String, size: Int, pinned: Bool) throws -> BenchResult {
+    func measureRing(profileName: String, size: Int, pinned: Bool) async throws -> BenchResult {
         let profile = Self.profileNames[profileName]!
         let segment = try SharedMemorySegment.create(configuration: SegmentConfiguration(hostToWorkerCapacity: 1 << 20, workerToHostCapacity: 1 << 20))
         let child = try spawnPeer(["--transport", "ring-echo", "--fd", "3", "--profile", profileName],
@@ -235,7 +216,7 @@ public struct LatencyCommand: AsyncParsableCommand {
         let wakesBefore = WaitCounters.wakeSyscallCount
         let cpuBefore = ProcessCPU.selfSeconds() + ProcessCPU.seconds(of: child.pid)
         var id: UInt64 = 0
-        let (histogram, count, elapsed) = try sample {
+        let (histogram, count, elapsed) = try await sample {
             id += 1
             try payload.withUnsafeBytes { try producer.writeMessage(kind: .data, streamId: id, payload: $0, backoff: &writeBackoff) }
             var echoed = false

@@ -123,6 +123,12 @@ extension FunctionHost {
         if wasReady { context.metrics.workersReady.decrement() }
         emit(.ended(id, pid: connection.pid, error: error))
         guard let (_, attempt, delay) = restart else { return }
+        scheduleRestart(id, attempt: attempt, delay: delay)
+    }
+
+    /// Schedules restart `attempt` of `id` after `delay` on the reactor's timers; attempt ≤ 0 means
+    /// the policy's restarts are exhausted.
+    private func scheduleRestart(_ id: WorkerID, attempt: Int, delay: Duration) {
         guard attempt > 0 else {
             emit(.restartsExhausted(id))
             return
@@ -164,16 +170,7 @@ extension FunctionHost {
             return (slot.restartsUsed, policy.delay(consecutiveFailures: slot.consecutiveFailures))
         }
         guard let (attempt, delay) = restart else { return }
-        guard attempt > 0 else {
-            emit(.restartsExhausted(id))
-            return
-        }
-        emit(.restartScheduled(id, attempt: attempt, delay: delay))
-        let token = reactor.schedule(at: Reactor.now() &+ delay.nanosecondsClamped) { [weak self] result in
-            guard result == .fired, let self else { return }
-            Task { await self.restart(name: id.name) }
-        }
-        state.withLock { $0.slots[id.name]?.pendingRestart = token }
+        scheduleRestart(id, attempt: attempt, delay: delay)
     }
 
     // MARK: Socket-attached workers
