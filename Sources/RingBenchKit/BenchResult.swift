@@ -1,10 +1,15 @@
 import Foundation
+import RingLinux
 
 /// One measurement, as written to `--json` (schema shared by every ringbench scenario).
 public struct BenchResult: Codable, Sendable, Equatable {
     public var scenario: String
     public var transport: String
     public var messageSize: Int
+    /// Operations in flight at once (1 for a single stream or ping-pong).
+    public var concurrency: Int
+    /// Worker processes serving the measurement (1 for a two-process measurement).
+    public var workers: Int
     public var messagesPerSecond: Double
     public var bytesPerSecond: Double
     public var repetitions: Int
@@ -21,10 +26,12 @@ public struct BenchResult: Codable, Sendable, Equatable {
     public var wakeSyscallsPerMessage: Double?
 
     public init(scenario: String, transport: String, messageSize: Int, rates: Summary, repetitions: Int,
-                parameters: [String: String]) {
+                parameters: [String: String], concurrency: Int = 1, workers: Int = 1) {
         self.scenario = scenario
         self.transport = transport
         self.messageSize = messageSize
+        self.concurrency = concurrency
+        self.workers = workers
         self.messagesPerSecond = rates.median
         self.bytesPerSecond = rates.median * Double(messageSize)
         self.repetitions = repetitions
@@ -55,12 +62,26 @@ public struct LatencyPercentiles: Codable, Sendable, Equatable {
 public struct MachineInfo: Codable, Sendable, Equatable {
     public var cores: Int
     public var kernel: String
+    /// The wait backend the reactor selected here (`iouring-futex`, `iouring-eventfd`, `futex-thread`),
+    /// or `unavailable: reason`.
+    public var ioUringBackend: String
+
+    public init(cores: Int, kernel: String, ioUringBackend: String = "unknown") {
+        self.cores = cores
+        self.kernel = kernel
+        self.ioUringBackend = ioUringBackend
+    }
 
     public static func current() -> MachineInfo {
         var name = utsname()
         uname(&name)
         let release = withUnsafeBytes(of: &name.release) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-        return MachineInfo(cores: ProcessInfo.processInfo.activeProcessorCount, kernel: release)
+        let backend: String
+        switch WaitBackend.selection {
+        case .success(let choice): backend = "\(choice.kind)"
+        case .failure(let error): backend = "unavailable: \(error)"
+        }
+        return MachineInfo(cores: ProcessInfo.processInfo.activeProcessorCount, kernel: release, ioUringBackend: backend)
     }
 }
 

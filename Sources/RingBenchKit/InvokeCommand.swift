@@ -119,7 +119,8 @@ public struct InvokeCommand: AsyncParsableCommand {
         var result = BenchResult(
             scenario: "invoke", transport: "ring", messageSize: size,
             rates: Summary([Double(samples.count) / (Double(end - start) / 1e9)]), repetitions: 1,
-            parameters: ["workers": String(workers), "concurrency": String(concurrency)])
+            parameters: ["workers": String(workers), "concurrency": String(concurrency)],
+            concurrency: concurrency, workers: workers)
         result.latencyNanoseconds = LatencyPercentiles(
             p50: histogram.valueAtPercentile(50), p90: histogram.valueAtPercentile(90), p99: histogram.valueAtPercentile(99),
             p999: histogram.valueAtPercentile(99.9), max: histogram.max)
