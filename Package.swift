@@ -73,7 +73,10 @@ let package = Package(
         .testTarget(
             name: "RingLinuxTests", dependencies: ["RingCore", "RingLinux", "RingTestSupport", "CRingShim"], swiftSettings: strict
         ),
-        .testTarget(name: "RingBenchKitTests", dependencies: ["RingBenchKit", "RingLinux"], swiftSettings: strict),
+        .testTarget(
+            name: "RingBenchKitTests", dependencies: ["RingBenchKit", "RingChannel", "RingCore", "RingLinux", "RingTestSupport"],
+            swiftSettings: strict
+        ),
         .target(
             name: "RingChannel",
             dependencies: [

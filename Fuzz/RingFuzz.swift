@@ -1,0 +1,96 @@
+// RingFuzz — the libFuzzer entry point over RingCore's hostile-input surfaces (`make fuzz`).
+// The first input byte picks the surface, the rest is the hostile memory:
+//   0  frame header validation   32 bytes as a FrameHeader; isValid must agree with violation()
+//   1  context decoding          ForwardingContext(decoding:); a decoded context must re-encode to
+//                                the same bytes and decode to an equal value
+//   2  segment attach            bytes over a formatted segment header, then SegmentHeader
+//                                (validating:); an accepted header must yield in-bounds geometries
+//   3  ring drain                bytes as the data area, head/tail words, then a MessageReader
+//                                drains everything: only typed errors, never a trap or a stray read
+// Built by `make fuzz` with swiftc -sanitize=fuzzer,address against the RingCore objects; crash
+// inputs land in Fuzz/crashes/ and become regression cases in Tests/RingCoreTests.
+import RingCore
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func ringFuzzOne(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+    guard size >= 1 else { return 0 }
+    let input = UnsafeRawBufferPointer(start: data + 1, count: size - 1)
+    switch data[0] % 4 {
+    case 0: RingFuzz.frameHeader(input)
+    case 1: RingFuzz.context(input)
+    case 2: RingFuzz.segmentHeader(input)
+    default: RingFuzz.ringDrain(input)
+    }
+    return 0
+}
+
+enum RingFuzz {
+    static func word<T: FixedWidthInteger>(_ input: UnsafeRawBufferPointer, _ offset: Int, as: T.Type) -> T {
+        var value: T = 0
+        withUnsafeMutableBytes(of: &value) { out in
+            for i in 0..<out.count where offset + i < input.count { out[i] = input[offset + i] }
+        }
+        return T(littleEndian: value)
+    }
+
+    static func frameHeader(_ input: UnsafeRawBufferPointer) {
+        let prefix = FrameHeader.decodePrefix(word(input, 0, as: UInt64.self))
+        let header = FrameHeader(
+            frameLength: prefix.length, kind: prefix.kind, flags: FrameFlags(rawValue: prefix.flags), streamId: word(input, 8, as: UInt64.self),
+            contextLength: word(input, 16, as: UInt32.self), payloadLength: word(input, 20, as: UInt32.self),
+            messageLength: word(input, 24, as: UInt64.self))
+        let limit = word(input, 32, as: UInt32.self)
+        let valid = header.isValid(maxFrameLength: limit)
+        precondition(valid == (header.violation(maxFrameLength: limit) == nil), "isValid and violation() disagree on \(header)")
+    }
+
+    static func context(_ input: UnsafeRawBufferPointer) {
+        guard let decoded = try? ForwardingContext(decoding: input) else { return }
+        guard let encoded = try? decoded.encoded() else { preconditionFailure("a decoded context does not re-encode: \(decoded)") }
+        precondition((try? ForwardingContext(decoding: encoded)) == decoded, "round trip changed the context")
+    }
+
+    static let configuration = SegmentConfiguration(hostToWorkerCapacity: 4096, workerToHostCapacity: 4096, maxMessageSize: 1 << 16)
+
+    static func segmentHeader(_ input: UnsafeRawBufferPointer) {
+        let memory = HeapSegmentMemory(size: configuration.totalSize)
+        let region = memory.region
+        try! SegmentHeader.format(region, configuration: configuration, creatorPID: 1)
+        // Overwrite the header's bytes from offset 8 (the magic stays, or nothing is ever checked).
+        for i in 0..<min(input.count, SegmentLayout.headerSize - 8) { region.base.storeBytes(of: input[i], toByteOffset: 8 + i, as: UInt8.self) }
+        guard let header = try? SegmentHeader(validating: region) else { return }
+        for direction in [RingDirection.hostToWorker, .workerToHost] {
+            let geometry = RingGeometry(region: region, header: header, direction: direction)
+            let start = region.base
+            let end = region.base + region.size
+            precondition(geometry.control >= start && geometry.control + SegmentLayout.controlBlockSize <= end, "control block out of bounds")
+            precondition(geometry.data >= start && geometry.data + Int(geometry.capacity) <= end, "data area out of bounds")
+        }
+    }
+
+    static func ringDrain(_ input: UnsafeRawBufferPointer) {
+        let memory = HeapSegmentMemory(size: configuration.totalSize)
+        let region = memory.region
+        try! SegmentHeader.format(region, configuration: configuration, creatorPID: 1)
+        let header = try! SegmentHeader(validating: region)
+        let geometry = RingGeometry(region: region, header: header, direction: .workerToHost)
+        // head (small), tail (anything), then the data area.
+        let head = UInt64(word(input, 0, as: UInt16.self)) & ~7
+        let tail = word(input, 2, as: UInt64.self) % 3 == 0 ? word(input, 2, as: UInt64.self) : head &+ UInt64(word(input, 10, as: UInt16.self))
+        geometry.control.storeBytes(of: head.littleEndian, toByteOffset: SegmentLayout.Control.head, as: UInt64.self)
+        geometry.control.storeBytes(of: tail.littleEndian, toByteOffset: SegmentLayout.Control.tail, as: UInt64.self)
+        let body = input.count > 12 ? UnsafeRawBufferPointer(rebasing: input[12...]) : UnsafeRawBufferPointer(start: nil, count: 0)
+        for i in 0..<min(body.count, Int(geometry.capacity)) {
+            geometry.data.storeBytes(of: body[(i &+ Int(head)) % body.count], toByteOffset: (i + Int(head)) % Int(geometry.capacity), as: UInt8.self)
+        }
+        var reader = MessageReader(consumer: RingConsumer(geometry: geometry))
+        for _ in 0..<64 {
+            do {
+                let drained = try reader.drain { message in _ = try? message.decodeContext() }
+                if drained == 0 { break }
+            } catch {
+                break
+            }
+        }
+    }
+}

@@ -1,0 +1,95 @@
+// StressReport — the outcome of one `ringbench stress` run: the audit's tally, what each fault did,
+// resource drift, the negative control's own bookkeeping. Printed as a table and written by --json.
+import Foundation
+
+public struct StressReport: Codable, Sendable, Equatable {
+    public var scenario = "stress"
+    /// The plan, as text (workers, load, sizes, faults, negative control…).
+    public var parameters: [String: String]
+    /// Seconds from the first invocation to the last outcome.
+    public var loadSeconds: Double
+    public var outcomesPerSecond: Double
+    /// Request + reply payload bytes of the issued invocations.
+    public var payloadBytes: UInt64
+    public var counts: StressCounts
+    /// Round trip of verified invocations (including any cancellation delay).
+    public var latencyNanoseconds: LatencyPercentiles?
+    public var faults: [StressFaultReport]
+    public var resources: StressResourceReport?
+    public var negativeControl: NegativeControlReport?
+    /// Workers that ended with an error no injected fault explains (each is a violation).
+    public var unexplainedWorkerEnds: [String]
+    /// Open-loop arrivals refused because the in-flight cap was reached (not sent, not violations).
+    public var shed: UInt64
+    public var machine: MachineInfo
+
+    public struct NegativeControlReport: Codable, Sendable, Equatable {
+        public var dropFraction: Double
+        /// Side-table stores skipped on purpose.
+        public var storesDropped: UInt64
+        /// Side-table stores that came after the reply path had already looked.
+        public var storesTooLate: UInt64
+    }
+
+    public var violations: UInt64 { counts.violations + UInt64(unexplainedWorkerEnds.count) }
+    public var passed: Bool { violations == 0 }
+
+    public func write(to path: String) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try encoder.encode(self).write(to: URL(fileURLWithPath: path))
+    }
+
+    /// The summary table.
+    public var table: String {
+        var lines: [String] = []
+        func row(_ name: String, _ value: String) { lines.append("  " + Format.pad(name, 34) + value) }
+        let c = counts
+        lines.append("ringbench stress — " + parameters.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))
+        row("load time", Format.fixed(loadSeconds, 1) + " s")
+        row("invocations issued", "\(c.issued)")
+        row("outcomes", "\(c.outcomes)  (\(Format.rate(outcomesPerSecond))/s)")
+        row("verified (context + payload)", "\(c.verified)")
+        row("expected errors", "\(c.expectedErrors)" + Self.kinds(c.expectedErrorsByKind))
+        if let l = latencyNanoseconds {
+            row("latency p50 / p99 / p99.9 / max", [l.p50, l.p99, l.p999, l.max].map(Format.nanoseconds).joined(separator: " / "))
+        }
+        if shed > 0 { row("open-loop arrivals shed", "\(shed)") }
+        lines.append("  violations")
+        row("  missing context", "\(c.missingContext)")
+        row("  mismatched context", "\(c.mismatchedContext)")
+        row("  payload corruption", "\(c.payloadCorruption)")
+        row("  lost (no outcome)", "\(c.lost)")
+        row("  duplicate outcome", "\(c.duplicate)")
+        row("  unexpected error", "\(c.unexpectedErrors)" + Self.kinds(c.unexpectedErrorsByKind))
+        row("  unexplained worker ends", "\(unexplainedWorkerEnds.count)")
+        for fault in faults {
+            var text = "injected \(fault.injected)"
+            if let detected = fault.detected { text += ", detected \(detected)" }
+            if let d = fault.detectionNanoseconds {
+                text += ", detection p50 \(Format.nanoseconds(d.p50)) p99 \(Format.nanoseconds(d.p99)) max \(Format.nanoseconds(d.max))"
+            }
+            if !fault.failedInvocations.isEmpty { text += ", failed invocations" + Self.kinds(fault.failedInvocations) }
+            for (key, value) in fault.notes.sorted(by: { $0.key < $1.key }) { text += ", \(key) \(value)" }
+            row("fault \(fault.name)", text)
+        }
+        if let r = resources {
+            row("RSS first / baseline / end / max",
+                [r.rssBytes.first, r.rssBytes.baseline, r.rssBytes.end, r.rssBytes.max].map { Format.fixed($0 / 1_048_576, 1) + " MiB" }
+                    .joined(separator: " / ") + "  drift \(Format.fixed(r.rssBytes.driftPercent, 2)) %")
+            row("open fds first / baseline / end / max",
+                [r.openDescriptors.first, r.openDescriptors.baseline, r.openDescriptors.end, r.openDescriptors.max].map { "\(Int($0))" }
+                    .joined(separator: " / ") + "  drift \(Format.fixed(r.openDescriptors.driftPercent, 2)) %  (\(r.samples) samples)")
+        }
+        if let n = negativeControl {
+            row("NEGATIVE CONTROL", "drop fraction \(n.dropFraction): stores dropped \(n.storesDropped), stores too late \(n.storesTooLate)")
+        }
+        for example in counts.examples + unexplainedWorkerEnds { lines.append("  ! " + example) }
+        lines.append(passed ? "PASS: 0 violations" : "FAIL: \(violations) violations")
+        return lines.joined(separator: "\n")
+    }
+
+    static func kinds(_ byKind: [String: UInt64]) -> String {
+        byKind.isEmpty ? "" : " (" + byKind.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ") + ")"
+    }
+}

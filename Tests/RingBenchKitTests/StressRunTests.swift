@@ -1,0 +1,68 @@
+// Stress runs against real worker processes: a run with kill faults must audit clean, and the
+// negative control must make the same audit fail — with exact counts.
+import Logging
+import RingLinux
+import RingTestSupport
+import Testing
+
+@testable import RingBenchKit
+
+/// RingExampleWorker, built beside the test bundle.
+func stressWorkerPath() -> String {
+    let testBinary = ProcessEnvironment.executablePath()
+    return "\(testBinary[..<testBinary.lastIndex(of: "/")!])/RingExampleWorker"
+}
+
+func stressRun(_ plan: StressPlan) -> StressRun {
+    StressRun(plan: plan, workerExecutable: stressWorkerPath(), logger: Logger(label: "stress") { _ in SwiftLogNoOpLogHandler() })
+}
+
+@Suite(.serialized) struct StressRunTests {
+    @Test func killsUnderLoadAuditClean() async throws {
+        try await withWatchdog(seconds: 240) {
+            var plan = StressPlan()
+            plan.workers = 2
+            plan.load = .closed(concurrency: 16)
+            plan.duration = 3
+            plan.killEvery = 0.5
+            plan.sizes = try StressSizeMix.parse("64:90,64K:9,1M:1")
+            let report = try await stressRun(plan).run()
+            let counts = report.counts
+            #expect(report.passed, "\(report.table)")
+            #expect(counts.violations == 0)
+            #expect(counts.issued == counts.outcomes)
+            #expect(counts.issued == counts.verified + counts.expectedErrors)
+            #expect(counts.verified > 0)
+            let kill = try #require(report.faults.first { $0.name == "kill" })
+            #expect(kill.injected > 0)
+            #expect(kill.detected == kill.injected)
+        }
+    }
+
+    @Test func negativeControlIsCaughtByTheAudit() async throws {
+        try await withWatchdog(seconds: 240) {
+            var plan = StressPlan()
+            plan.workers = 2
+            plan.load = .closed(concurrency: 16)
+            plan.duration = 600
+            plan.invocationLimit = 2000
+            plan.sizes = try StressSizeMix.parse("64:9,4K:1")
+            plan.negativeControl = StressPlan.NegativeControl(dropFraction: 0.05)
+            let report = try await stressRun(plan).run()
+            let counts = report.counts
+            let control = try #require(report.negativeControl)
+            let dropped = (1...2000 as ClosedRange<UInt64>).filter { plan.negativeControl!.drops($0) }.count
+            #expect(dropped > 0)
+            #expect(counts.issued == 2000)
+            #expect(counts.outcomes == 2000)
+            #expect(control.storesDropped == UInt64(dropped))
+            // Every dropped store and every store that came after the reply path looked is a
+            // missing context, and nothing else is wrong.
+            #expect(counts.missingContext == control.storesDropped + control.storesTooLate)
+            #expect(counts.mismatchedContext == 0)
+            #expect(counts.payloadCorruption == 0)
+            #expect(counts.verified == 2000 - counts.missingContext)
+            #expect(!report.passed)
+        }
+    }
+}
