@@ -300,7 +300,11 @@ final class WorkerConnection: Sendable {
             // The worker corrupted our ring's head: isolate it.
             apply(state.withLock { $0.lifecycle.violation(detail) }, error: .protocolViolation(workerID: id, pid: pid, detail: detail))
         }
-        let resume = state.withLock { $0.table.transmitFailed(number, .failure(endError(fallback: error))) }
+        // endError takes the state lock itself: compute it before taking the lock (calling it inside
+        // trapped with "Recursive call to lock Mutex" when a worker died during a send — found by
+        // `ringbench stress --kill-every`).
+        let failure = endError(fallback: error)
+        let resume = state.withLock { $0.table.transmitFailed(number, .failure(failure)) }
         if let (waiter, outcome) = resume { waiter.resume(with: outcome) }
     }
 
