@@ -17,8 +17,11 @@ public struct StressFaultReport: Codable, Sendable, Equatable {
     public var injected: UInt64
     /// Faults whose effect the host reported (worker ended event, protocol violation).
     public var detected: UInt64?
-    /// From injection to the host's report, in nanoseconds.
+    /// From injection to the host's detection, in nanoseconds.
     public var detectionNanoseconds: StressPercentiles?
+    /// From injection to the load generator receiving the host's event (adds the generator's own
+    /// queueing on a saturated cooperative pool).
+    public var observedNanoseconds: StressPercentiles? = nil
     /// Invocations that failed because of it, by error kind.
     public var failedInvocations: [String: UInt64]
     public var notes: [String: String]
@@ -49,6 +52,8 @@ final class StressFaultInjector: Sendable {
         var pendingKills: [Int32: UInt64] = [:]
         var kills: UInt64 = 0
         var killDetections: [UInt64] = []
+        /// From SIGKILL to the host's own detection (its reactor thread; see StressEndClock).
+        var killHostDetections: [UInt64] = []
         var stopped: Set<Int32> = []
         var stalls: UInt64 = 0
         var stalledNanoseconds: UInt64 = 0
@@ -66,10 +71,12 @@ final class StressFaultInjector: Sendable {
     private let state = Mutex(State())
     let host: FunctionHost
     let plan: StressPlan
+    let endClock: StressEndClock
 
-    init(host: FunctionHost, plan: StressPlan) {
+    init(host: FunctionHost, plan: StressPlan, endClock: StressEndClock) {
         self.host = host
         self.plan = plan
+        self.endClock = endClock
         state.withLock { $0.expectations.poolMayBeEmpty = plan.restartsWorkers }
     }
 
@@ -82,11 +89,15 @@ final class StressFaultInjector: Sendable {
     func watch(_ events: AsyncStream<WorkerEvent>) async {
         for await event in events {
             let now = MonotonicClock.now()
+            let hostTime: UInt64? = if case .ended = event { endClock.takeOldest() } else { nil }
             state.withLock { state in
                 switch event {
                 case .ready: state.readyEvents += 1
                 case .ended(let id, let pid, let error):
-                    if let sent = state.pendingKills.removeValue(forKey: pid) { state.killDetections.append(now &- sent) }
+                    if let sent = state.pendingKills.removeValue(forKey: pid) {
+                        state.killDetections.append(now &- sent)
+                        if let hostTime { state.killHostDetections.append(hostTime &- min(hostTime, sent)) }
+                    }
                     let explained = error == nil || state.expectations.killed.contains(id) || state.expectations.hostile.contains(id)
                     if !explained, state.unexplainedEnds.count < 8 { state.unexplainedEnds.append("\(id) pid \(pid): \(error!)") }
                 case .startFailed: state.startFailures += 1
@@ -187,7 +198,8 @@ final class StressFaultInjector: Sendable {
             if plan.killEvery != nil {
                 reports.append(StressFaultReport(
                     name: "kill", injected: state.kills, detected: UInt64(state.killDetections.count),
-                    detectionNanoseconds: StressPercentiles(state.killDetections),
+                    detectionNanoseconds: StressPercentiles(state.killHostDetections),
+                    observedNanoseconds: StressPercentiles(state.killDetections),
                     failedInvocations: counts.expectedErrorsByKind.filter { ["workerExited", "noWorkerAvailable"].contains($0.key) },
                     notes: ["restarts": "\(restarts)", "startFailures": "\(state.startFailures)",
                             "restartsExhausted": "\(state.restartsExhausted)", "noReadyWorkerAtTick": "\(state.skipped)"]))

@@ -43,7 +43,7 @@ public struct StressReport: Codable, Sendable, Equatable {
     /// The summary table.
     public var table: String {
         var lines: [String] = []
-        func row(_ name: String, _ value: String) { lines.append("  " + Format.pad(name, 34) + value) }
+        func row(_ name: String, _ value: String) { lines.append("  " + Format.pad(name, 38) + value) }
         let c = counts
         lines.append("ringbench stress — " + parameters.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))
         row("load time", Format.fixed(loadSeconds, 1) + " s")
@@ -68,6 +68,9 @@ public struct StressReport: Codable, Sendable, Equatable {
             if let detected = fault.detected { text += ", detected \(detected)" }
             if let d = fault.detectionNanoseconds {
                 text += ", detection p50 \(Format.nanoseconds(d.p50)) p99 \(Format.nanoseconds(d.p99)) max \(Format.nanoseconds(d.max))"
+            }
+            if let d = fault.observedNanoseconds {
+                text += " (seen by the load generator p50 \(Format.nanoseconds(d.p50)) p99 \(Format.nanoseconds(d.p99)))"
             }
             if !fault.failedInvocations.isEmpty { text += ", failed invocations" + Self.kinds(fault.failedInvocations) }
             for (key, value) in fault.notes.sorted(by: { $0.key < $1.key }) { text += ", \(key) \(value)" }

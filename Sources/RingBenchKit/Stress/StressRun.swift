@@ -32,8 +32,9 @@ public struct StressRun: Sendable {
 
     public func run() async throws -> StressReport {
         try plan.validate()
-        let host = try FunctionHost(configuration: hostConfiguration, logger: logger)
-        let faults = StressFaultInjector(host: host, plan: plan)
+        let endClock = StressEndClock()
+        let host = try FunctionHost(configuration: hostConfiguration, logger: logger, metricsFactory: endClock)
+        let faults = StressFaultInjector(host: host, plan: plan, endClock: endClock)
         let watcher = Task { [events = host.events()] in await faults.watch(events) }
         let restart = plan.restartsWorkers
             ? RestartPolicy(maxRestarts: 1_000_000, initialBackoff: .milliseconds(10), maxBackoff: .milliseconds(500)) : nil
