@@ -6,7 +6,7 @@ RINGBENCH    := .build/release/ringbench
 BENCH_ARGS   ?=
 BENCH_JSON   ?= .build/ringbench.json
 
-.PHONY: all deps build test test-asan bench bench-micro bench-micro-check bench-micro-update fmt lint clean
+.PHONY: all deps build test test-asan test-tsan fuzz stress-short bench bench-micro bench-micro-check bench-micro-update fmt lint clean
 
 all: build
 
@@ -26,6 +26,15 @@ build: deps
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+	$(MAKE) stress-short
+
+# A short audited stress run (Docs/Reliability.md): 2 workers at peak load, a worker SIGKILLed
+# every 2 s and restarted; exits non-zero on any missing/mismatched context, corruption, lost or
+# duplicate outcome, or unexpected error. Uses the debug build `test` just made.
+STRESS_SECONDS ?= 30
+stress-short:
+	.build/debug/ringbench stress --duration $(STRESS_SECONDS) --workers 2 --kill-every 2 \
+		--sizes 64:90,1K:9,64K:1 --progress-interval 10 --json .build/stress-short.json
 
 # ringbench spawns RingExampleWorker (built beside it) for `ringbench invoke`.
 # The core, Linux-layer and ringbench tests under AddressSanitizer (own build folder; ≈ 5 min to
@@ -37,6 +46,31 @@ test-asan: deps
 	LSAN_OPTIONS=suppressions=$(CURDIR)/Tests/lsan-suppressions.txt \
 		$(SWIFT) test --skip-build --sanitize=address --scratch-path .build-asan \
 		--filter 'RingCoreTests|RingLinuxTests|RingBenchKitTests'
+
+# The concurrency tests under ThreadSanitizer (own build folder). Known false positives are
+# suppressed by Tests/tsan-suppressions.txt (each entry says why).
+TSAN_FILTER ?= InProcessProducerTests|AsyncRingTests|CrossProcessEchoTests|ReactorTests|WaitingTests|RingChannelTests|StressRunTests|StressRegressionTests
+test-tsan: deps
+	$(SWIFT) build --build-tests --sanitize=thread --scratch-path .build-tsan
+	TSAN_OPTIONS="suppressions=$(CURDIR)/Tests/tsan-suppressions.txt halt_on_error=0 exitcode=66" \
+		$(SWIFT) test --skip-build --sanitize=thread --scratch-path .build-tsan --filter '$(TSAN_FILTER)'
+
+# libFuzzer over frame validation, context decoding, segment attach and ring draining
+# (Fuzz/RingFuzz.swift). RingCore is built with coverage instrumentation by SwiftPM, the entry
+# point is linked by swiftc -sanitize=fuzzer,address. Runs FUZZ_TIME seconds; crash inputs go to
+# fuzz-artifacts/ (turn each into a regression test, see Docs/Reliability.md).
+FUZZ_TIME ?= 60
+FUZZ_BUILD := .build-fuzz/release
+fuzz: deps
+	$(SWIFT) build -c release --scratch-path .build-fuzz --target RingCore \
+		-Xswiftc -sanitize=fuzzer,address
+	swiftc -O -sanitize=fuzzer,address -parse-as-library -module-name RingFuzz Fuzz/RingFuzz.swift \
+		-I $(FUZZ_BUILD)/Modules \
+		$(FUZZ_BUILD)/RingCore.build/*.o $(FUZZ_BUILD)/Atomics.build/*.o $(FUZZ_BUILD)/_AtomicsShims.build/*.o \
+		-o $(FUZZ_BUILD)/ringfuzz
+	mkdir -p fuzz-artifacts fuzz-artifacts/corpus
+	$(FUZZ_BUILD)/ringfuzz -max_total_time=$(FUZZ_TIME) -print_final_stats=1 -max_len=8192 \
+		-artifact_prefix=fuzz-artifacts/ fuzz-artifacts/corpus
 
 bench: deps
 	$(SWIFT) build -c release --product ringbench

@@ -1,5 +1,8 @@
 // StressCommand — `ringbench stress`: the command line of StressRun.
 public import ArgumentParser
+#if canImport(Glibc)
+import Glibc
+#endif
 import Logging
 import RingChannel
 import RingLinux
@@ -81,6 +84,8 @@ public struct StressCommand: AsyncParsableCommand {
     }
 
     public func run() async throws {
+        // Progress must reach a log file as it happens (long runs are watched with tail -f).
+        setvbuf(stdout, nil, _IOLBF, 0)
         let plan = try plan()
         let executable = workerPath ?? {
             let binary = ProcessEnvironment.executablePath()
