@@ -1,7 +1,7 @@
 // StressAudit — the verdict on one invocation's outcome. Pure: no I/O, no clock, so every verdict is
 // tested with forged results (Tests/RingBenchKitTests/StressAuditTests.swift).
 public import RingChannel
-public import RingCore
+import RingCore
 
 /// What the audit concluded about one outcome.
 public enum StressVerdict: Sendable, Equatable {

@@ -84,8 +84,6 @@ public struct StressCommand: AsyncParsableCommand {
     }
 
     public func run() async throws {
-        // Progress must reach a log file as it happens (long runs are watched with tail -f).
-        setvbuf(stdout, nil, _IOLBF, 0)
         let plan = try plan()
         let executable = workerPath ?? {
             let binary = ProcessEnvironment.executablePath()
@@ -93,7 +91,11 @@ public struct StressCommand: AsyncParsableCommand {
         }()
         var logger = Logger(label: "ringbench.stress")
         logger.logLevel = .error
-        let run = StressRun(plan: plan, workerExecutable: executable, logger: logger) { line in print(line) }
+        // Progress must reach a log file as it happens (long runs are watched with tail -f).
+        let run = StressRun(plan: plan, workerExecutable: executable, logger: logger) { line in
+            print(line)
+            fflush(nil)
+        }
         print("ringbench stress — \(plan.workers) workers, faults: \(plan.faultNames.isEmpty ? "none" : plan.faultNames.joined(separator: ", "))"
               + (plan.negativeControl != nil ? " — NEGATIVE CONTROL (must fail)" : ""))
         let report = try await run.run()
