@@ -23,6 +23,7 @@ public struct StressCommand: AsyncParsableCommand {
     @Option(help: "Seconds in-flight invocations get after the load stops before they count as lost.") var drainTimeout: Double = 30
 
     @Option(help: "Fault: SIGKILL a random worker every so many seconds (restarted).") var killEvery: Double?
+    @Option(help: "Keep the load and the kills going past --duration until this many kills were sent.") var minKills: Int = 0
     @Option(help: "Fault: SIGSTOP a random worker every so many seconds …") var stallEvery: Double?
     @Option(name: .customLong("stall-ms"), help: "… for this many milliseconds, then SIGCONT.") var stallMilliseconds: Double = 50
     @Option(help: "Fault: a random worker scribbles over its ring every so many seconds.") var hostileEvery: Double?
@@ -65,6 +66,7 @@ public struct StressCommand: AsyncParsableCommand {
         if let sizes { plan.sizes = try StressSizeMix.parse(sizes) }
         plan.drainTimeout = drainTimeout
         plan.killEvery = killEvery
+        plan.minimumKills = minKills
         plan.stallEvery = stallEvery
         plan.stallMilliseconds = stallMilliseconds
         plan.hostileEvery = hostileEvery

@@ -66,6 +66,9 @@ final class StressFaultInjector: Sendable {
         /// Workers that ended with an error no fault of ours explains.
         var unexplainedEnds: [String] = []
         var skipped: UInt64 = 0
+        /// Ends after the run began shutting the host down are the shutdown's, not the audit's.
+        var shuttingDown = false
+        var endsDuringShutdown: UInt64 = 0
     }
 
     private let state = Mutex(State())
@@ -81,6 +84,9 @@ final class StressFaultInjector: Sendable {
     }
 
     var expectations: StressExpectations { state.withLock { $0.expectations } }
+
+    /// From now on worker ends belong to the host's shutdown.
+    func shutdownStarted() { state.withLock { $0.shuttingDown = true } }
     var unexplainedWorkerEnds: [String] { state.withLock { $0.unexplainedEnds } }
     var kills: UInt64 { state.withLock { $0.kills } }
 
@@ -99,7 +105,11 @@ final class StressFaultInjector: Sendable {
                         if let hostTime { state.killHostDetections.append(hostTime &- min(hostTime, sent)) }
                     }
                     let explained = error == nil || state.expectations.killed.contains(id) || state.expectations.hostile.contains(id)
-                    if !explained, state.unexplainedEnds.count < 8 { state.unexplainedEnds.append("\(id) pid \(pid): \(error!)") }
+                    if state.shuttingDown {
+                        state.endsDuringShutdown += 1
+                    } else if !explained, state.unexplainedEnds.count < 8 {
+                        state.unexplainedEnds.append("\(id) pid \(pid): \(error!)")
+                    }
                 case .startFailed: state.startFailures += 1
                 case .restartsExhausted: state.restartsExhausted += 1
                 case .restartScheduled, .peerRejected: break

@@ -6,12 +6,16 @@ enum StressLoad {
     /// Issues invocations until `end` (monotonic ns), the ledger's limit, or cancellation; returns
     /// once every issued invocation has its outcome. Returns the number of open-loop arrivals shed.
     static func run(_ plan: StressPlan, invoker: StressInvoker, ledger: StressLedger, end: UInt64) async -> UInt64 {
+        let faults = invoker.faults
+        let minimumKills = UInt64(plan.minimumKills)
+        /// Whether new invocations may still be issued.
+        @Sendable func running() -> Bool { MonotonicClock.now() < end || faults.kills < minimumKills }
         switch plan.load {
         case .closed(let concurrency):
             await withDiscardingTaskGroup { group in
                 for _ in 0..<concurrency {
                     group.addTask {
-                        while !Task.isCancelled, MonotonicClock.now() < end, let id = ledger.takeID() {
+                        while !Task.isCancelled, running(), let id = ledger.takeID() {
                             guard await invoker.run(id) else { return }
                         }
                     }
@@ -26,7 +30,7 @@ enum StressLoad {
                 var arrivals: UInt64 = 0
                 while !Task.isCancelled {
                     let now = MonotonicClock.now()
-                    guard now < end else { return }
+                    guard running() else { return }
                     let due = UInt64(Double(now - start) / 1e9 * rate)
                     while arrivals < due {
                         arrivals += 1

@@ -36,6 +36,8 @@ public struct StressPlan: Sendable, Equatable {
     // Faults.
     /// SIGKILL a random ready worker every so many seconds (it is restarted).
     public var killEvery: Double?
+    /// Keep the load (and the kills) going past `duration` until this many kills were sent.
+    public var minimumKills = 0
     /// SIGSTOP a random worker every so many seconds, SIGCONT after `stallMilliseconds`.
     public var stallEvery: Double?
     public var stallMilliseconds: Double = 50
@@ -91,6 +93,7 @@ public struct StressPlan: Sendable, Equatable {
         for (name, every) in [("--kill-every", killEvery), ("--stall-every", stallEvery), ("--hostile-every", hostileEvery)] {
             if let every, !(every > 0) { throw .invalid("\(name) must be positive") }
         }
+        guard minimumKills == 0 || killEvery != nil else { throw .invalid("--min-kills needs --kill-every") }
         guard stallMilliseconds > 0 else { throw .invalid("--stall-ms must be positive") }
         if let control = negativeControl, !(0...1).contains(control.dropFraction) { throw .invalid("--negative-control drop fraction must be in 0...1") }
         guard sampleInterval > 0, progressInterval > 0, drainTimeout > 0 else { throw .invalid("intervals must be positive") }

@@ -80,6 +80,7 @@ public struct StressRun: Sendable {
         // Faults run while invocations are issued, then stop; in-flight invocations get the drain
         // timeout to finish; whatever is still open then is lost.
         _ = await Self.race(load, seconds: Double(end &- min(end, MonotonicClock.now())) / 1e9)
+        while faults.kills < UInt64(plan.minimumKills), await StressFaultInjector.pause(seconds: 0.01) {}
         for task in faultTasks { task.cancel() }
         for task in faultTasks { await task.value }
         faults.resumeStopped()
@@ -93,6 +94,7 @@ public struct StressRun: Sendable {
         await faults.awaitDetections(timeoutSeconds: 5)
         sampler.cancel()
         await sampler.value
+        faults.shutdownStarted()
         await host.shutdown(gracePeriod: .seconds(2))
         await watcher.value
 
@@ -141,6 +143,7 @@ public struct StressRun: Sendable {
         if let limit = plan.invocationLimit { p["invocations"] = "\(limit)" }
         p["faults"] = plan.faultNames.isEmpty ? "none" : plan.faultNames.joined(separator: ",")
         if let every = plan.killEvery { p["killEvery"] = "\(every)s" }
+        if plan.minimumKills > 0 { p["minKills"] = "\(plan.minimumKills)" }
         if let every = plan.stallEvery { p["stallEvery"] = "\(every)s/\(plan.stallMilliseconds)ms" }
         if let every = plan.hostileEvery { p["hostileEvery"] = "\(every)s" }
         if let control = plan.negativeControl { p["negativeControl"] = "late-store,drop=\(control.dropFraction)" }
