@@ -25,7 +25,8 @@ import Testing
     /// host used to trap ("Recursive call to lock Mutex" in WorkerConnection.transmitFailed). The
     /// invocation must fail with `workerExited` and the host stay up.
     @Test func workerKilledDuringABlockedSendFailsTheInvocation() async throws {
-        try await withWatchdog(seconds: 120) {
+        // Generous: in the full suite, synchronous tests can hold both cooperative threads for minutes.
+        try await withWatchdog(seconds: 600) {
             var configuration = FunctionHostConfiguration(
                 segment: SegmentConfiguration(hostToWorkerCapacity: 64 << 10, workerToHostCapacity: 64 << 10, maxMessageSize: 4 << 20))
             configuration.killMargin = .milliseconds(200)
@@ -33,13 +34,14 @@ import Testing
             let id = try await host.addWorker(WorkerLaunch(executable: stressWorkerPath(), name: "blocked"))
             let pid = try #require(host.workers.first { $0.id == id }).pid
             kill(pid, SIGSTOP)
-            while !Self.isStopped(pid) { await Task.yield() }
+            // Condition polls sleep a millisecond between checks so they never hog a pool thread.
+            while !Self.isStopped(pid) { try await Task.sleep(for: .milliseconds(1)) }
             // 1 MiB through a 64 KiB ring to a stopped worker: the send must wait for room.
             let invocation = Task {
                 try await host.invoke(function: "echo", payload: [UInt8](repeating: 7, count: 1 << 20),
                                       context: ForwardingContext(invocationId: ContextID(high: 1, low: 2)))
             }
-            while host.workers.first(where: { $0.id == id })?.inFlight != 1 { await Task.yield() }
+            while host.workers.first(where: { $0.id == id })?.inFlight != 1 { try await Task.sleep(for: .milliseconds(1)) }
             kill(pid, SIGKILL)
             do {
                 _ = try await invocation.value
@@ -51,9 +53,9 @@ import Testing
                 }
                 #expect(worker == id)
             }
-            // The aborted send fails on its own task after the invocation's waiter was resumed:
-            // give it the chance to run (before the fix it trapped the process here).
-            for _ in 0..<10_000 { await Task.yield() }
+            // The aborted send fails on its own task after the invocation's waiter was resumed;
+            // before the fix it trapped the whole test process when it ran (here or later).
+            for _ in 0..<100 { await Task.yield() }
             await host.shutdown(gracePeriod: .zero)
         }
     }

@@ -19,7 +19,7 @@ func stressRun(_ plan: StressPlan) -> StressRun {
 
 @Suite(.serialized) struct StressRunTests {
     @Test func killsUnderLoadAuditClean() async throws {
-        try await withWatchdog(seconds: 240) {
+        try await withWatchdog(seconds: 600) {
             var plan = StressPlan()
             plan.workers = 2
             plan.load = .closed(concurrency: 16)
@@ -43,7 +43,7 @@ func stressRun(_ plan: StressPlan) -> StressRun {
     }
 
     @Test func negativeControlIsCaughtByTheAudit() async throws {
-        try await withWatchdog(seconds: 240) {
+        try await withWatchdog(seconds: 600) {
             var plan = StressPlan()
             plan.workers = 2
             plan.load = .closed(concurrency: 16)
