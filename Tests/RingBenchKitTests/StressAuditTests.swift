@@ -87,6 +87,17 @@ import Testing
         }
     }
 
+    @Test func badRepliesAreExpectedOnlyFromHostileWorkers() {
+        var expectations = StressExpectations()
+        let corrupt = StressVerdict.payloadCorruption("x")
+        #expect(StressAudit.attributing(corrupt, to: worker, expectations: expectations) == .payloadCorruption("x (from stress0#1)"))
+        #expect(StressAudit.attributing(.missingContext, to: worker, expectations: expectations) == .missingContext)
+        expectations.hostile.insert(worker)
+        #expect(StressAudit.attributing(corrupt, to: worker, expectations: expectations) == .expectedError(kind: "hostileReply"))
+        #expect(StressAudit.attributing(.mismatchedContext("y"), to: worker, expectations: expectations) == .expectedError(kind: "hostileReply"))
+        #expect(StressAudit.attributing(.verified, to: worker, expectations: expectations) == .verified)
+    }
+
     @Test func errorsAreExpectedOnlyWhenAFaultExplainsThem() {
         let i = invocation(5)
         var expectations = StressExpectations()

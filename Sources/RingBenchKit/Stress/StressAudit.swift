@@ -72,6 +72,20 @@ public enum StressAudit {
         return .verified
     }
 
+    /// A reply from a worker the run made hostile may carry anything: its scribbles overwrite its own
+    /// published-but-unread reply frames (the ring has no checksum; the worker owns those bytes).
+    /// Such a reply's bad content is expected (`hostileReply`); from any other worker it stays a
+    /// violation, and the worker is named in the example.
+    static func attributing(_ verdict: StressVerdict, to worker: WorkerID, expectations: StressExpectations) -> StressVerdict {
+        switch verdict {
+        case .mismatchedContext(let detail), .payloadCorruption(let detail):
+            if expectations.hostile.contains(worker) { return .expectedError(kind: "hostileReply") }
+            return verdict == .mismatchedContext(detail) ? .mismatchedContext("\(detail) (from \(worker))") : .payloadCorruption("\(detail) (from \(worker))")
+        default:
+            return verdict
+        }
+    }
+
     /// The verdict on an error thrown by `invoke`.
     static func verdict(on error: any Error, invocation: StressInvocation, cancelled: Bool, expectations: StressExpectations) -> StressVerdict {
         if error is CancellationError {

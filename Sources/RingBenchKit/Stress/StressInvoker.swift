@@ -44,8 +44,10 @@ struct StressInvoker: Sendable {
             }
             let result = try await host.invoke(function: "digest", payload: invocation.request, context: invocation.context)
             // The reply path uses the context decoded from the response frame.
-            return StressAudit.verdict(
+            let verdict = StressAudit.verdict(
                 on: result, invocation: invocation, frameContext: invocation.context, replyContext: result.context, cancelled: cancelled)
+            if case .verified = verdict { return verdict }
+            return StressAudit.attributing(verdict, to: result.workerID, expectations: faults.expectations)
         } catch {
             return StressAudit.verdict(on: error, invocation: invocation, cancelled: cancelled, expectations: faults.expectations)
         }
