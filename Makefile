@@ -44,13 +44,20 @@ stress-short:
 test-asan: deps
 	$(SWIFT) build --build-tests --sanitize=address --scratch-path .build-asan
 	SWIFT_BACKTRACE=enable=no LSAN_OPTIONS=suppressions=$(CURDIR)/Tests/lsan-suppressions.txt \
-		$(SWIFT) test --skip-build --sanitize=address --scratch-path .build-asan
+		$(SWIFT) test --skip-build --sanitize=address --scratch-path .build-asan --skip '$(ASAN_SKIP)'
+
+# Skipped under ASan: the exact mapping-count leak test (ASan's runtime maps and unmaps shadow and
+# allocator memory of its own, so the process's mapping count moves by itself).
+ASAN_SKIP ?= hundredStartStopCyclesLeakNoDescriptorOrMapping
 
 # The concurrency tests under ThreadSanitizer (own build folder). Known false positives are
 # suppressed by Tests/tsan-suppressions.txt (each entry says why).
-# The 10^5–10^6-iteration soak tests are skipped: ~10× slower under TSan, they outlast their
-# watchdogs on 2 shared vCPUs (the shorter concurrency tests cover the same code paths).
-TSAN_SKIP ?= illion|hundredThousand|oneHundred
+# Skipped under TSan: the 10^5–10^6-iteration soak tests (~10× slower, they outlast their
+# watchdogs on 2 shared vCPUs; the shorter concurrency tests cover the same paths), the exact
+# mapping-count leak test (the sanitizer runtime maps and unmaps memory of its own), and
+# terminateLetsInFlightFinishThenCancelsTheRest (a TSan worker needs longer to exit than the
+# test's 500 ms kill margin, so it is killed instead of ending in order).
+TSAN_SKIP ?= illion|undred|terminateLetsInFlightFinishThenCancelsTheRest
 TSAN_FILTER ?= InProcessProducerTests|AsyncRingTests|CrossProcessEchoTests|ReactorTests|WaitingTests|RingChannelTests|StressRunTests|StressRegressionTests
 test-tsan: deps
 	$(SWIFT) build --build-tests --sanitize=thread --scratch-path .build-tsan
