@@ -30,6 +30,8 @@ import Testing
             var configuration = FunctionHostConfiguration(
                 segment: SegmentConfiguration(hostToWorkerCapacity: 64 << 10, workerToHostCapacity: 64 << 10, maxMessageSize: 4 << 20))
             configuration.killMargin = .milliseconds(200)
+            // The full suite can starve this process's cooperative pool: a start may take long.
+            configuration.startTimeout = .seconds(300)
             let host = try FunctionHost(configuration: configuration, logger: Logger(label: "host") { _ in SwiftLogNoOpLogHandler() })
             let id = try await host.addWorker(WorkerLaunch(executable: stressWorkerPath(), name: "blocked"))
             let pid = try #require(host.workers.first { $0.id == id }).pid

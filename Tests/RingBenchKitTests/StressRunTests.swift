@@ -21,6 +21,8 @@ func stressRun(_ plan: StressPlan) -> StressRun {
     @Test func killsUnderLoadAuditClean() async throws {
         try await withWatchdog(seconds: 600) {
             var plan = StressPlan()
+            // The full suite can starve this process's cooperative pool: a start may take long.
+            plan.workerStartTimeout = 300
             plan.workers = 2
             plan.load = .closed(concurrency: 16)
             // Time-based kills, but the run goes on until 3 were sent: the suite's other tests may
@@ -45,6 +47,8 @@ func stressRun(_ plan: StressPlan) -> StressRun {
     @Test func negativeControlIsCaughtByTheAudit() async throws {
         try await withWatchdog(seconds: 600) {
             var plan = StressPlan()
+            // The full suite can starve this process's cooperative pool: a start may take long.
+            plan.workerStartTimeout = 300
             plan.workers = 2
             plan.load = .closed(concurrency: 16)
             plan.duration = 600

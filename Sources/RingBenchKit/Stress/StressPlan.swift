@@ -53,6 +53,9 @@ public struct StressPlan: Sendable, Equatable {
     public var hugeFraction: Double = 0
     public var negativeControl: NegativeControl?
 
+    /// Longest a worker may take to start (FunctionHostConfiguration.startTimeout).
+    public var workerStartTimeout: Double = 30
+
     /// Seconds between RSS / fd samples and between progress lines.
     public var sampleInterval: Double = 1
     public var progressInterval: Double = 5

@@ -27,6 +27,7 @@ public struct StressRun: Sendable {
             ? SegmentConfiguration(hostToWorkerCapacity: 64 << 10, workerToHostCapacity: 64 << 10, maxMessageSize: maxMessage)
             : SegmentConfiguration(maxMessageSize: maxMessage)
         configuration.killMargin = .milliseconds(500)
+        configuration.startTimeout = .milliseconds(Int64(plan.workerStartTimeout * 1000))
         return configuration
     }
 
