@@ -114,6 +114,9 @@ import Testing
         let late = ChannelError.deadlineExceeded(workerID: worker, invocationID: i.context.invocationId)
         #expect(StressAudit.verdict(on: late, invocation: i, cancelled: false, expectations: expectations).isViolation)
         #expect(StressAudit.verdict(on: ChannelError.noWorkerAvailable, invocation: i, cancelled: false, expectations: expectations).isViolation)
+        let notReady = ChannelError.workerNotReady(WorkerID(name: "other", generation: 0))
+        #expect(StressAudit.verdict(on: notReady, invocation: i, cancelled: false, expectations: expectations).isViolation)
+        #expect(!StressAudit.verdict(on: ChannelError.workerNotReady(worker), invocation: i, cancelled: false, expectations: expectations).isViolation)
         expectations.poolMayBeEmpty = true
         #expect(!StressAudit.verdict(on: ChannelError.noWorkerAvailable, invocation: i, cancelled: false, expectations: expectations).isViolation)
     }

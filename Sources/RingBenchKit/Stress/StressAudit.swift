@@ -97,6 +97,9 @@ public enum StressAudit {
         case .workerExited(let worker, _, _): expected = expectations.killed.contains(worker) || expectations.hostile.contains(worker)
         case .protocolViolation(let worker, _, _): expected = expectations.hostile.contains(worker)
         case .noWorkerAvailable: expected = expectations.poolMayBeEmpty
+        // Dispatched to a worker that was already ending (killed, or isolated after its scribble)
+        // but not yet out of the pool's ready set.
+        case .workerNotReady(let worker): expected = expectations.killed.contains(worker) || expectations.hostile.contains(worker)
         case .deadlineExceeded: expected = invocation.hasDeadline
         default: expected = false
         }
