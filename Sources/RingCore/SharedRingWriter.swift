@@ -14,15 +14,39 @@ import Synchronization
 ///
 /// Large messages are written fragment by fragment, releasing the lock between fragments; other
 /// writers' frames may interleave, and the reader reassembles per stream id.
+///
+/// **Reassembly budget.** The reader buffers every message whose fragments have started but not
+/// finished, and poisons the ring when those exceed its `ReassemblyLimits` (a peer that opens
+/// partial messages without end is hostile). Concurrent writers of large messages must therefore
+/// never have more unfinished than the reader accepts: a fragmented message is admitted only when
+/// the bytes and count of messages already started here, plus its own, stay within the default
+/// limits the reader derives from the same `maxMessageSize`. Otherwise the write returns `.full`
+/// with nothing written (`partialBudgetRefused` says why) and is retried. Because the ring is FIFO,
+/// the set of partial messages at the reader is always a subset of the set here when their frames
+/// were written, so the reader's limit can never be reached by a well-behaved writer. A single
+/// message is always admitted when nothing else is partial (`maxBufferedBytes ≥ maxMessageSize`).
 public final class SharedRingWriter: Sendable {
-    private let producer: Mutex<RingProducer>
+    private struct State: ~Copyable {
+        var producer: RingProducer
+        /// Payload bytes and count of fragmented messages started and not yet finished.
+        var partialBytes = 0
+        var partialMessages = 0
+        var budgetRefusals: UInt64 = 0
+    }
+
+    private let state: Mutex<State>
     public let maxFrameLength: Int
     public let maxMessageSize: Int
+    /// What the reader accepts partially received at once (its defaults for this `maxMessageSize`).
+    public let partialBudget: ReassemblyLimits
 
-    public init(_ producer: consuming RingProducer) {
+    /// - Parameter partialBudget: what the peer's reader accepts partially received; the default is
+    ///   the reader's default for this ring's `maxMessageSize` (what `MessageReader` uses).
+    public init(_ producer: consuming RingProducer, partialBudget: ReassemblyLimits? = nil) {
         maxFrameLength = producer.maxFrameLength
         maxMessageSize = producer.maxMessageSize
-        self.producer = Mutex(producer)
+        self.partialBudget = partialBudget ?? ReassemblyLimits(maxMessageSize: producer.maxMessageSize)
+        self.state = Mutex(State(producer: producer))
     }
 
     /// Writes one whole message if it fits one frame and the ring has space now; never blocks.
@@ -44,16 +68,11 @@ public final class SharedRingWriter: Sendable {
         context: UnsafeRawBufferPointer = UnsafeRawBufferPointer(start: nil, count: 0),
         payload: UnsafeRawBufferPointer, progress: inout MessageProgress
     ) throws(RingError) -> WriteOutcome {
-        var local = progress
-        let result: Result<WriteOutcome, RingError> = producer.withLock { producer in
-            do throws(RingError) {
-                return .success(try producer.tryWriteMessage(
-                    kind: kind, flags: flags, streamId: streamId, context: context, payload: payload,
-                    progress: &local))
-            } catch { return .failure(error) }
+        try write(contextLength: context.count, payloadLength: payload.count, progress: &progress) {
+            (producer, progress) throws(RingError) in
+            try producer.tryWriteMessage(
+                kind: kind, flags: flags, streamId: streamId, context: context, payload: payload, progress: &progress)
         }
-        progress = local
-        return try result.get()
     }
 
     /// Encodes the context in place with the payload (see `RingProducer.tryWriteMessage(context:)`).
@@ -61,12 +80,74 @@ public final class SharedRingWriter: Sendable {
         kind: FrameKind, flags: FrameFlags = [], streamId: UInt64, context: ForwardingContext,
         payload: UnsafeRawBufferPointer, progress: inout MessageProgress
     ) throws(RingError) -> WriteOutcome {
+        // Sizing the context costs a walk over it: skip that when even the largest legal context
+        // leaves the message in one frame (the common case). An unencodable context is reported
+        // by the producer; it is sized as the largest legal one here.
+        let largest = ForwardingContext.Limits.maxEncodedSize
+        let contextLength =
+            needsFragments(contextLength: largest, payloadLength: payload.count)
+            ? ((try? context.validatedEncodedSize()) ?? largest) : 0
+        return try write(contextLength: contextLength, payloadLength: payload.count, progress: &progress) {
+            (producer, progress) throws(RingError) in
+            try producer.tryWriteMessage(
+                kind: kind, flags: flags, streamId: streamId, context: context, payload: payload, progress: &progress)
+        }
+    }
+
+    /// Whether the last `.full` of a message that had not started was the reassembly budget (other
+    /// large messages of this process unfinished), not ring space: waiting for the consumer to free
+    /// space does not help then; another writer finishing does.
+    public func partialBudgetRefuses(contextLength: Int, payloadLength: Int) -> Bool {
+        guard needsFragments(contextLength: contextLength, payloadLength: payloadLength) else { return false }
+        return state.withLock { !admits(payloadLength, $0) }
+    }
+
+    /// Bytes and count of fragmented messages this writer has started and not finished.
+    public var partialInUse: (bytes: Int, messages: Int) {
+        state.withLock { ($0.partialBytes, $0.partialMessages) }
+    }
+
+    /// How often a fragmented message was held back by the reassembly budget.
+    public var budgetRefusals: UInt64 { state.withLock { $0.budgetRefusals } }
+
+    private func needsFragments(contextLength: Int, payloadLength: Int) -> Bool {
+        FrameHeader.size + contextLength + payloadLength > maxFrameLength
+    }
+
+    private func admits(_ payloadLength: Int, _ state: borrowing State) -> Bool {
+        state.partialMessages == 0
+            || (state.partialMessages < partialBudget.maxPartialMessages
+                && state.partialBytes + payloadLength <= partialBudget.maxBufferedBytes)
+    }
+
+    /// One locked write with the budget's bookkeeping around it.
+    private func write(
+        contextLength: Int, payloadLength: Int, progress: inout MessageProgress,
+        _ body: (inout RingProducer, inout MessageProgress) throws(RingError) -> WriteOutcome
+    ) throws(RingError) -> WriteOutcome {
+        let fragmented = needsFragments(contextLength: contextLength, payloadLength: payloadLength)
+        // Oversized messages are refused by the producer with `messageTooLarge`, never deferred.
+        let budgeted = fragmented && payloadLength <= maxMessageSize
         var local = progress
-        let result: Result<WriteOutcome, RingError> = producer.withLock { producer in
+        let result: Result<WriteOutcome, RingError> = state.withLock { state in
+            let wasStarted = local.started
+            if budgeted && !wasStarted && !admits(payloadLength, state) {
+                state.budgetRefusals &+= 1
+                return .success(.full)
+            }
             do throws(RingError) {
-                return .success(try producer.tryWriteMessage(
-                    kind: kind, flags: flags, streamId: streamId, context: context, payload: payload,
-                    progress: &local))
+                let outcome = try body(&state.producer, &local)
+                if budgeted {
+                    if !wasStarted && local.started {
+                        state.partialMessages += 1
+                        state.partialBytes += payloadLength
+                    }
+                    if outcome == .written && local.started {
+                        state.partialMessages -= 1
+                        state.partialBytes -= payloadLength
+                    }
+                }
+                return .success(outcome)
             } catch { return .failure(error) }
         }
         progress = local
@@ -76,8 +157,8 @@ public final class SharedRingWriter: Sendable {
     /// Announces that a writer waits for `untilFree` bytes (see `RingProducer.prepareToSleep`);
     /// callers must make sure only one writer of this process sleeps on the word at a time.
     public func prepareToSleep(untilFree bytes: Int) throws(RingError) -> Bool {
-        let result: Result<Bool, RingError> = producer.withLock { producer in
-            do throws(RingError) { return .success(try producer.prepareToSleep(untilFree: bytes)) } catch {
+        let result: Result<Bool, RingError> = state.withLock { state in
+            do throws(RingError) { return .success(try state.producer.prepareToSleep(untilFree: bytes)) } catch {
                 return .failure(error)
             }
         }
@@ -85,17 +166,17 @@ public final class SharedRingWriter: Sendable {
     }
 
     /// Withdraws the announcement.
-    public func finishSleep() { producer.withLock { $0.finishSleep() } }
+    public func finishSleep() { state.withLock { $0.producer.finishSleep() } }
 
     /// The producer's waiter word.
-    public var waiterWord: UnsafeMutableRawPointer { producer.withLock { $0.waiterWord } }
+    public var waiterWord: UnsafeMutableRawPointer { state.withLock { $0.producer.waiterWord } }
 
     /// Whether the consumer closed the ring.
-    public var consumerClosed: Bool { producer.withLock { $0.consumerClosed } }
+    public var consumerClosed: Bool { state.withLock { $0.producer.consumerClosed } }
 
     /// Counters of the underlying producer.
-    public var counters: RingCounters { producer.withLock { $0.counters } }
+    public var counters: RingCounters { state.withLock { $0.producer.counters } }
 
     /// Publishes pending frames and closes the ring.
-    public func close() { producer.withLock { $0.close() } }
+    public func close() { state.withLock { $0.producer.close() } }
 }

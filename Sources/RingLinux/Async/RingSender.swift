@@ -49,6 +49,16 @@ public final class RingSender: Sendable {
                 if !progress.started { throw CancellationError() }
                 cancelledMidMessage = true
             }
+            if !progress.started
+                && writer.partialBudgetRefuses(contextLength: contextLength(context), payloadLength: payload.count)
+            {
+                // Held back by the reassembly budget (other large messages of this process are
+                // unfinished; see SharedRingWriter): ring space is not what is missing, another
+                // writer finishing is. A short timed poll: this regime means > 64 MiB of large
+                // messages in flight at once, each taking milliseconds to transfer.
+                try await Task.sleep(for: .microseconds(100))
+                continue
+            }
             switch backoff.step() {
             case .spin: continue
             case .yield: await Task.yield()
@@ -59,6 +69,11 @@ public final class RingSender: Sendable {
             }
         }
         if cancelledMidMessage { throw CancellationError() }
+    }
+
+    private func contextLength(_ context: ForwardingContext?) -> Int {
+        guard let context else { return 0 }
+        return (try? context.validatedEncodedSize()) ?? ForwardingContext.Limits.maxEncodedSize
     }
 
     /// Publishes pending frames and closes the ring.
