@@ -183,7 +183,7 @@ public final class FunctionHost: Service, Sendable {
         try Self.validate(function: function)
         let worker = try state.withLock { state throws(ChannelError) -> WorkerConnection in
             guard !state.shuttingDown else { throw .shuttingDown }
-            let candidates = state.workers.filter { state.ready.contains($0.id) }
+            let candidates = state.workers.filter { state.ready.contains($0.id) && !$0.ended.load(ordering: .acquiring) }
             guard !candidates.isEmpty else { throw .noWorkerAvailable }
             state.rotation &+= 1
             var best: WorkerConnection?

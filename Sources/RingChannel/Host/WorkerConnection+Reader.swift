@@ -198,6 +198,7 @@ extension WorkerConnection {
 
     /// Ends every waiter with `error`, exactly once (the lifecycle decided the end once).
     private func finish(_ error: ChannelError) {
+        ended.store(true, ordering: .releasing)
         let (invocations, controls, hello, reader, orderly) = state.withLock { state in
             state.endError = error
             let invocations = state.table.close(.failure(error))

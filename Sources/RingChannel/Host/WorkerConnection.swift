@@ -40,6 +40,10 @@ final class WorkerConnection: Sendable {
     let sender: RingSender
     let context: HostContext
     let state = Mutex(State())
+    /// Set (first thing) when the connection ends, before the pool hears of it: the dispatcher reads
+    /// it without taking `state`, so a dying worker — idle, hence least loaded — does not attract
+    /// invocations in the window before it leaves the ready set (found by `ringbench stress`).
+    let ended = Atomic<Bool>(false)
     /// Told once when the connection ends (the pool drops it and may restart the slot); the error
     /// is nil after an orderly terminate.
     let onEnded: @Sendable (WorkerConnection, ChannelError?) -> Void
