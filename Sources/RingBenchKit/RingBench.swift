@@ -5,8 +5,8 @@ public struct RingBench: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "ringbench",
         abstract: "Measure RingTransport against Unix sockets and other host↔worker channels.",
-        subcommands: [ThroughputCommand.self, LatencyCommand.self, InvokeCommand.self, PeerCommand.self],
-        defaultSubcommand: ThroughputCommand.self)
+        subcommands: [CompareCommand.self, ThroughputCommand.self, LatencyCommand.self, InvokeCommand.self, PeerCommand.self],
+        defaultSubcommand: CompareCommand.self)
 
     public init() {}
 }
