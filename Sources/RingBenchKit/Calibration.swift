@@ -39,34 +39,44 @@ enum Calibration {
     }
 }
 
-/// The cross-process floor: two processes bounce one shared word (ping → pong) with busy-spinning
-/// acquire loads and release stores, no ring, no frame, no syscall. Nothing shared-memory based
-/// can answer faster on this machine.
+/// The cross-process floor: two processes bounce a sequence number through two shared words, each
+/// on its own cache line and written by one side only (the layout a ring's head and tail use), with
+/// busy-spinning acquire loads and release stores: no frame, no validation, no syscall. Nothing
+/// built on shared memory can answer faster on this machine.
 enum SpinPingPong {
-    static let ping: UInt32 = 1
-    static let pong: UInt32 = 2
-    static let stop: UInt32 = 3
+    static let stop = UInt32.max
 
-    /// The host side of one round trip.
+    /// The two words, in the reserved part of a segment header (bytes 256…4095, Docs/WireFormat.md
+    /// §1.1), 1 KiB apart so not even an adjacent-line prefetch couples them.
+    static func words(_ segment: SharedMemorySegment) -> (request: UnsafeAtomic<UInt32>, response: UnsafeAtomic<UInt32>) {
+        func word(_ offset: Int) -> UnsafeAtomic<UInt32> {
+            UnsafeAtomic(at: (segment.region.base + offset).assumingMemoryBound(to: UInt32.AtomicRepresentation.self))
+        }
+        return (word(1024), word(2048))
+    }
+
+    /// The host side of round trip `sequence` (1, 2, 3…; never `stop`).
     @inline(__always)
-    static func roundTrip(_ word: UnsafeAtomic<UInt32>) {
-        word.store(ping, ordering: .releasing)  // → read by runPeer's acquire load
-        while word.load(ordering: .acquiring) != pong {}
+    static func roundTrip(_ words: (request: UnsafeAtomic<UInt32>, response: UnsafeAtomic<UInt32>), sequence: UInt32) {
+        words.request.store(sequence, ordering: .releasing)  // → read by runPeer's acquire load
+        while words.response.load(ordering: .acquiring) != sequence {}  // ← runPeer's release store
     }
 
-    static func stopPeer(_ word: UnsafeAtomic<UInt32>) {
-        word.store(stop, ordering: .releasing)
+    static func stopPeer(_ words: (request: UnsafeAtomic<UInt32>, response: UnsafeAtomic<UInt32>)) {
+        words.request.store(stop, ordering: .releasing)
     }
 
-    /// The peer: answer every ping with a pong until told to stop.
+    /// The peer: echo every new request number into the response word until told to stop.
     static func runPeer(descriptor: Int32) throws {
         let segment = try SharedMemorySegment.attach(descriptor: descriptor, role: .worker)
-        let word = FutexPingPong.atomic(FutexPingPong.word(segment))
+        let words = words(segment)
+        var last: UInt32 = 0
         while true {
-            var current = word.load(ordering: .acquiring)
-            while current != ping && current != stop { current = word.load(ordering: .acquiring) }
+            var current = words.request.load(ordering: .acquiring)  // ← roundTrip's release store
+            while current == last { current = words.request.load(ordering: .acquiring) }
             if current == stop { return }
-            word.store(pong, ordering: .releasing)  // → read by roundTrip's acquire load
+            words.response.store(current, ordering: .releasing)  // → read by roundTrip's acquire load
+            last = current
         }
     }
 }

@@ -115,18 +115,22 @@ enum CompareMeasure {
                 executable: ProcessEnvironment.executablePath(),
                 arguments: ["_peer", "--transport", "spin", "--fd", "3"] + (settings.pinned ? ["--cpu", "1"] : []),
                 inherit: [3: segment.unsafeFileDescriptor])
-            let word = FutexPingPong.atomic(FutexPingPong.word(segment))
+            let words = SpinPingPong.words(segment)
             var histogram = PingPongSampler.emptyHistogram()
             let sampler = PingPongSampler(
                 warmUpNanoseconds: UInt64(settings.warmUpSeconds * 1e9), nanoseconds: UInt64(settings.seconds * 1e9), rate: nil)
-            let (count, elapsed) = sampler.run(into: &histogram) { SpinPingPong.roundTrip(word) }
-            SpinPingPong.stopPeer(word)
+            var sequence: UInt32 = 0
+            let (count, elapsed) = sampler.run(into: &histogram) {
+                sequence = sequence &+ 1 == SpinPingPong.stop ? 1 : sequence &+ 1
+                SpinPingPong.roundTrip(words, sequence: sequence)
+            }
+            SpinPingPong.stopPeer(words)
             let status = try child.wait()
             guard status == .exited(0) else { throw ValidationError("spin peer \(status)") }
             var result = BenchResult(
                 scenario: "calibration", transport: "spin-floor", messageSize: 4,
                 rates: Summary([Double(count) / (Double(elapsed) / 1e9)]), repetitions: 1,
-                parameters: ["what": "cross-process busy-spin round trip of one atomic word", "pinned": String(settings.pinned)])
+                parameters: ["what": "cross-process busy-spin round trip through two atomic words", "pinned": String(settings.pinned)])
             result.latencyNanoseconds = LatencyPercentiles(histogram)
             return result
         }

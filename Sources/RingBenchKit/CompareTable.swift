@@ -56,7 +56,7 @@ enum CompareTable {
         } else {
             return "—"
         }
-        return Format.fixed(value, value >= 10 ? 0 : 1) + "×"
+        return (value >= 10 ? String(Int(value.rounded())) : Format.fixed(value, 1)) + "×"
     }
 
     static func row(_ result: BenchResult, scenario: String, base: BenchResult?, baseText: String) -> [String] {

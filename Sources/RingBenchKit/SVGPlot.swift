@@ -52,7 +52,7 @@ enum SVGPlot {
         return panel(
             title: "One-way throughput vs message size (median of repetitions)", originY: originY, series: series,
             xAxis: sizes.isEmpty ? nil : .logarithmic(min: sizes.first!, max: sizes.last!, ticks: sizes.map { ($0, Format.bytes(Int($0))) }),
-            xLabel: "message size (log)", yLabel: "bytes/s (log)", yFormat: { Format.rate($0) + "B/s" })
+            xLabel: "message size (log)", yLabel: "bytes/s (log)", yFormat: { decade($0, units: [(1e12, "TB/s"), (1e9, "GB/s"), (1e6, "MB/s"), (1e3, "KB/s"), (1, "B/s")]) })
     }
 
     static var percentiles: [(String, KeyPath<LatencyPercentiles, UInt64>)] {
@@ -73,7 +73,7 @@ enum SVGPlot {
         return panel(
             title: "Round-trip latency percentiles" + (size.map { ", \(Format.bytes($0)) ping-pong" } ?? ""), originY: originY, series: series,
             xAxis: .categorical(percentiles.map(\.0)), xLabel: "percentile", yLabel: "round trip (log)",
-            yFormat: { Format.nanoseconds(UInt64($0)) })
+            yFormat: { decade($0, units: [(1e9, "s"), (1e6, "ms"), (1e3, "µs"), (1, "ns")]) })
     }
 
     enum XAxis {
@@ -118,7 +118,7 @@ enum SVGPlot {
             out += "<text x=\"\(f(x))\" y=\"\(f(y0 + plotHeight + 18))\" text-anchor=\"middle\">\(escape(label))</text>\n"
         }
         out += "<text x=\"\(f(x0 + plotWidth / 2))\" y=\"\(f(y0 + plotHeight + 40))\" text-anchor=\"middle\">\(escape(xLabel))</text>\n"
-        out += "<text x=\"\(f(x0 - 72))\" y=\"\(f(y0 + plotHeight / 2))\" text-anchor=\"middle\" transform=\"rotate(-90 \(f(x0 - 72)) \(f(y0 + plotHeight / 2)))\">\(escape(yLabel))</text>\n"
+        out += "<text x=\"\(f(x0 - 76))\" y=\"\(f(y0 + plotHeight / 2))\" text-anchor=\"middle\" transform=\"rotate(-90 \(f(x0 - 76)) \(f(y0 + plotHeight / 2)))\">\(escape(yLabel))</text>\n"
         for (index, s) in series.enumerated() {
             let color = s.dashed ? "#555555" : palette[index % palette.count]
             let points = s.points.filter { $0.y > 0 }.map { "\(f(px($0.x))),\(f(py($0.y)))" }
@@ -146,6 +146,14 @@ enum SVGPlot {
     }
 
     static func f(_ value: Double) -> String { Format.fixed(value, 1) }
+
+    /// Compact labels for decades and data points: "100 MB/s", "1.5 µs".
+    static func decade(_ value: Double, units: [(Double, String)]) -> String {
+        let (scale, unit) = units.first { value >= $0.0 * 0.9995 } ?? units.last!
+        let scaled = value / scale
+        let text = scaled >= 100 || scaled.rounded() == scaled ? String(Int(scaled.rounded())) : Format.fixed(scaled, scaled >= 10 ? 1 : 2)
+        return text + " " + unit
+    }
 
     static func escape(_ text: String) -> String {
         var out = ""
