@@ -5,6 +5,8 @@ SWIFT        ?= swift
 RINGBENCH    := .build/release/ringbench
 BENCH_ARGS   ?=
 BENCH_JSON   ?= .build/ringbench.json
+BENCH_CSV    ?= .build/ringbench.csv
+BENCH_PLOT   ?= .build/ringbench.svg
 
 .PHONY: all deps build test test-asan bench bench-micro bench-micro-check bench-micro-update fmt lint clean
 
@@ -27,7 +29,6 @@ test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 
-# ringbench spawns RingExampleWorker (built beside it) for `ringbench invoke`.
 # The core, Linux-layer and ringbench tests under AddressSanitizer (own build folder; ≈ 5 min to
 # build). Only XCTest's runner leaks at exit: suppressed by Tests/lsan-suppressions.txt. The channel
 # tests are left out for now: their deliberately crashing workers exit with status 1 under ASan
@@ -38,10 +39,12 @@ test-asan: deps
 		$(SWIFT) test --skip-build --sanitize=address --scratch-path .build-asan \
 		--filter 'RingCoreTests|RingLinuxTests|RingBenchKitTests'
 
+# `ringbench compare` (≈ 1 minute on 2 cores): every transport × size × scenario in one table, plus
+# JSON, CSV and an SVG plot in .build/. It spawns RingExampleWorker (built beside it) for invoke.
 bench: deps
 	$(SWIFT) build -c release --product ringbench
 	$(SWIFT) build -c release --product RingExampleWorker
-	$(RINGBENCH) throughput --json $(BENCH_JSON) $(BENCH_ARGS)
+	$(RINGBENCH) compare --json $(BENCH_JSON) --csv $(BENCH_CSV) --plot $(BENCH_PLOT) $(BENCH_ARGS)
 
 # Micro-benchmarks (package-benchmark) live in their own package so the main one stays lean.
 bench-micro: deps

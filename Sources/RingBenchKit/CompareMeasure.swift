@@ -87,10 +87,19 @@ enum CompareMeasure {
         let host = try await InvokeCommand.startHost(
             workers: settings.workers, largestPayload: size, waitProfile: LatencyCommand.profileNames[profile])
         var reps: [BenchResult] = []
+        var counters = CounterSnapshot.zero
+        var invocations = 0.0
+        let workerPIDs = host.workers.map(\.pid)
         do {
             for _ in 0..<settings.repetitions {
-                reps.append(try await InvokeCommand.measure(
-                    host: host, workers: settings.workers, concurrency: settings.concurrency, size: size, seconds: settings.seconds))
+                // Includes the measurement's 0.1 s warm-up: counters per invocation count it too.
+                let before = CounterSnapshot.take(peers: workerPIDs)
+                let start = MonotonicClock.now()
+                let rep = try await InvokeCommand.measure(
+                    host: host, workers: settings.workers, concurrency: settings.concurrency, size: size, seconds: settings.seconds)
+                counters = counters + (CounterSnapshot.take(peers: workerPIDs) - before)
+                invocations += rep.messagesPerSecond * Double(MonotonicClock.now() - start) / 1e9
+                reps.append(rep)
             }
         } catch {
             await host.shutdown(gracePeriod: .seconds(2))
@@ -104,6 +113,11 @@ enum CompareMeasure {
             concurrency: settings.concurrency, workers: settings.workers)
         result.latencyNanoseconds = LatencyPercentiles.median(of: reps.compactMap(\.latencyNanoseconds))
         result.load = "closed"
+        // Two messages (request and response) per invocation; host and worker processes.
+        let millions = max(invocations * 2, 1) / 1e6
+        result.cpuSecondsPerMillion = counters.cpuSeconds / millions
+        result.contextSwitchesPerMillion = Double(counters.contextSwitches) / millions
+        result.syscallsPerMillion = Double(counters.syscalls) / millions
         return result
     }
 

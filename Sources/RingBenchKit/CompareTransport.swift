@@ -35,7 +35,7 @@ extension CompareTransport {
         ring(profile: "latency"),
         ring(profile: "efficiency"),
         stream(.unix, summary: "Unix stream socketpair, 4-byte length prefix, one write per message"),
-        stream(.pipe, summary: "two pipes (one per direction), same framing"),
+        stream(.pipe, summary: "two pipes (one per direction, 1 MiB buffers), same framing"),
         stream(.tcp, summary: "TCP over 127.0.0.1, TCP_NODELAY, same framing"),
     ]
 

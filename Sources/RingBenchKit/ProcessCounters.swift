@@ -15,11 +15,13 @@ struct CounterSnapshot {
     var contextSwitches: UInt64
     var syscalls: UInt64
 
-    static func take(peer pid: Int32?) -> CounterSnapshot {
+    static func take(peer pid: Int32?) -> CounterSnapshot { take(peers: pid.map { [$0] } ?? []) }
+
+    static func take(peers: [Int32]) -> CounterSnapshot {
         var snapshot = CounterSnapshot(
             cpuSeconds: ProcessCPU.selfSeconds(), contextSwitches: ProcessCounters.selfContextSwitches(),
             syscalls: ProcessCounters.readWriteSyscalls(of: "self") + WaitCounters.wakeSyscallCount + WaitCounters.sleepCount)
-        if let pid {
+        for pid in peers {
             snapshot.cpuSeconds += ProcessCPU.seconds(of: pid)
             snapshot.contextSwitches += ProcessCounters.contextSwitches(of: pid)
             snapshot.syscalls += ProcessCounters.readWriteSyscalls(of: String(pid))

@@ -7,7 +7,7 @@ import RingLinux
 public enum StreamKind: String, CaseIterable, Sendable {
     /// A stream socketpair (AF_UNIX, SOCK_STREAM) — what gRPC-over-UDS rides on.
     case unix
-    /// Two pipes, one per direction.
+    /// Two pipes, one per direction, with 1 MiB buffers.
     case pipe
     /// TCP over 127.0.0.1 with TCP_NODELAY (as gRPC sets it).
     case tcp
@@ -41,6 +41,9 @@ final class StreamChannel {
             try Syscall.call("pipe") { pipe(&toPeer) }
             try Syscall.call("pipe") { pipe(&fromPeer) }
             for fd in toPeer + fromPeer { try Self.closeOnExec(fd) }
+            // 1 MiB pipe buffers (the default 64 KiB cannot hold one 64 KiB message and its prefix,
+            // which would cost the baseline a sleep per message). F_SETPIPE_SZ is Linux-only (1031).
+            for fd in [toPeer[1], fromPeer[1]] { _ = fcntl(fd, 1031, Int32(1 << 20)) }
             (writeEnd, readEnd, peerReadEnd, peerWriteEnd) = (toPeer[1], fromPeer[0], toPeer[0], fromPeer[1])
         case .tcp:
             let (client, server) = try Self.loopbackPair()
