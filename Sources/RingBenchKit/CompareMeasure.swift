@@ -84,6 +84,9 @@ enum CompareMeasure {
     /// FunctionHost → RingExampleWorker `echo`, closed loop at `settings.concurrency`, one host (and
     /// its workers) per measurement; latency percentiles are the medians of the repetitions'.
     static func invokeRing(profile: String, settings: CompareSettings, size: Int) async throws -> BenchResult {
+        guard access(InvokeCommand.workerPath, X_OK) == 0 else {
+            throw ValidationError("\(InvokeCommand.workerPath) not found: build it beside ringbench (swift build -c release --product RingExampleWorker)")
+        }
         let host = try await InvokeCommand.startHost(
             workers: settings.workers, largestPayload: size, waitProfile: LatencyCommand.profileNames[profile])
         var reps: [BenchResult] = []

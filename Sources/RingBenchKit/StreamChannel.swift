@@ -92,7 +92,7 @@ final class StreamChannel {
             }
         }
         let client = try Syscall.call("socket") { socket(AF_INET, streamType, 0) }
-        try withUnsafePointer(to: &address) { pointer in
+        _ = try withUnsafePointer(to: &address) { pointer in
             try pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { raw in
                 try Syscall.call("connect") { connect(client, raw, length) }
             }

@@ -24,6 +24,11 @@ import Testing
         #expect(explicit.settings().repetitions == 2)
     }
 
+    @Test func rateSelectsOpenLoop() throws {
+        #expect(try CompareCommand.parse(["--rate", "2000"]).settings().rate == 2000)
+        #expect(try CompareCommand.parse([]).settings().rate == nil)
+    }
+
     @Test func compareIsTheDefaultSubcommand() throws {
         #expect(RingBench.configuration.defaultSubcommand == CompareCommand.self)
         let parsed = try RingBench.parseAsRoot(["--quick"])

@@ -40,4 +40,22 @@ import Testing
         #expect(try CSV.parse(csvText).count == report.results.count + 1)
         #expect(try String(contentsOfFile: svg, encoding: .utf8).hasPrefix("<?xml"))
     }
+
+    @Test func openLoopPingPongIsMarkedAndCounted() throws {
+        let json = FileManager.default.temporaryDirectory.appendingPathComponent("ringbench-open-\(UUID()).json").path
+        defer { try? FileManager.default.removeItem(atPath: json) }
+        let child = try ChildProcess(
+            executable: "\(builtProductsDirectory())/ringbench",
+            arguments: ["compare", "--quick", "--seconds", "0.02", "--scenarios", "pingpong", "--transports", "ring-latency,unix",
+                        "--rate", "2000", "--json", json])
+        #expect(try child.wait() == .exited(0))
+        let report = try JSONDecoder().decode(BenchReport.self, from: Data(contentsOf: URL(fileURLWithPath: json)))
+        let rows = report.results.filter { $0.scenario == "pingpong" }
+        #expect(rows.map(\.transport) == ["ring-latency", "unix"])
+        for row in rows {
+            #expect(row.load == "open")
+            #expect(row.targetRate == 2000)
+            #expect(row.messagesPerSecond > 0)
+        }
+    }
 }
