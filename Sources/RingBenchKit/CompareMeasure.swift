@@ -48,10 +48,16 @@ enum CompareMeasure {
                                       size: size, into: &histogram)
                 histogram.reset()
                 let sampler = PingPongSampler(warmUpNanoseconds: 0, nanoseconds: UInt64(settings.seconds * 1e9), rate: settings.rate)
+                let meter = CounterMeter(peers: [child.pid])
                 for _ in 0..<settings.repetitions {
-                    let before = CounterSnapshot.take(peer: child.pid)
+                    let before = meter.snapshot()
                     let (count, elapsed) = try client.sample(sampler, size: size, into: &histogram)
-                    counters = counters + (CounterSnapshot.take(peer: child.pid) - before)
+                    var delta = meter.delta(since: before)
+                    // A ring echo peer mirrors the host's futex calls (it wakes and sleeps as often);
+                    // it cannot report them, so they are counted twice. Stream peers' reads and
+                    // writes are in /proc/PID/io already.
+                    if client.peerMirrorsFutexCalls { delta.syscalls += delta.futexCalls }
+                    counters = counters + delta
                     rates.append(Double(count) / (Double(elapsed) / 1e9))
                     total += count
                 }
@@ -75,7 +81,6 @@ enum CompareMeasure {
             let millions = Double(max(total, 1) * 2) / 1e6
             result.cpuSecondsPerMillion = counters.cpuSeconds / millions
             result.contextSwitchesPerMillion = Double(counters.contextSwitches) / millions
-            // The echo peer's futex calls mirror the host's in a ping-pong; /proc/PID/io has its reads and writes.
             result.syscallsPerMillion = Double(counters.syscalls) / millions
             return result
         }
@@ -92,15 +97,15 @@ enum CompareMeasure {
         var reps: [BenchResult] = []
         var counters = CounterSnapshot.zero
         var invocations = 0.0
-        let workerPIDs = host.workers.map(\.pid)
+        let meter = CounterMeter(peers: host.workers.map(\.pid))
         do {
             for _ in 0..<settings.repetitions {
                 // Includes the measurement's 0.1 s warm-up: counters per invocation count it too.
-                let before = CounterSnapshot.take(peers: workerPIDs)
+                let before = meter.snapshot()
                 let start = MonotonicClock.now()
                 let rep = try await InvokeCommand.measure(
                     host: host, workers: settings.workers, concurrency: settings.concurrency, size: size, seconds: settings.seconds)
-                counters = counters + (CounterSnapshot.take(peers: workerPIDs) - before)
+                counters = counters + meter.delta(since: before)
                 invocations += rep.messagesPerSecond * Double(MonotonicClock.now() - start) / 1e9
                 reps.append(rep)
             }

@@ -15,6 +15,8 @@ protocol PingPongClient: AnyObject {
     func sample(_ sampler: PingPongSampler, size: Int, into histogram: inout Histogram<UInt64>) throws -> (count: UInt64, elapsed: UInt64)
     /// Tells the peer to exit.
     func finish()
+    /// Whether the peer's futex calls mirror this side's (ring echo), so they can be counted as equal.
+    var peerMirrorsFutexCalls: Bool { get }
 }
 
 /// Ring ping-pong: synchronous blocking helpers on both sides with one wait profile (the peer is
@@ -75,6 +77,7 @@ final class RingPingPongClient: PingPongClient {
     }
 
     func finish() { producer?.close() }
+    var peerMirrorsFutexCalls: Bool { true }
 }
 
 /// Byte-stream ping-pong (unix, pipe, tcp): the request is one `write(2)` of a 4-byte length prefix
@@ -113,6 +116,7 @@ final class StreamPingPongClient: PingPongClient {
     }
 
     func finish() { channel.closeWrite() }
+    var peerMirrorsFutexCalls: Bool { false }
 }
 
 /// The peer of `StreamPingPongClient`: reads a whole frame (one read when it has arrived whole; only

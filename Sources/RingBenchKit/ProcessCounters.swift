@@ -3,24 +3,25 @@ import Glibc
 #endif
 import RingLinux
 
-/// What the kernel charged to this process and one peer process between two snapshots: CPU time,
-/// context switches and data-path syscalls.
+/// What the kernel charged to this process and its peer processes between two snapshots: CPU
+/// time, context switches and data-path syscalls.
 ///
 /// Syscalls are counted, not traced (this VM has neither a PMU nor tracefs): the read/write-class
 /// syscalls from `/proc/PID/io` (`syscr` + `syscw`: read, write, recv, send… of every thread) plus the
-/// futex wake and wait syscalls counted by RingLinux in this process. Futex calls of the peer are
-/// added by the caller where the peer reports them. vDSO calls (clock_gettime) cost no syscall.
+/// futex wake and wait syscalls RingLinux counts in this process (`futexCalls`, also included in
+/// `syscalls`). Futex calls of a peer are added by the caller where the peer reports them. vDSO calls
+/// (clock_gettime) cost no syscall.
 struct CounterSnapshot {
     var cpuSeconds: Double
     var contextSwitches: UInt64
     var syscalls: UInt64
-
-    static func take(peer pid: Int32?) -> CounterSnapshot { take(peers: pid.map { [$0] } ?? []) }
+    var futexCalls: UInt64
 
     static func take(peers: [Int32]) -> CounterSnapshot {
+        let futex = WaitCounters.wakeSyscallCount + WaitCounters.sleepCount
         var snapshot = CounterSnapshot(
             cpuSeconds: ProcessCPU.selfSeconds(), contextSwitches: ProcessCounters.selfContextSwitches(),
-            syscalls: ProcessCounters.readWriteSyscalls(of: "self") + WaitCounters.wakeSyscallCount + WaitCounters.sleepCount)
+            syscalls: ProcessCounters.readWriteSyscalls(of: "self") + futex, futexCalls: futex)
         for pid in peers {
             snapshot.cpuSeconds += ProcessCPU.seconds(of: pid)
             snapshot.contextSwitches += ProcessCounters.contextSwitches(of: pid)
@@ -31,17 +32,42 @@ struct CounterSnapshot {
 
     static func - (after: CounterSnapshot, before: CounterSnapshot) -> CounterSnapshot {
         CounterSnapshot(
-            cpuSeconds: after.cpuSeconds - before.cpuSeconds,
-            contextSwitches: after.contextSwitches &- before.contextSwitches,
-            syscalls: after.syscalls &- before.syscalls)
+            cpuSeconds: after.cpuSeconds - before.cpuSeconds, contextSwitches: after.contextSwitches &- before.contextSwitches,
+            syscalls: after.syscalls &- before.syscalls, futexCalls: after.futexCalls &- before.futexCalls)
     }
 
     static func + (a: CounterSnapshot, b: CounterSnapshot) -> CounterSnapshot {
-        CounterSnapshot(cpuSeconds: a.cpuSeconds + b.cpuSeconds, contextSwitches: a.contextSwitches + b.contextSwitches,
-                        syscalls: a.syscalls + b.syscalls)
+        CounterSnapshot(
+            cpuSeconds: a.cpuSeconds + b.cpuSeconds, contextSwitches: a.contextSwitches + b.contextSwitches,
+            syscalls: a.syscalls + b.syscalls, futexCalls: a.futexCalls + b.futexCalls)
     }
 
-    static let zero = CounterSnapshot(cpuSeconds: 0, contextSwitches: 0, syscalls: 0)
+    static let zero = CounterSnapshot(cpuSeconds: 0, contextSwitches: 0, syscalls: 0, futexCalls: 0)
+}
+
+/// Snapshots for one measurement. Reading /proc costs read syscalls of its own, which land in the
+/// very counters being read; the meter measures that cost once (two back-to-back snapshots, the
+/// least of three tries) and subtracts it from every interval.
+struct CounterMeter {
+    let peers: [Int32]
+    let overhead: UInt64
+
+    init(peers: [Int32]) {
+        self.peers = peers
+        overhead = (0..<3).map { _ in
+            let first = CounterSnapshot.take(peers: peers)
+            return (CounterSnapshot.take(peers: peers) - first).syscalls
+        }.min() ?? 0
+    }
+
+    func snapshot() -> CounterSnapshot { CounterSnapshot.take(peers: peers) }
+
+    /// What happened since `before`, without the snapshots' own syscalls.
+    func delta(since before: CounterSnapshot) -> CounterSnapshot {
+        var delta = snapshot() - before
+        delta.syscalls -= Swift.min(overhead, delta.syscalls)
+        return delta
+    }
 }
 
 enum ProcessCounters {

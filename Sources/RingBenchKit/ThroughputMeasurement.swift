@@ -45,17 +45,18 @@ struct ThroughputMeasurement {
         var counters = CounterSnapshot.zero
         var wakes: UInt64 = 0
         var total: UInt64 = 0
+        let meter = CounterMeter(peers: [child.pid])
         do {
             for repetition in 0...repetitions {
-                let before = CounterSnapshot.take(peer: child.pid)
+                let before = meter.snapshot()
                 let wakesBefore = WaitCounters.wakeSyscallCount
                 let start = MonotonicClock.now()
                 let outcome = try sender.run(size: size, nanoseconds: nanoseconds)
                 let elapsed = MonotonicClock.now() - start
-                let after = CounterSnapshot.take(peer: child.pid)
+                let delta = meter.delta(since: before)
                 guard repetition > 0 else { continue }  // repetition 0 warms up
                 rates.append(Double(outcome.messages) / (Double(elapsed) / 1e9))
-                counters = counters + (after - before)
+                counters = counters + delta
                 counters.syscalls += outcome.peerWakes
                 wakes += WaitCounters.wakeSyscallCount - wakesBefore + outcome.peerWakes
                 total += outcome.messages
