@@ -1,8 +1,8 @@
 import Foundation
 
 /// `--plot`: a self-contained SVG (no scripts, no external fonts or styles) with two panels —
-/// one-way throughput (bytes/s) against message size on log–log axes, with the memcpy limit
-/// dashed; and round-trip latency percentile curves per transport at the smallest ping-pong size,
+/// one-way throughput (bytes/s, median with a min–max whisker) against message size on log–log axes,
+/// with the memcpy limit dashed; and round-trip latency percentile curves per transport at the smallest ping-pong size,
 /// with the spin floor dashed.
 enum SVGPlot {
     static let width = 920.0
@@ -15,6 +15,8 @@ enum SVGPlot {
         var name: String
         var points: [(x: Double, y: Double)]
         var dashed = false
+        /// Min–max range of the repetitions at each point (drawn as a whisker), if known.
+        var ranges: [(low: Double, high: Double)] = []
     }
 
     static func render(_ report: BenchReport) -> String {
@@ -40,9 +42,11 @@ enum SVGPlot {
     static func throughputPanel(_ results: [BenchResult], originY: Double) -> String {
         var series: [Series] = []
         for name in orderedTransports(results.filter { $0.scenario == CompareScenario.throughput.rawValue }) {
-            let points = results.filter { $0.scenario == CompareScenario.throughput.rawValue && $0.transport == name }
-                .sorted { $0.messageSize < $1.messageSize }.map { (x: Double($0.messageSize), y: $0.bytesPerSecond) }
-            series.append(Series(name: name, points: points))
+            let rows = results.filter { $0.scenario == CompareScenario.throughput.rawValue && $0.transport == name }
+                .sorted { $0.messageSize < $1.messageSize }
+            series.append(Series(
+                name: name, points: rows.map { (x: Double($0.messageSize), y: $0.bytesPerSecond) },
+                ranges: rows.map { (low: $0.messagesPerSecondMin * Double($0.messageSize), high: $0.messagesPerSecondMax * Double($0.messageSize)) }))
         }
         let memcpy = results.filter { $0.transport == "memcpy" }.sorted { $0.messageSize < $1.messageSize }
         if !memcpy.isEmpty {
@@ -87,7 +91,7 @@ enum SVGPlot {
         let plotHeight = panelHeight - top - bottom
         let x0 = left, y0 = originY + top
         var out = "<g>\n<text x=\"\(f(x0))\" y=\"\(f(originY + 28))\" font-size=\"14\" font-weight=\"bold\">\(escape(title))</text>\n"
-        let values = series.flatMap { $0.points.map(\.y) }.filter { $0 > 0 }
+        let values = (series.flatMap { $0.points.map(\.y) } + series.flatMap { $0.ranges.flatMap { [$0.low, $0.high] } }).filter { $0 > 0 }
         guard let xAxis, let lowest = values.min(), let highest = values.max() else {
             return out + "<text x=\"\(f(x0))\" y=\"\(f(y0 + 40))\">no results for this panel</text>\n</g>\n"
         }
@@ -125,6 +129,9 @@ enum SVGPlot {
             if points.count > 1 {
                 out += "<polyline points=\"\(points.joined(separator: " "))\" fill=\"none\" stroke=\"\(color)\" stroke-width=\"2\""
                     + (s.dashed ? " stroke-dasharray=\"6 4\"" : "") + "/>\n"
+            }
+            for (point, range) in zip(s.points, s.ranges) where range.low > 0 && range.high > range.low {
+                out += "<line x1=\"\(f(px(point.x)))\" y1=\"\(f(py(range.low)))\" x2=\"\(f(px(point.x)))\" y2=\"\(f(py(range.high)))\" stroke=\"\(color)\" stroke-width=\"1.5\" opacity=\"0.6\"/>\n"
             }
             for point in s.points where point.y > 0 {
                 out += "<circle cx=\"\(f(px(point.x)))\" cy=\"\(f(py(point.y)))\" r=\"3.5\" fill=\"\(color)\"><title>\(escape("\(s.name): \(yFormat(point.y))"))</title></circle>\n"
