@@ -5,7 +5,7 @@ public struct RingBench: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "ringbench",
         abstract: "Measure RingTransport against Unix sockets and other host↔worker channels.",
-        subcommands: [ThroughputCommand.self, LatencyCommand.self, InvokeCommand.self, PeerCommand.self],
+        subcommands: [ThroughputCommand.self, LatencyCommand.self, InvokeCommand.self, GRPCCommand.self, PeerCommand.self, GRPCServerCommand.self],
         defaultSubcommand: ThroughputCommand.self)
 
     public init() {}
