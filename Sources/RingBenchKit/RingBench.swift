@@ -5,7 +5,10 @@ public struct RingBench: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "ringbench",
         abstract: "Measure RingTransport against Unix sockets and other host↔worker channels.",
-        subcommands: [CompareCommand.self, ThroughputCommand.self, LatencyCommand.self, InvokeCommand.self, PeerCommand.self],
+        subcommands: [
+            CompareCommand.self, ThroughputCommand.self, LatencyCommand.self, InvokeCommand.self, GRPCCommand.self, PeerCommand.self,
+            GRPCServerCommand.self,
+        ],
         defaultSubcommand: CompareCommand.self)
 
     public init() {}
