@@ -8,6 +8,8 @@ struct CompareTransport: Sendable {
         case ring
         /// What a host would otherwise use.
         case baseline
+        /// gRPC (over HTTP/2 or over the rings): no "% of limit" (the limits are for raw transports).
+        case grpc
     }
 
     var name: String
