@@ -5,6 +5,8 @@ SWIFT        ?= swift
 RINGBENCH    := .build/release/ringbench
 BENCH_ARGS   ?=
 BENCH_JSON   ?= .build/ringbench.json
+BENCH_CSV    ?= .build/ringbench.csv
+BENCH_PLOT   ?= .build/ringbench.svg
 
 .PHONY: all deps build test test-asan test-tsan fuzz stress-short bench bench-micro bench-micro-check bench-micro-update fmt lint clean
 
@@ -82,10 +84,12 @@ fuzz: deps
 	$(FUZZ_BUILD)/ringfuzz -max_total_time=$(FUZZ_TIME) -print_final_stats=1 -max_len=8192 \
 		-artifact_prefix=fuzz-artifacts/ fuzz-artifacts/corpus
 
+# `ringbench compare` (≈ 1 minute on 2 cores): every transport × size × scenario in one table, plus
+# JSON, CSV and an SVG plot in .build/. It spawns RingExampleWorker (built beside it) for invoke.
 bench: deps
 	$(SWIFT) build -c release --product ringbench
 	$(SWIFT) build -c release --product RingExampleWorker
-	$(RINGBENCH) throughput --json $(BENCH_JSON) $(BENCH_ARGS)
+	$(RINGBENCH) compare --json $(BENCH_JSON) --csv $(BENCH_CSV) --plot $(BENCH_PLOT) $(BENCH_ARGS)
 
 # Micro-benchmarks (package-benchmark) live in their own package so the main one stays lean.
 bench-micro: deps

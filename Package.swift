@@ -25,8 +25,10 @@ let package = Package(
         .library(name: "RingLinux", targets: ["RingLinux"]),
         .library(name: "RingBenchKit", targets: ["RingBenchKit"]),
         .library(name: "RingChannel", targets: ["RingChannel"]),
+        .library(name: "GRPCRingTransport", targets: ["GRPCRingTransport"]),
         .executable(name: "RingExampleWorker", targets: ["RingExampleWorker"]),
         .executable(name: "ringbench", targets: ["ringbench"]),
+        .executable(name: "GRPCRingExample", targets: ["GRPCRingExample"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-atomics.git", from: "1.3.0"),
@@ -35,6 +37,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/grpc/grpc-swift-2.git", from: "2.4.3"),
+        .package(url: "https://github.com/grpc/grpc-swift-nio-transport.git", from: "2.9.2"),
     ],
     targets: [
         .systemLibrary(
@@ -61,6 +65,9 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "Metrics", package: "swift-metrics"),
+                "GRPCRingTransport",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
             ],
             swiftSettings: strict
         ),
@@ -102,6 +109,43 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
+            .target(
+            name: "GRPCRingTransport",
+            dependencies: [
+                "RingCore", "RingLinux",
+                .product(name: "Atomics", package: "swift-atomics"),
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "GRPCRingExample",
+            dependencies: [
+                "GRPCRingTransport", "RingLinux",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "GRPCRingFixture",
+            dependencies: [
+                "GRPCRingTransport",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "GRPCRingTransportTests",
+            dependencies: [
+                "GRPCRingTransport", "RingTestSupport", "RingLinux",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
             ],
             swiftSettings: strict
         ),

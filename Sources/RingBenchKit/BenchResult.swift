@@ -24,6 +24,19 @@ public struct BenchResult: Codable, Sendable, Equatable {
     public var cpuSecondsPerMillion: Double?
     /// FUTEX_WAKE syscalls (both processes) per message.
     public var wakeSyscallsPerMessage: Double?
+    /// Context switches (both processes, every thread) per million messages.
+    public var contextSwitchesPerMillion: Double?
+    /// Data-path syscalls (both processes) per million messages: read/write class from /proc/PID/io
+    /// plus the futex calls RingLinux counts (see `CounterSnapshot`).
+    public var syscallsPerMillion: Double?
+    /// "closed" (next request when the answer arrives) or "open" (fixed rate, latency measured from
+    /// the scheduled send time: corrected for coordinated omission). Nil for one-way streams.
+    public var load: String?
+    /// Requests per second scheduled in open-loop mode.
+    public var targetRate: Double?
+    /// Share of the machine limit measured in the same run (`compare`): memcpy bandwidth for one-way
+    /// throughput, the busy-spin round trip for ping-pong; 100 = at the limit.
+    public var percentOfLimit: Double?
 
     public init(scenario: String, transport: String, messageSize: Int, rates: Summary, repetitions: Int,
                 parameters: [String: String], concurrency: Int = 1, workers: Int = 1) {
@@ -65,11 +78,15 @@ public struct MachineInfo: Codable, Sendable, Equatable {
     /// The wait backend the reactor selected here (`iouring-futex`, `iouring-eventfd`, `futex-thread`),
     /// or `unavailable: reason`.
     public var ioUringBackend: String
+    /// 1-minute load average when the run started: above ~0.5 the machine was busy and the figures
+    /// are pessimistic.
+    public var loadAverage: Double?
 
-    public init(cores: Int, kernel: String, ioUringBackend: String = "unknown") {
+    public init(cores: Int, kernel: String, ioUringBackend: String = "unknown", loadAverage: Double? = nil) {
         self.cores = cores
         self.kernel = kernel
         self.ioUringBackend = ioUringBackend
+        self.loadAverage = loadAverage
     }
 
     public static func current() -> MachineInfo {
@@ -81,7 +98,10 @@ public struct MachineInfo: Codable, Sendable, Equatable {
         case .success(let choice): backend = "\(choice.kind)"
         case .failure(let error): backend = "unavailable: \(error)"
         }
-        return MachineInfo(cores: ProcessInfo.processInfo.activeProcessorCount, kernel: release, ioUringBackend: backend)
+        var load = [0.0, 0.0, 0.0]
+        let loadAverage = getloadavg(&load, 3) > 0 ? load[0] : nil
+        return MachineInfo(cores: ProcessInfo.processInfo.activeProcessorCount, kernel: release, ioUringBackend: backend,
+                           loadAverage: loadAverage)
     }
 }
 
@@ -89,15 +109,22 @@ public struct MachineInfo: Codable, Sendable, Equatable {
 public struct BenchReport: Codable, Sendable, Equatable {
     public var results: [BenchResult]
     public var machine: MachineInfo
+    /// The command line that produced the report (`compare` records it).
+    public var command: String?
 
-    public init(results: [BenchResult], machine: MachineInfo) {
+    public init(results: [BenchResult], machine: MachineInfo, command: String? = nil) {
         self.results = results
         self.machine = machine
+        self.command = command
+    }
+
+    func encoded() throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        return try encoder.encode(self)
     }
 
     public func write(to path: String) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try encoder.encode(self).write(to: URL(fileURLWithPath: path))
+        try encoded().write(to: URL(fileURLWithPath: path))
     }
 }

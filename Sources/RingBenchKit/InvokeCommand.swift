@@ -50,25 +50,15 @@ public struct InvokeCommand: AsyncParsableCommand {
         let workerCounts = try Self.list(workers, option: "--workers")
         let levels = try Self.list(concurrency, option: "--concurrency")
         let payloadSizes = try Self.list(sizes, option: "--sizes")
-        let binary = ProcessEnvironment.executablePath()
-        let workerPath = String(binary[..<binary.lastIndex(of: "/")!]) + "/RingExampleWorker"
         print("ringbench invoke — FunctionHost → RingExampleWorker echo, closed loop, \(seconds) s per row")
         print(Format.pad("workers", 9) + Format.pad("in flight", 11) + Format.pad("size", 9) + Format.pad("invocations/s", 15)
               + ["p50", "p90", "p99", "p99.9", "max"].map { Format.pad($0, 10) }.joined())
         var results: [BenchResult] = []
         for workerCount in workerCounts {
-            var logger = Logger(label: "ringbench.invoke")
-            logger.logLevel = .warning
-            let largest = payloadSizes.max()!
-            var configuration = FunctionHostConfiguration()
-            configuration.segment = SegmentConfiguration(maxMessageSize: max(largest + 4096, 1 << 20))
-            let host = try FunctionHost(configuration: configuration, logger: logger)
-            for index in 0..<workerCount {
-                _ = try await host.addWorker(WorkerLaunch(executable: workerPath, name: "bench\(index)"))
-            }
+            let host = try await Self.startHost(workers: workerCount, largestPayload: payloadSizes.max()!)
             for level in levels {
                 for size in payloadSizes {
-                    let result = try await measure(host: host, workers: workerCount, concurrency: level, size: size)
+                    let result = try await Self.measure(host: host, workers: workerCount, concurrency: level, size: size, seconds: seconds)
                     results.append(result)
                     let l = result.latencyNanoseconds!
                     print(Format.pad("\(workerCount)", 9) + Format.pad("\(level)", 11) + Format.pad(Format.bytes(size), 9)
@@ -84,7 +74,29 @@ public struct InvokeCommand: AsyncParsableCommand {
         }
     }
 
-    func measure(host: FunctionHost, workers: Int, concurrency: Int, size: Int) async throws -> BenchResult {
+    /// RingExampleWorker, built beside ringbench.
+    static var workerPath: String {
+        let binary = ProcessEnvironment.executablePath()
+        return String(binary[..<binary.lastIndex(of: "/")!]) + "/RingExampleWorker"
+    }
+
+    /// A FunctionHost with `workers` RingExampleWorker processes, ready to invoke `echo`.
+    static func startHost(workers: Int, largestPayload: Int, waitProfile: WaitProfile? = nil) async throws -> FunctionHost {
+        var logger = Logger(label: "ringbench.invoke")
+        logger.logLevel = .warning
+        var configuration = FunctionHostConfiguration()
+        configuration.segment = SegmentConfiguration(maxMessageSize: max(largestPayload + 4096, 1 << 20))
+        if let waitProfile { configuration.waitProfile = waitProfile }
+        let host = try FunctionHost(configuration: configuration, logger: logger)
+        for index in 0..<workers {
+            _ = try await host.addWorker(WorkerLaunch(executable: workerPath, name: "bench\(index)"))
+        }
+        return host
+    }
+
+    /// Closed loop: `concurrency` tasks each invoke `echo` back to back for `seconds` after 0.1 s of
+    /// warm-up; every response must carry its own context and payload size.
+    static func measure(host: FunctionHost, workers: Int, concurrency: Int, size: Int, seconds: Double) async throws -> BenchResult {
         let payload = [UInt8](repeating: 0x5A, count: size)
         let warmUp = MonotonicClock.now() + 100_000_000
         let start = warmUp

@@ -8,6 +8,8 @@ struct PeerCommand: AsyncParsableCommand {
 
     @Option var transport: String
     @Option var fd: Int32
+    /// Where stream peers write (defaults to `--fd`; a pipe pair needs two descriptors).
+    @Option var writeFd: Int32?
     @Option var consume: ConsumeMode = .copy
     @Option var maxSize: Int = 1 << 20
     @Option var cpu: Int?
@@ -20,7 +22,10 @@ struct PeerCommand: AsyncParsableCommand {
         case "ring":
             guard let waitProfile = LatencyCommand.profileNames[profile] else { throw ValidationError("unknown profile \(profile)") }
             try RingThroughputPeer.run(descriptor: fd, consume: consume, profile: waitProfile)
-        case "unix": try UnixSocketThroughputPeer.run(descriptor: fd, consume: consume, maxSize: maxSize)
+        case "unix", "pipe", "tcp":
+            try StreamThroughputPeer.run(input: fd, output: writeFd ?? fd, consume: consume, maxSize: maxSize)
+        case "stream-echo": try StreamEchoPeer.run(input: fd, output: writeFd ?? fd, maxSize: maxSize)
+        case "spin": try SpinPingPong.runPeer(descriptor: fd)
         case "ring-echo":
             guard let waitProfile = LatencyCommand.profileNames[profile] else { throw ValidationError("unknown profile \(profile)") }
             try RingEchoPeer.run(descriptor: fd, profile: waitProfile)

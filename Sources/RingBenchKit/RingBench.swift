@@ -5,8 +5,11 @@ public struct RingBench: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "ringbench",
         abstract: "Measure RingTransport against Unix sockets and other host↔worker channels.",
-        subcommands: [ThroughputCommand.self, LatencyCommand.self, InvokeCommand.self, StressCommand.self, PeerCommand.self],
-        defaultSubcommand: ThroughputCommand.self)
+        subcommands: [
+            CompareCommand.self, ThroughputCommand.self, LatencyCommand.self, InvokeCommand.self, GRPCCommand.self, StressCommand.self, PeerCommand.self,
+            GRPCServerCommand.self,
+        ],
+        defaultSubcommand: CompareCommand.self)
 
     public init() {}
 }

@@ -12,7 +12,7 @@ public struct ThroughputCommand: ParsableCommand {
     @Option(name: .long, help: "Message sizes in bytes, comma-separated (suffixes K and M allowed).")
     var sizes: String = "64,4K,64K"
 
-    @Option(name: .long, help: "Transports, comma-separated: ring, unix.")
+    @Option(name: .long, help: "Transports, comma-separated: ring, unix, pipe, tcp.")
     var transports: String = "ring,unix"
 
     @Option(name: .long, help: "Measured repetitions per (transport, size); one warm-up precedes them.")
@@ -123,46 +123,11 @@ public struct ThroughputCommand: ParsableCommand {
         }
     }
 
-    struct Measured {
-        var rates: Summary
-        var cpuSecondsPerMillion: Double
-        var wakesPerMessage: Double
-    }
-
-    func measure(kind: ThroughputTransportKind, size: Int, capacity: Int, pinned: Bool) throws -> Measured {
-        let sender: any ThroughputSender
-        let waitProfile = LatencyCommand.profileNames[profile]!
-        switch kind {
-        case .ring: sender = try RingThroughputSender(capacity: capacity, maxSize: size, batch: batch, profile: waitProfile)
-        case .unix: sender = try UnixSocketThroughputSender(maxSize: size)
-        }
-        var arguments = ["_peer", "--transport", kind.rawValue, "--fd", "3", "--consume", consume.rawValue,
-                         "--max-size", String(size), "--profile", profile]
-        if pinned { arguments += ["--cpu", "1"] }
-        let child = try ChildProcess(
-            executable: ProcessEnvironment.executablePath(), arguments: arguments, inherit: sender.inherit)
-        let nanoseconds = UInt64(seconds * 1e9)
-        var rates: [Double] = []
-        var cpu = 0.0
-        var wakes: UInt64 = 0
-        var total: UInt64 = 0
-        for repetition in 0...repetitions {
-            let cpuBefore = ProcessCPU.selfSeconds() + ProcessCPU.seconds(of: child.pid)
-            let wakesBefore = WaitCounters.wakeSyscallCount
-            let start = MonotonicClock.now()
-            let outcome = try sender.run(size: size, nanoseconds: nanoseconds)
-            let elapsed = MonotonicClock.now() - start
-            guard repetition > 0 else { continue }  // repetition 0 warms up
-            rates.append(Double(outcome.messages) / (Double(elapsed) / 1e9))
-            cpu += ProcessCPU.selfSeconds() + ProcessCPU.seconds(of: child.pid) - cpuBefore
-            wakes += WaitCounters.wakeSyscallCount - wakesBefore + outcome.peerWakes
-            total += outcome.messages
-        }
-        try sender.finish()
-        let status = try child.wait()
-        guard status == .exited(0) else { throw ValidationError("\(kind.rawValue) peer \(status)") }
-        return Measured(rates: Summary(rates), cpuSecondsPerMillion: cpu / (Double(total) / 1e6),
-                        wakesPerMessage: Double(wakes) / Double(max(total, 1)))
+    func measure(kind: ThroughputTransportKind, size: Int, capacity: Int, pinned: Bool) throws -> ThroughputMeasurement.Measured {
+        try ThroughputMeasurement(
+            kind: kind, size: size, repetitions: repetitions, seconds: seconds, consume: consume, pinned: pinned,
+            ringCapacity: capacity, batch: batch, profileName: profile
+        ).run()
     }
 }
 

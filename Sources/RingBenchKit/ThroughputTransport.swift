@@ -14,6 +14,11 @@ protocol ThroughputSender: AnyObject {
 public enum ThroughputTransportKind: String, CaseIterable, Sendable {
     case ring
     case unix
+    case pipe
+    case tcp
+
+    /// The byte-stream baseline this kind names (nil for the ring).
+    var stream: StreamKind? { StreamKind(rawValue: rawValue) }
 }
 
 /// A repetition ended with the peer disagreeing about the count — a lost or invented message.

@@ -66,15 +66,23 @@ import Testing
         try sender.finish()
         #expect(try child.wait() == .exited(0))
 
-        let socket = try UnixSocketThroughputSender(maxSize: 64)
-        let socketChild = try spawnPeer(transport: "unix", inherit: socket.inherit)
-        #expect(try socket.run(size: 64, nanoseconds: 1_000_000).messages > 0)
-        try socket.finish()
-        #expect(try socketChild.wait() == .exited(0))
+        for kind in StreamKind.allCases {
+            let stream = try StreamThroughputSender(kind: kind, maxSize: 64)
+            let streamChild = try spawnPeer(transport: kind.rawValue, inherit: stream.inherit)
+            #expect(try stream.run(size: 64, nanoseconds: 1_000_000).messages > 0, "\(kind)")
+            try stream.finish()
+            #expect(try streamChild.wait() == .exited(0), "\(kind)")
+        }
     }
 }
 
 import RingLinux
+
+/// The directory of the built executables (`ringbench`, `RingExampleWorker`) beside the test bundle.
+func builtProductsDirectory() -> String {
+    let testBinary = ProcessEnvironment.executablePath()
+    return String(testBinary[..<testBinary.lastIndex(of: "/")!])
+}
 
 /// Starts `ringbench _peer` — the test links RingBenchKit, but the peer must be the real executable
 /// built beside the test bundle.
@@ -82,6 +90,7 @@ func spawnPeer(transport: String, inherit: [Int32: Int32]) throws -> ChildProces
     let testBinary = ProcessEnvironment.executablePath()
     let directory = testBinary[..<testBinary.lastIndex(of: "/")!]
     return try ChildProcess(
-        executable: "\(directory)/ringbench", arguments: ["_peer", "--transport", transport, "--fd", "3", "--max-size", "64"],
+        executable: "\(directory)/ringbench",
+        arguments: ["_peer", "--transport", transport, "--fd", "3", "--write-fd", "4", "--max-size", "64"],
         inherit: inherit)
 }

@@ -247,7 +247,7 @@ extension FunctionHost {
 final class SocketListener: Sendable {
     let path: String
     private let descriptor: Int32
-    private let thread: ChannelThread
+    private let thread: BlockingThread
     private let stopped = Mutex(false)
 
     init(path: String, onAccept: @escaping @Sendable (Int32, PeerCredentials) -> Void) throws(SystemError) {
@@ -255,7 +255,7 @@ final class SocketListener: Sendable {
         self.path = path
         self.descriptor = descriptor
         do {
-            thread = try ChannelThread {
+            thread = try BlockingThread {
                 while let client = try? UnixSocket.accept(descriptor) {
                     guard let credentials = try? UnixSocket.peerCredentials(client) else {
                         close(client)

@@ -1,23 +1,20 @@
-// UnixSocket — the socket path for workers that are already running: the host listens on a Unix
-// socket (mode 0600), checks each peer's credentials (SO_PEERCRED), and hands it the segment memfd
-// (and, on the eventfd backend, the doorbells) with SCM_RIGHTS. Every call goes through the
-// RingLinux syscall funnel.
+// UnixSocket — the socket through which peers that are already running find each other: a listener
+// at a path (mode 0600), the peer's credentials (SO_PEERCRED), and descriptors (the segment memfd,
+// doorbells) passed with SCM_RIGHTS. Used by RingChannel (workers connecting to a host) and
+// GRPCRingTransport (gRPC clients connecting to a server). Every call goes through the syscall funnel.
 #if canImport(Glibc)
 import Glibc
 #endif
-import RingLinux
 
 /// `struct ucred` (Glibc hides it behind _GNU_SOURCE): the peer's pid, uid and gid.
-struct PeerCredentials: Equatable, Sendable {
-    var pid: Int32 = 0
-    var uid: UInt32 = 0
-    var gid: UInt32 = 0
+public struct PeerCredentials: Equatable, Sendable {
+    public var pid: Int32 = 0
+    public var uid: UInt32 = 0
+    public var gid: UInt32 = 0
+    public init() {}
 }
 
-enum UnixSocket {
-    /// The text message that accompanies the descriptors: magic, worker id, wait backend.
-    static let greetingMagic = "RINGCHANNEL1"
-
+public enum UnixSocket {
     static func address(_ path: String) throws(SystemError) -> sockaddr_un {
         var address = sockaddr_un()
         address.sun_family = sa_family_t(AF_UNIX)
@@ -32,7 +29,7 @@ enum UnixSocket {
     }
 
     /// A listening socket at `path`, mode 0600 (only this user may connect).
-    static func listen(path: String, backlog: Int32 = 64) throws(SystemError) -> Int32 {
+    public static func listen(path: String, backlog: Int32 = 64) throws(SystemError) -> Int32 {
         let fd = try Syscall.call("socket(AF_UNIX)") { socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0) }
         do throws(SystemError) {
             var address = try self.address(path)
@@ -51,7 +48,7 @@ enum UnixSocket {
     }
 
     /// Accepts one connection; nil once the listening socket was shut down.
-    static func accept(_ listener: Int32) throws(SystemError) -> Int32? {
+    public static func accept(_ listener: Int32) throws(SystemError) -> Int32? {
         while true {
             // Glibc's module map hides accept4: accept, then close-on-exec (a child spawned in the
             // window would inherit the socket; it is closed right after the handshake is sent).
@@ -69,16 +66,16 @@ enum UnixSocket {
     }
 
     /// Wakes a thread blocked in `accept` on `listener`.
-    static func shutdownListener(_ listener: Int32) { _ = shutdown(listener, Int32(SHUT_RDWR)) }
+    public static func shutdownListener(_ listener: Int32) { _ = shutdown(listener, Int32(SHUT_RDWR)) }
 
-    static func peerCredentials(_ fd: Int32) throws(SystemError) -> PeerCredentials {
+    public static func peerCredentials(_ fd: Int32) throws(SystemError) -> PeerCredentials {
         var credentials = PeerCredentials()
         var length = socklen_t(MemoryLayout<PeerCredentials>.size)
         try Syscall.call("getsockopt(SO_PEERCRED)") { getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &credentials, &length) }
         return credentials
     }
 
-    static func connect(path: String) throws(SystemError) -> Int32 {
+    public static func connect(path: String) throws(SystemError) -> Int32 {
         let fd = try Syscall.call("socket(AF_UNIX)") { socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0) }
         do throws(SystemError) {
             var address = try self.address(path)
@@ -95,7 +92,7 @@ enum UnixSocket {
     }
 
     /// Bounds blocking reads on `fd` (a host that never sends cannot hang a connecting worker).
-    static func setReceiveTimeout(_ fd: Int32, seconds: Int) {
+    public static func setReceiveTimeout(_ fd: Int32, seconds: Int) {
         var timeout = timeval(tv_sec: seconds, tv_usec: 0)
         _ = setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
     }
@@ -108,7 +105,7 @@ enum UnixSocket {
     }
 
     /// Sends `bytes` with `descriptors` attached (SCM_RIGHTS), in one sendmsg.
-    static func send(_ fd: Int32, bytes: [UInt8], descriptors: [Int32]) throws(SystemError) {
+    public static func send(_ fd: Int32, bytes: [UInt8], descriptors: [Int32]) throws(SystemError) {
         let space = controlSpace(descriptors.count)
         let control = UnsafeMutableRawPointer.allocate(byteCount: space, alignment: MemoryLayout<cmsghdr>.alignment)
         defer { control.deallocate() }
@@ -138,7 +135,7 @@ enum UnixSocket {
 
     /// Receives one message of at most `maxBytes` with at most `maxDescriptors` descriptors (each
     /// close-on-exec, owned by the caller).
-    static func receive(_ fd: Int32, maxBytes: Int, maxDescriptors: Int) throws(SystemError) -> (bytes: [UInt8], descriptors: [Int32]) {
+    public static func receive(_ fd: Int32, maxBytes: Int, maxDescriptors: Int) throws(SystemError) -> (bytes: [UInt8], descriptors: [Int32]) {
         let space = controlSpace(maxDescriptors)
         let control = UnsafeMutableRawPointer.allocate(byteCount: space, alignment: MemoryLayout<cmsghdr>.alignment)
         defer { control.deallocate() }
@@ -176,10 +173,10 @@ enum UnixSocket {
 }
 
 /// A detached-at-will OS thread for blocking calls (the socket listener), joinable once.
-final class ChannelThread: @unchecked Sendable {
+public final class BlockingThread: @unchecked Sendable {
     private var thread = pthread_t()
 
-    init(_ body: @escaping @Sendable () -> Void) throws(SystemError) {
+    public init(_ body: @escaping @Sendable () -> Void) throws(SystemError) {
         final class Box {
             let body: @Sendable () -> Void
             init(_ body: @escaping @Sendable () -> Void) { self.body = body }
@@ -196,5 +193,5 @@ final class ChannelThread: @unchecked Sendable {
         }
     }
 
-    func join() { pthread_join(thread, nil) }
+    public func join() { pthread_join(thread, nil) }
 }

@@ -1,0 +1,195 @@
+// GRPCRingClientTransport — a GRPCCore `ClientTransport` over a shared-memory ring connection to a
+// `GRPCRingServerTransport` on this machine. Semantics follow GRPCCore's documentation: streams
+// opened before `connect()` wait for it; after `beginGracefulShutdown()` new streams fail with
+// `failedPrecondition` while open ones finish, then `connect()` returns; cancelling `connect()`
+// ends every stream. A lost server ends its streams — and every later one — with `unavailable`.
+public import GRPCCore
+import RingCore
+import RingLinux
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+public final class GRPCRingClientTransport: ClientTransport {
+    public typealias Bytes = [UInt8]
+
+    /// The server's socket path.
+    public let socketPath: String
+    public let retryThrottle: RetryThrottle?
+    private let methodConfigs: MethodConfigLookup
+    private let limits: StreamWireLimits
+
+    private enum Phase {
+        case idle(waiters: [CheckedContinuation<Void, any Error>])
+        case connected(ClientConnection)
+        case closing(ClientConnection)
+        case closed
+    }
+    private struct State {
+        var phase: Phase = .idle(waiters: [])
+        var openStreams = 0
+        var shutdownSignal: CheckedContinuation<Void, Never>?
+        var shutdownRequested = false
+    }
+    private let state = Mutex(State())
+
+    /// - Parameters:
+    ///   - socketPath: where the `GRPCRingServerTransport` listens.
+    ///   - serviceConfig: method configuration and retry throttling, as for any GRPCCore transport.
+    public init(socketPath: String, serviceConfig: ServiceConfig = ServiceConfig(), limits: StreamWireLimits = StreamWireLimits()) {
+        self.socketPath = socketPath
+        self.retryThrottle = serviceConfig.retryThrottling.map { RetryThrottle(policy: $0) }
+        self.methodConfigs = MethodConfigLookup(serviceConfig)
+        self.limits = limits
+    }
+
+    public func config(forMethod descriptor: MethodDescriptor) -> MethodConfig? { methodConfigs[descriptor] }
+
+    public func connect() async throws {
+        let reactor: Reactor
+        let connection: ClientConnection
+        do {
+            guard case .idle = state.withLock({ $0.phase }) else {
+                throw RPCError(code: .failedPrecondition, message: "connect() was already called on this transport")
+            }
+            let (segment, serverPID) = try RingHandshake.connect(path: socketPath)
+            reactor = try RingLink.makeReactor()
+            connection = ClientConnection(link: RingLink(segment: segment, reactor: reactor, peerPID: serverPID, localPID: getpid(), limits: limits))
+            try connection.start()
+        } catch {
+            let waiters = state.withLock { state -> [CheckedContinuation<Void, any Error>] in
+                guard case .idle(let waiters) = state.phase else { return [] }
+                state.phase = .closed
+                return waiters
+            }
+            let failure = (error as? RPCError) ?? RPCError(code: .unavailable, message: "ring connection failed: \(error)")
+            for waiter in waiters { waiter.resume(throwing: failure) }
+            throw failure
+        }
+        let (waiters, shutdownEarly) = state.withLock { state -> ([CheckedContinuation<Void, any Error>], Bool) in
+            guard case .idle(let waiters) = state.phase else { return ([], true) }
+            state.phase = state.shutdownRequested ? .closing(connection) : .connected(connection)
+            return (waiters, state.shutdownRequested)
+        }
+        for waiter in waiters { waiter.resume() }
+        // Runs until graceful shutdown completes, the link ends, or the task is cancelled.
+        await withTaskCancellationHandler {
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { await connection.waitUntilEnded() }
+                group.addTask { [self] in await waitForShutdown() }
+                await group.next()
+                state.withLock { $0.phase = .closed }
+                group.cancelAll()
+                signalShutdownWaiter()
+                // Ends the reader (and with it every stream still open, with `unavailable`).
+                await connection.link.close(ownsReactor: false)
+            }
+        } onCancel: {
+            signalShutdownWaiter()
+        }
+        _ = shutdownEarly
+        reactor.shutdown()
+    }
+
+    /// Suspends until graceful shutdown has no open streams left (or `signalShutdownWaiter`).
+    private func waitForShutdown() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let now = state.withLock { state in
+                if Task.isCancelled { return true }
+                if state.shutdownRequested && state.openStreams == 0 { return true }
+                state.shutdownSignal = continuation
+                return false
+            }
+            if now { continuation.resume() }
+        }
+    }
+
+    private func signalShutdownWaiter() {
+        state.withLock { state in
+            defer { state.shutdownSignal = nil }
+            return state.shutdownSignal
+        }?.resume()
+    }
+
+    public func beginGracefulShutdown() {
+        let (waiters, signal) = state.withLock { state -> ([CheckedContinuation<Void, any Error>], CheckedContinuation<Void, Never>?) in
+            state.shutdownRequested = true
+            switch state.phase {
+            case .idle(let waiters):
+                state.phase = .closed
+                return (waiters, nil)
+            case .connected(let connection):
+                state.phase = .closing(connection)
+            case .closing, .closed: break
+            }
+            guard state.openStreams == 0 else { return ([], nil) }
+            defer { state.shutdownSignal = nil }
+            return ([], state.shutdownSignal)
+        }
+        for waiter in waiters { waiter.resume(throwing: RPCError(code: .failedPrecondition, message: "the client transport is shut down")) }
+        signal?.resume()
+    }
+
+    public func withStream<T: Sendable>(
+        descriptor: MethodDescriptor, options: CallOptions,
+        _ closure: (RPCStream<Inbound, Outbound>, ClientContext) async throws -> T
+    ) async throws -> T {
+        let connection = try await connectedConnection()
+        defer { streamEnded() }
+        let (id, responses) = try connection.open()
+        let method = "/" + descriptor.fullyQualifiedMethod
+        let writer = RequestWriter(link: connection.link, streamId: id, method: method)
+        let stream = RPCStream(
+            descriptor: descriptor, inbound: RPCAsyncSequence(wrapping: ResponseParts(base: responses)), outbound: RPCWriter.Closable(wrapping: writer))
+        let context = ClientContext(descriptor: descriptor, remotePeer: connection.link.remotePeer, localPeer: connection.link.localPeer)
+        let result: Result<T, any Error>
+        do { result = .success(try await closure(stream, context)) } catch { result = .failure(error) }
+        // Ended before the server's status: tell the server (its handler is cancelled).
+        if connection.close(id) && writer.opened {
+            await writer.sendReset(RPCError(code: .cancelled, message: "the client cancelled the RPC"))
+        }
+        return try result.get()
+    }
+
+    /// Waits for `connect()` if needed; counts the stream as open.
+    private func connectedConnection() async throws -> ClientConnection {
+        while true {
+            enum Step { case ready(ClientConnection), wait, fail(RPCError) }
+            let step: Step = state.withLock { state in
+                switch state.phase {
+                case .idle: return .wait
+                case .connected(let connection):
+                    state.openStreams += 1
+                    return .ready(connection)
+                case .closing, .closed:
+                    return .fail(RPCError(code: .failedPrecondition, message: "the client transport is shutting down or closed"))
+                }
+            }
+            switch step {
+            case .ready(let connection): return connection
+            case .fail(let error): throw error
+            case .wait:
+                try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+                    let resumeNow = state.withLock { state -> Bool in
+                        guard case .idle(var waiters) = state.phase else { return true }
+                        waiters.append(continuation)
+                        state.phase = .idle(waiters: waiters)
+                        return false
+                    }
+                    if resumeNow { continuation.resume() }
+                }
+            }
+        }
+    }
+
+    private func streamEnded() {
+        let signal = state.withLock { state -> CheckedContinuation<Void, Never>? in
+            state.openStreams -= 1
+            guard state.shutdownRequested && state.openStreams == 0 else { return nil }
+            defer { state.shutdownSignal = nil }
+            return state.shutdownSignal
+        }
+        signal?.resume()
+    }
+}

@@ -1,0 +1,26 @@
+import GRPCCore
+
+/// The response parts of one client stream. The stream table always ends a stream with a status or
+/// an error; when iteration ends without either, the consuming task was cancelled (the underlying
+/// stream terminates on cancellation) — that is reported as `RPCError(.cancelled)`, never as a
+/// stream that simply ended (which GRPCCore would take for a complete response).
+struct ResponseParts: AsyncSequence, Sendable {
+    typealias Element = RPCResponsePart<[UInt8]>
+    let base: AsyncThrowingStream<Element, any Error>
+
+    struct AsyncIterator: AsyncIteratorProtocol {
+        var base: AsyncThrowingStream<Element, any Error>.AsyncIterator
+        var sawStatus = false
+
+        mutating func next() async throws -> Element? {
+            guard let part = try await base.next() else {
+                if sawStatus { return nil }
+                throw RPCError(code: .cancelled, message: "the RPC was cancelled before the server's status arrived")
+            }
+            if case .status = part { sawStatus = true }
+            return part
+        }
+    }
+
+    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(base: base.makeAsyncIterator()) }
+}

@@ -1,0 +1,162 @@
+// RingLink — the I/O of one gRPC connection: the segment both processes map, the reactor that
+// suspends our waits, the async sender (many streams → one ring, back-pressure when full), the one
+// reader task that drains the inbound ring, and the watch on the peer process. It knows frames,
+// not streams: the client and server connections above it own the stream tables.
+import GRPCCore
+import RingCore
+import RingLinux
+import Synchronization
+
+/// One decoded-enough inbound frame, handed from the reader task to the stream layer; the payload
+/// is borrowed from the ring (valid only inside the callback).
+struct InboundFrame {
+    let kind: FrameKind
+    let flags: FrameFlags
+    let streamId: UInt64
+    let payload: UnsafeRawBufferPointer
+}
+
+/// How the reader of a link ended.
+enum LinkEnd: Sendable, Equatable {
+    /// The peer closed its ring after everything it sent was delivered.
+    case closedByPeer
+    /// The peer process exited (everything it published was delivered first).
+    case peerExited
+    /// The peer broke the protocol; the ring is poisoned.
+    case violation(String)
+    /// This side closed the link.
+    case closedLocally
+
+    /// The error streams still open on the link end with.
+    var streamError: RPCError {
+        switch self {
+        case .closedByPeer: RPCError(code: .unavailable, message: "the peer closed the ring connection")
+        case .peerExited: RPCError(code: .unavailable, message: "the peer process exited")
+        case .violation(let detail): RPCError(code: .unavailable, message: "the peer broke the ring protocol: \(detail)")
+        case .closedLocally: RPCError(code: .unavailable, message: "the ring connection was closed")
+        }
+    }
+}
+
+final class RingLink: Sendable {
+    let segment: SharedMemorySegment
+    let reactor: Reactor
+    let sender: RingSender
+    let peerPID: Int32
+    let localPID: Int32
+    let limits: StreamWireLimits
+    private let receiver: Mutex<RingReceiver?>
+    private let state = Mutex<(reader: Task<Void, Never>?, watch: WatchToken?, peerExited: Bool, closed: Bool)>((nil, nil, false, false))
+
+    init(segment: SharedMemorySegment, reactor: Reactor, peerPID: Int32, localPID: Int32, limits: StreamWireLimits) {
+        self.segment = segment
+        self.reactor = reactor
+        self.peerPID = peerPID
+        self.localPID = localPID
+        self.limits = limits
+        let waker = ReactorWaker(reactor)
+        sender = RingSender(segment.takeProducer(waker: waker)!, reactor: reactor, profile: .latency)
+        receiver = Mutex(RingReceiver(segment.takeConsumer(waker: waker)!, reactor: reactor, profile: .latency))
+    }
+
+    /// "ring:pid=…" for the peer and for this process.
+    var remotePeer: String { "ring:pid=\(peerPID)" }
+    var localPeer: String { "ring:pid=\(localPID)" }
+
+    /// Starts the reader task and the watch on the peer. `onFrame` runs on the reader task for every
+    /// inbound frame and returns a violation description or nil; `onEnd` runs once, last.
+    func start(onFrame: @escaping @Sendable (InboundFrame) -> String?, onEnd: @escaping @Sendable (LinkEnd) -> Void) {
+        let task = Task {
+            let end = await self.readLoop(onFrame: onFrame)
+            // Nobody reads what we send any more; closing our ring tells the peer (its reader ends
+            // with `closedByPeer` once it has drained what we sent).
+            self.sender.abort(with: end.streamError)
+            self.sender.close()
+            onEnd(end)
+        }
+        state.withLock { $0.reader = task }
+        guard peerPID != localPID else { return }
+        let peerGone: @Sendable () -> Void = { [self] in
+            let reader = state.withLock { state -> Task<Void, Never>? in
+                state.peerExited = true
+                return state.reader
+            }
+            // The reader delivers what the peer published, then stops at the first empty ring.
+            reader?.cancel()
+        }
+        do {
+            let watch = try reactor.watchProcess(pid: peerPID) { result in
+                if case .exited = result { peerGone() }
+            }
+            state.withLock { $0.watch = watch }
+        } catch {
+            peerGone()  // ESRCH: the peer is already gone
+        }
+    }
+
+    private func readLoop(onFrame: (InboundFrame) -> String?) async -> LinkEnd {
+        guard var receiver = self.receiver.withLock({ $0.take() }) else { return .closedLocally }
+        while true {
+            var violation: String?
+            do {
+                _ = try await receiver.receive { message in
+                    guard violation == nil else { return }
+                    violation = onFrame(InboundFrame(kind: message.kind, flags: message.flags, streamId: message.streamId, payload: message.payload))
+                }
+                if let violation { return .violation(violation) }
+            } catch RingError.closed {
+                return violation.map { .violation($0) } ?? .closedByPeer
+            } catch RingError.protocolViolation(let detail) {
+                return .violation(violation ?? detail)
+            } catch {
+                if let violation { return .violation(violation) }
+                let (peerExited, closed) = state.withLock { ($0.peerExited, $0.closed) }
+                if peerExited { return .peerExited }
+                return closed ? .closedLocally : .peerExited
+            }
+        }
+    }
+
+    /// Writes the handshake frame now, without waiting: it is the first frame on a fresh ring, so
+    /// it always fits.
+    func sendHandshake() throws {
+        let payload = RingHandshake.helloPayload
+        let outcome = try payload.withUnsafeBytes { bytes throws(RingError) in
+            try sender.writer.tryWrite(kind: .handshake, streamId: 0, payload: bytes)
+        }
+        guard outcome == .written else { throw RPCError(code: .internalError, message: "no room for the handshake on a fresh ring") }
+    }
+
+    /// Sends one frame; a ring that can no longer be written becomes `unavailable`.
+    func send(_ kind: FrameKind, flags: FrameFlags = [], streamId: UInt64, payload: [UInt8]) async throws {
+        do {
+            try await sender.send(kind: kind, flags: flags, streamId: streamId, payload: payload)
+        } catch let error as RingError {
+            switch error {
+            case .messageTooLarge(let size, let limit):
+                throw RPCError(code: .resourceExhausted, message: "message of \(size) bytes exceeds the ring limit of \(limit) bytes")
+            default:
+                throw RPCError(code: .unavailable, message: "ring connection lost: \(error)")
+            }
+        }
+    }
+
+    /// Closes our outbound ring (the peer's reader ends with `closedByPeer`), stops the reader,
+    /// waits for it, and stops the reactor if this link owns it.
+    func close(ownsReactor: Bool) async {
+        let (reader, watch) = state.withLock { state in
+            state.closed = true
+            return (state.reader, state.watch)
+        }
+        sender.close()
+        reader?.cancel()
+        await reader?.value
+        if let watch { reactor.cancel(watch) }
+        if ownsReactor { reactor.shutdown() }
+    }
+
+    /// A reactor with a backend whose wake-ups cross processes without shared doorbells.
+    static func makeReactor() throws -> Reactor {
+        do { return try Reactor(backend: .ioUringFutex) } catch { return try Reactor(backend: .futexThread) }
+    }
+}

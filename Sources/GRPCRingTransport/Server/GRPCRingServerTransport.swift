@@ -1,0 +1,187 @@
+// GRPCRingServerTransport — a GRPCCore `ServerTransport` that serves gRPC over shared-memory rings
+// to clients on this machine. It listens on a Unix socket (mode 0600, same-uid clients only); each
+// client connection gets its own segment and reader task; streams of all connections go to the
+// one stream handler given to `listen`. `beginGracefulShutdown()` stops accepting, refuses new
+// streams with `unavailable`, lets open streams finish, and then `listen` returns; cancelling
+// `listen` closes every connection at once.
+public import GRPCCore
+public import RingCore
+import RingLinux
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+public final class GRPCRingServerTransport: ServerTransport {
+    public typealias Bytes = [UInt8]
+
+    /// Where clients connect.
+    public let socketPath: String
+    /// The shape of each connection's segment (ring capacities, message limit).
+    public let segmentConfiguration: SegmentConfiguration
+    private let limits: StreamWireLimits
+
+    private struct State {
+        var listening = false
+        var shuttingDown = false
+        var listener: Int32 = -1
+        var connections: [ObjectIdentifier: ServerConnection] = [:]
+        var methodsByPath: [String: MethodDescriptor] = [:]
+        var streams: AsyncStream<AcceptedStream>.Continuation?
+    }
+    private let state = Mutex(State())
+    private let ready = Mutex<(done: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
+
+    public init(
+        socketPath: String, segmentConfiguration: SegmentConfiguration = SegmentConfiguration(), limits: StreamWireLimits = StreamWireLimits()
+    ) {
+        self.socketPath = socketPath
+        self.segmentConfiguration = segmentConfiguration
+        self.limits = limits
+    }
+
+    public func configure(context: GRPCServerContext) {
+        state.withLock { state in
+            for method in context.methods { state.methodsByPath["/" + method.fullyQualifiedMethod] = method }
+        }
+    }
+
+    /// Returns once `listen` is accepting connections (or has failed/ended).
+    public func waitUntilListening() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let now = ready.withLock { ready in
+                if ready.done { return true }
+                ready.waiters.append(continuation)
+                return false
+            }
+            if now { continuation.resume() }
+        }
+    }
+
+    private func markReady() {
+        let waiters = ready.withLock { ready in
+            ready.done = true
+            defer { ready.waiters = [] }
+            return ready.waiters
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    public func listen(
+        streamHandler: @escaping @Sendable (RPCStream<Inbound, Outbound>, ServerContext) async -> Void
+    ) async throws {
+        defer { markReady() }
+        let (streams, continuation) = AsyncStream.makeStream(of: AcceptedStream.self)
+        let listener: Int32
+        let reactor: Reactor
+        do {
+            try state.withLock { state throws(RPCError) in
+                guard !state.listening else { throw RPCError(code: .failedPrecondition, message: "listen() was already called") }
+                guard !state.shuttingDown else { throw RPCError(code: .failedPrecondition, message: "the server transport is shut down") }
+                state.listening = true
+            }
+            unlink(socketPath)
+            listener = try UnixSocket.listen(path: socketPath)
+            reactor = try RingLink.makeReactor()
+        } catch {
+            throw (error as? RPCError) ?? RPCError(code: .unavailable, message: "cannot listen on \(socketPath): \(error)")
+        }
+        let shutDownAlready = state.withLock { state in
+            state.listener = listener
+            state.streams = continuation
+            return state.shuttingDown
+        }
+        if shutDownAlready { continuation.finish() }
+        let thread = try BlockingThread { [self] in acceptLoop(listener: listener, reactor: reactor) }
+        markReady()
+        await withTaskCancellationHandler {
+            await withDiscardingTaskGroup { group in
+                for await accepted in streams {
+                    group.addTask { await self.serve(accepted, handler: streamHandler) }
+                }
+            }
+        } onCancel: {
+            continuation.finish()
+            stopAccepting()
+            for connection in state.withLock({ Array($0.connections.values) }) { Task { await connection.closeNow() } }
+        }
+        stopAccepting()
+        thread.join()
+        close(listener)
+        unlink(socketPath)
+        // Wait for every connection to close (graceful: clients close after their last stream).
+        let remaining = state.withLock { Array($0.connections.values) }
+        for connection in remaining { await connection.closeNow() }
+        reactor.shutdown()
+    }
+
+    private func serve(_ accepted: AcceptedStream, handler: @Sendable (RPCStream<Inbound, Outbound>, ServerContext) async -> Void) async {
+        await withServerContextRPCCancellationHandle { handle in
+            accepted.connection.register(handle, for: accepted.streamId)
+            let context = ServerContext(
+                descriptor: accepted.stream.descriptor, remotePeer: accepted.connection.link.remotePeer,
+                localPeer: accepted.connection.link.localPeer, cancellation: handle)
+            await handler(accepted.stream, context)
+        }
+    }
+
+    private func acceptLoop(listener: Int32, reactor: Reactor) {
+        while true {
+            let socket: Int32
+            do {
+                guard let accepted = try UnixSocket.accept(listener) else { return }
+                socket = accepted
+            } catch { return }
+            if state.withLock({ $0.shuttingDown }) {
+                close(socket)
+                continue
+            }
+            do {
+                let (segment, clientPID) = try RingHandshake.accept(socket: socket, configuration: segmentConfiguration)
+                let link = RingLink(segment: segment, reactor: reactor, peerPID: clientPID, localPID: getpid(), limits: limits)
+                let connection = ServerConnection(
+                    link: link,
+                    resolveMethod: { [self] path in resolve(path) },
+                    deliver: { [self] accepted in
+                        guard let streams = state.withLock({ $0.streams }) else { return false }
+                        if case .enqueued = streams.yield(accepted) { return true }
+                        return false
+                    },
+                    onClosed: { [self] connection in _ = state.withLock { $0.connections.removeValue(forKey: ObjectIdentifier(connection)) } })
+                let draining = state.withLock { state in
+                    state.connections[ObjectIdentifier(connection)] = connection
+                    return state.shuttingDown
+                }
+                try connection.start()
+                if draining { connection.drain() }
+            } catch {
+                continue  // that client gets EOF on its socket and reports `unavailable`
+            }
+        }
+    }
+
+    private func resolve(_ path: String) -> MethodDescriptor? {
+        if let known = state.withLock({ $0.methodsByPath[path] }) { return known }
+        guard path.first == "/", let slash = path.lastIndex(of: "/"), slash != path.startIndex else { return nil }
+        let service = path[path.index(after: path.startIndex)..<slash]
+        let method = path[path.index(after: slash)...]
+        guard !service.isEmpty, !method.isEmpty else { return nil }
+        return MethodDescriptor(fullyQualifiedService: String(service), method: String(method))
+    }
+
+    private func stopAccepting() {
+        let listener = state.withLock { $0.listener }
+        if listener >= 0 { UnixSocket.shutdownListener(listener) }
+    }
+
+    public func beginGracefulShutdown() {
+        let (streams, connections) = state.withLock { state in
+            state.shuttingDown = true
+            defer { state.streams = nil }
+            return (state.streams, Array(state.connections.values))
+        }
+        stopAccepting()
+        streams?.finish()
+        for connection in connections { connection.drain() }
+    }
+}

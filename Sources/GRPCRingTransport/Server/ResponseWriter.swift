@@ -1,0 +1,71 @@
+// ResponseWriter — the server's outbound half of a stream: response metadata, messages, then
+// exactly one status with trailers. Finishing with an error before a status resets the stream
+// (the client sees the error's code); anything written after the end is refused.
+import GRPCCore
+import RingCore
+import Synchronization
+
+final class ResponseWriter: ClosableRPCWriterProtocol, Sendable {
+    typealias Element = RPCResponsePart<[UInt8]>
+
+    private let link: RingLink
+    private let streamId: UInt64
+    private let onEnd: @Sendable () -> Void
+    private struct State {
+        var ended = false
+        var cancelledByClient = false
+    }
+    private let state = Mutex(State())
+
+    init(link: RingLink, streamId: UInt64, onEnd: @escaping @Sendable () -> Void) {
+        self.link = link
+        self.streamId = streamId
+        self.onEnd = onEnd
+    }
+
+    /// The client reset the stream: later writes fail, nothing more is sent.
+    func clientReset() {
+        state.withLock { $0.cancelledByClient = true }
+    }
+
+    func write(_ element: Element) async throws {
+        let (ended, cancelled) = state.withLock { state in
+            let was = (state.ended, state.cancelledByClient)
+            if case .status = element { state.ended = true }
+            return was
+        }
+        if cancelled { throw RPCError(code: .cancelled, message: "the client cancelled the RPC") }
+        if ended { throw RPCError(code: .failedPrecondition, message: "the response stream already ended") }
+        switch element {
+        case .metadata(let metadata):
+            try await link.send(.streamMetadata, streamId: streamId, payload: StreamWire.encodeMetadata(metadata))
+        case .message(let bytes):
+            try await link.send(.streamMessage, streamId: streamId, payload: bytes)
+        case .status(let status, let trailers):
+            defer { onEnd() }
+            try await link.send(.streamStatus, streamId: streamId, payload: StreamWire.encodeStatus(status, trailers: trailers))
+        }
+    }
+
+    func write(contentsOf elements: some Sequence<Element>) async throws {
+        for element in elements { try await write(element) }
+    }
+
+    func finish() async {
+        await finish(throwing: RPCError(code: .internalError, message: "the server ended the stream without a status"))
+    }
+
+    func finish(throwing error: any Error) async {
+        let (ended, cancelled) = state.withLock { state in
+            defer { state.ended = true }
+            return (state.ended, state.cancelledByClient)
+        }
+        if ended { return }
+        defer { onEnd() }
+        if cancelled { return }
+        let rpcError = error as? RPCError
+        let code = rpcError.map { Status.Code($0.code) } ?? .unknown
+        let message = rpcError?.message ?? "the server aborted the stream: \(error)"
+        try? await link.send(.streamReset, streamId: streamId, payload: StreamWire.encodeReset(code: code, message: message))
+    }
+}

@@ -1,0 +1,212 @@
+// ServerConnection — one client's ring connection on the server: opens a stream per `streamOpen`
+// frame (a new id; opens of concurrent streams may arrive in any order), routes request metadata/messages/half-close to its request sequence,
+// turns a client reset into the RPC's cancellation, and ends every stream when the link ends.
+import GRPCCore
+import RingCore
+import RingLinux
+import Synchronization
+
+/// A stream accepted on a connection, ready for the server's stream handler.
+struct AcceptedStream: Sendable {
+    let stream: RPCStream<RPCAsyncSequence<RPCRequestPart<[UInt8]>, any Error>, RPCWriter<RPCResponsePart<[UInt8]>>.Closable>
+    let connection: ServerConnection
+    let streamId: UInt64
+}
+
+final class ServerConnection: Sendable {
+    typealias Part = RPCRequestPart<[UInt8]>
+    typealias Continuation = AsyncThrowingStream<Part, any Error>.Continuation
+
+    let link: RingLink
+    private let resolveMethod: @Sendable (String) -> MethodDescriptor?
+    private let deliver: @Sendable (AcceptedStream) -> Bool
+    private let onClosed: @Sendable (ServerConnection) -> Void
+
+    private struct Entry {
+        var requests: Continuation
+        var writer: ResponseWriter
+        var cancellation: ServerContext.RPCCancellationHandle?
+        var cancelledEarly = false
+        var requestsEnded = false
+        var responseEnded = false
+    }
+    private struct State {
+        var highestID: UInt64 = 0
+        var streams: [UInt64: Entry] = [:]
+        var helloSeen = false
+        var draining = false
+        var ended: LinkEnd?
+    }
+    private let state = Mutex(State())
+
+    init(
+        link: RingLink, resolveMethod: @escaping @Sendable (String) -> MethodDescriptor?,
+        deliver: @escaping @Sendable (AcceptedStream) -> Bool, onClosed: @escaping @Sendable (ServerConnection) -> Void
+    ) {
+        self.link = link
+        self.resolveMethod = resolveMethod
+        self.deliver = deliver
+        self.onClosed = onClosed
+    }
+
+    /// Sends our handshake (the first frame on our ring, before any stream frame), then starts reading.
+    func start() throws {
+        try link.sendHandshake()
+        link.start(onFrame: { [self] frame in handle(frame) }, onEnd: { [self] end in ended(end) })
+    }
+
+    /// Graceful shutdown: refuse new streams; close the connection once the open ones are done.
+    func drain() {
+        let idle = state.withLock { state in
+            state.draining = true
+            return state.streams.isEmpty && state.ended == nil
+        }
+        if idle { Task { await link.close(ownsReactor: false) } }
+    }
+
+    /// Abrupt stop: close now (open streams end with `unavailable` on both sides).
+    func closeNow() async { await link.close(ownsReactor: false) }
+
+    /// The handler task registers the RPC's cancellation handle; a reset that came first cancels it now.
+    func register(_ handle: ServerContext.RPCCancellationHandle, for id: UInt64) {
+        let cancelNow = state.withLock { state -> Bool in
+            guard state.streams[id] != nil else { return true }
+            state.streams[id]!.cancellation = handle
+            return state.streams[id]!.cancelledEarly
+        }
+        if cancelNow { handle.cancel() }
+    }
+
+    // MARK: Inbound
+
+    private func handle(_ frame: InboundFrame) -> String? {
+        if frame.kind == .handshake || !state.withLock({ $0.helloSeen }) {
+            if let violation = RingHandshake.check(frame) { return violation }
+            let second = state.withLock { state in
+                defer { state.helloSeen = true }
+                return state.helloSeen
+            }
+            return second ? "second handshake" : nil
+        }
+        let id = frame.streamId
+        switch frame.kind {
+        case .streamOpen: return open(frame)
+        case .streamMessage:
+            let (entry, known) = state.withLock { ($0.streams[id], id <= $0.highestID && id > 0) }
+            guard known else { return "message on stream \(id), which was never opened" }
+            guard let entry, !entry.requestsEnded else { return nil }  // ended already (reset/status crossed it)
+            if frame.flags.contains(.endOfStream) {
+                guard frame.payload.isEmpty else { return "stream \(id): half-close with \(frame.payload.count) payload bytes" }
+                endRequests(id, entry)
+            } else {
+                guard frame.flags.isEmpty else { return "stream \(id): message with flags \(frame.flags.rawValue)" }
+                entry.requests.yield(.message([UInt8](frame.payload)))
+            }
+            return nil
+        case .streamReset:
+            let known = state.withLock { id <= $0.highestID && id > 0 }
+            guard known else { return "reset of stream \(id), which was never opened" }
+            do { _ = try StreamWire.decodeReset(frame.payload, limits: link.limits) } catch { return "stream \(id): \(error)" }
+            clientReset(id)
+            return nil
+        default:
+            return "client sent a \(frame.kind) frame on stream \(id)"
+        }
+    }
+
+    private func open(_ frame: InboundFrame) -> String? {
+        let id = frame.streamId
+        let open: StreamWire.Open
+        do { open = try StreamWire.decodeOpen(frame.payload, limits: link.limits) } catch { return "stream \(id): \(error)" }
+        guard frame.flags.subtracting(.endOfStream).isEmpty else { return "stream \(id): open with flags \(frame.flags.rawValue)" }
+        let (requests, continuation) = AsyncThrowingStream.makeStream(of: Part.self)
+        let writer = ResponseWriter(link: link, streamId: id) { [weak self] in self?.responseEnded(id) }
+        enum Decision { case accepted, refused, violation(String) }
+        let maxStreams = link.limits.maxConcurrentStreams
+        let decision: Decision = state.withLock { state in
+            guard id > 0, state.streams[id] == nil else { return .violation("stream \(id) opened while it is open") }
+            state.highestID = max(state.highestID, id)
+            if state.draining || state.ended != nil { return .refused }
+            guard state.streams.count < maxStreams else { return .violation("more than \(maxStreams) concurrent streams") }
+            state.streams[id] = Entry(requests: continuation, writer: writer)
+            return .accepted
+        }
+        let isAccepted: Bool
+        switch decision {
+        case .violation(let violation): return violation
+        case .accepted: isAccepted = true
+        case .refused: isAccepted = false
+        }
+        guard isAccepted, let descriptor = resolveMethod(open.method) else {
+            let status = isAccepted
+                ? Status(code: .unimplemented, message: "malformed method path \(open.method)")
+                : Status(code: .unavailable, message: "the server is shutting down")
+            if isAccepted { state.withLock { _ = $0.streams.removeValue(forKey: id) } }
+            Task { try? await link.send(.streamStatus, streamId: id, payload: StreamWire.encodeStatus(status, trailers: [:])) }
+            return nil
+        }
+        continuation.yield(.metadata(open.metadata))
+        if let message = open.message { continuation.yield(.message(message)) }
+        if frame.flags.contains(.endOfStream) {
+            continuation.finish()
+            state.withLock { $0.streams[id]?.requestsEnded = true }
+        }
+        let stream = RPCStream(
+            descriptor: descriptor, inbound: RPCAsyncSequence(wrapping: requests), outbound: RPCWriter.Closable(wrapping: writer))
+        if !deliver(AcceptedStream(stream: stream, connection: self, streamId: id)) {
+            state.withLock { _ = $0.streams.removeValue(forKey: id) }
+            continuation.finish(throwing: RPCError(code: .unavailable, message: "the server is shutting down"))
+            Task {
+                try? await link.send(.streamStatus, streamId: id, payload: StreamWire.encodeStatus(
+                    Status(code: .unavailable, message: "the server is shutting down"), trailers: [:]))
+            }
+        }
+        return nil
+    }
+
+    private func endRequests(_ id: UInt64, _ entry: Entry) {
+        entry.requests.finish()
+        state.withLock { $0.streams[id]?.requestsEnded = true }
+    }
+
+    private func clientReset(_ id: UInt64) {
+        guard let entry = state.withLock({ state -> Entry? in
+            guard state.streams[id] != nil else { return nil }
+            state.streams[id]!.cancelledEarly = true
+            state.streams[id]!.requestsEnded = true
+            return state.streams[id]
+        }) else { return }
+        entry.writer.clientReset()
+        entry.requests.finish(throwing: RPCError(code: .cancelled, message: "the client cancelled the RPC"))
+        entry.cancellation?.cancel()
+        finishStream(id)
+    }
+
+    private func responseEnded(_ id: UInt64) {
+        finishStream(id)
+    }
+
+    /// Forgets a finished stream; a draining connection closes with its last stream.
+    private func finishStream(_ id: UInt64) {
+        let close = state.withLock { state -> Bool in
+            guard state.streams.removeValue(forKey: id) != nil else { return false }
+            return state.draining && state.streams.isEmpty && state.ended == nil
+        }
+        if close { Task { await link.close(ownsReactor: false) } }
+    }
+
+    private func ended(_ end: LinkEnd) {
+        let streams = state.withLock { state in
+            state.ended = state.ended ?? end
+            defer { state.streams.removeAll() }
+            return Array(state.streams.values)
+        }
+        let error = end.streamError
+        for entry in streams {
+            entry.writer.clientReset()
+            entry.requests.finish(throwing: error)
+            entry.cancellation?.cancel()
+        }
+        onClosed(self)
+    }
+}

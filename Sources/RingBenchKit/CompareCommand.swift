@@ -1,0 +1,151 @@
+public import ArgumentParser
+import Foundation
+
+/// `ringbench compare` (the default subcommand, what `make bench` runs): every transport side by
+/// side — one-way throughput, ping-pong round trips, invocations at concurrency — at each message
+/// size, against the baselines and against the machine's own limits measured in the same run.
+public struct CompareCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "compare",
+        abstract: "Every transport side by side (throughput, round trips, invocations) with ratios and % of the machine's limits.",
+        discussion: """
+            Transports: \(CompareTransport.all.map(\.name).joined(separator: ", ")).
+            Scenarios: throughput (one way), pingpong (round trip, one in flight), invoke (C in flight).
+            The default matrix takes about a minute on 2 cores; --quick is a smoke run of a few seconds.
+            """)
+
+    @Option(name: .long, help: "Message sizes in bytes, comma-separated (K and M suffixes). Default 64,4K,64K (--quick: 64).")
+    var sizes: String?
+
+    @Option(name: .long, help: "Transports, comma-separated, or 'all'.")
+    var transports: String = "all"
+
+    @Option(name: .long, help: "Scenarios, comma-separated: throughput, pingpong, invoke.")
+    var scenarios: String = "throughput,pingpong,invoke"
+
+    @Option(name: .long, help: "Measured repetitions per row (median and min–max are reported). Default 5 (--quick: 1).")
+    var repetitions: Int?
+
+    @Option(name: .long, help: "Seconds per repetition. Default 0.2 (--quick: 0.05).")
+    var seconds: Double?
+
+    @Option(name: .long, help: "Invocations in flight in the invoke scenario. Default 16 (--quick: 4).")
+    var concurrency: Int?
+
+    @Option(name: .long, help: "Worker processes in the invoke scenario.")
+    var workers: Int = 1
+
+    @Option(name: .long, help: "Open-loop ping-pong at this many round trips/s (latency from the scheduled send time, corrected for coordinated omission). Default: closed loop.")
+    var rate: Double?
+
+    @Option(name: .long, help: "What the throughput receiver does with each payload: touch, read, copy.")
+    var consume: ConsumeMode = .copy
+
+    @Flag(inversion: .prefixedNo, help: "Pin the measuring thread to CPU 0 and the peer process to CPU 1 (throughput, pingpong).")
+    var pin: Bool = true
+
+    @Flag(name: .long, help: "A smoke run: one small size, one short repetition.")
+    var quick: Bool = false
+
+    @Option(name: .long, help: "Write every measurement as JSON to this path.")
+    var json: String?
+
+    @Option(name: .long, help: "Write every measurement as CSV to this path.")
+    var csv: String?
+
+    @Option(name: .long, help: "Draw throughput vs size and latency percentiles as a self-contained SVG at this path.")
+    var plot: String?
+
+    public init() {}
+
+    // MARK: - Arguments
+
+    func parsedSizes() throws -> [Int] {
+        let text = sizes ?? (quick ? "64" : "64,4K,64K")
+        let values = try text.split(separator: ",").map { try ByteSize.parse(String($0), option: "--sizes") }
+        guard !values.isEmpty else { throw ValidationError("--sizes is empty") }
+        for value in values where value < 1 || value > 16 << 20 {
+            throw ValidationError("--sizes: \(value) is outside 1 B…16 MiB")
+        }
+        return values
+    }
+
+    func parsedTransports() throws -> [CompareTransport] {
+        let known = CompareTransport.all
+        let names = transports.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        guard !names.isEmpty else { throw ValidationError("--transports is empty") }
+        if names == ["all"] { return known }
+        return try names.map { name in
+            guard let transport = known.first(where: { $0.name == name }) else {
+                throw ValidationError(
+                    "--transports: unknown transport '\(name)' (known: \(known.map(\.name).joined(separator: ", ")), or all)")
+            }
+            return transport
+        }
+    }
+
+    func parsedScenarios() throws -> [CompareScenario] {
+        let names = scenarios.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        guard !names.isEmpty else { throw ValidationError("--scenarios is empty") }
+        return try names.map { name in
+            guard let scenario = CompareScenario(rawValue: name) else {
+                throw ValidationError(
+                    "--scenarios: unknown scenario '\(name)' (known: \(CompareScenario.allCases.map(\.rawValue).joined(separator: ", ")))")
+            }
+            return scenario
+        }
+    }
+
+    func settings() -> CompareSettings {
+        CompareSettings(
+            repetitions: repetitions ?? (quick ? 1 : 5), seconds: seconds ?? (quick ? 0.05 : 0.2),
+            warmUpSeconds: quick ? 0.02 : 0.1, pinned: pin && ProcessInfo.processInfo.activeProcessorCount >= 2,
+            consume: consume, rate: rate, concurrency: concurrency ?? (quick ? 4 : 16), workers: workers)
+    }
+
+    public func validate() throws {
+        _ = try parsedSizes()
+        _ = try parsedTransports()
+        _ = try parsedScenarios()
+        if let repetitions, repetitions < 1 || repetitions > 100 { throw ValidationError("--repetitions must be in 1…100") }
+        if let seconds, !(seconds > 0 && seconds <= 60) { throw ValidationError("--seconds must be in (0, 60]") }
+        if let concurrency, concurrency < 1 || concurrency > 10_000 { throw ValidationError("--concurrency must be in 1…10000") }
+        guard (1...16).contains(workers) else { throw ValidationError("--workers must be in 1…16") }
+        if let rate, !(rate >= 1 && rate <= 10_000_000) { throw ValidationError("--rate must be in 1…10000000 round trips/s") }
+        for (option, path) in [("--json", json), ("--csv", csv), ("--plot", plot)] {
+            if let path, path.isEmpty { throw ValidationError("\(option) needs a path") }
+        }
+    }
+
+    // MARK: - Run
+
+    public func run() async throws {
+        let sizes = try parsedSizes()
+        let transports = try parsedTransports()
+        let scenarios = try parsedScenarios()
+        let settings = settings()
+        let machine = MachineInfo.current()
+        print(CompareTable.heading(settings: settings, machine: machine))
+        let plan = CompareRun.plan(scenarios: scenarios, sizes: sizes, transports: transports)
+        let progress = Progress(total: plan.count + CompareRun.calibrationSteps(scenarios: scenarios, sizes: sizes))
+        let outcome = await CompareRun.execute(plan: plan, scenarios: scenarios, sizes: sizes, settings: settings, progress: progress)
+        progress.finish()
+        print(CompareTable.render(outcome, transports: transports))
+        let report = BenchReport(
+            results: outcome.calibration + outcome.results, machine: machine,
+            command: (["ringbench"] + CommandLine.arguments.dropFirst()).joined(separator: " "))
+        if let json {
+            try report.write(to: json)
+            print("wrote \(json)")
+        }
+        if let csv {
+            try CSVWriter.render(report.results).write(toFile: csv, atomically: true, encoding: .utf8)
+            print("wrote \(csv)")
+        }
+        if let plot {
+            try SVGPlot.render(report).write(toFile: plot, atomically: true, encoding: .utf8)
+            print("wrote \(plot)")
+        }
+        if !outcome.failures.isEmpty { throw ExitCode(1) }
+    }
+}

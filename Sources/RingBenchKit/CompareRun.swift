@@ -1,0 +1,84 @@
+/// The measurements of one `compare` run, in table order, and their execution.
+enum CompareRun {
+    struct Step {
+        var scenario: CompareScenario
+        var size: Int
+        var transport: String
+        var role: CompareTransport.Role
+        var runner: CompareTransport.Runner
+    }
+
+    struct Failure: Sendable, Equatable {
+        var scenario: CompareScenario
+        var size: Int
+        var transport: String
+        var reason: String
+    }
+
+    struct Outcome: Sendable {
+        /// memcpy per size and the spin floor.
+        var calibration: [BenchResult]
+        var results: [BenchResult]
+        var failures: [Failure]
+    }
+
+    static func plan(scenarios: [CompareScenario], sizes: [Int], transports: [CompareTransport]) -> [Step] {
+        scenarios.flatMap { scenario in
+            sizes.flatMap { size in
+                transports.compactMap { transport in
+                    transport.runner(for: scenario).map { Step(scenario: scenario, size: size, transport: transport.name, role: transport.role, runner: $0) }
+                }
+            }
+        }
+    }
+
+    static func calibrationSteps(scenarios: [CompareScenario], sizes: [Int]) -> Int {
+        (scenarios.contains(.throughput) ? sizes.count : 0) + (scenarios.contains(.pingpong) ? 1 : 0)
+    }
+
+    static func execute(plan: [Step], scenarios: [CompareScenario], sizes: [Int], settings: CompareSettings, progress: Progress) async -> Outcome {
+        var outcome = Outcome(calibration: [], results: [], failures: [])
+        if scenarios.contains(.throughput) {
+            for size in sizes {
+                progress.step("calibration: memcpy \(Format.bytes(size))")
+                outcome.calibration.append(CompareMeasure.memcpy(size: size, settings: settings))
+            }
+        }
+        if scenarios.contains(.pingpong) {
+            progress.step("calibration: cross-process spin floor")
+            do { outcome.calibration.append(try await CompareMeasure.spinFloor(settings: settings)) } catch {
+                outcome.failures.append(Failure(scenario: .pingpong, size: 4, transport: "spin-floor", reason: "\(error)"))
+            }
+        }
+        for step in plan {
+            progress.step("\(step.scenario.rawValue): \(step.transport) \(Format.bytes(step.size))")
+            do {
+                outcome.results.append(try await step.runner(settings, step.size))
+            } catch {
+                outcome.failures.append(Failure(scenario: step.scenario, size: step.size, transport: step.transport, reason: "\(error)"))
+            }
+        }
+        let rings = Set(plan.filter { $0.role == .ring }.map(\.transport))
+        outcome.results = outcome.results.map { rings.contains($0.transport) ? withLimit($0, calibration: outcome.calibration) : $0 }
+        return outcome
+    }
+
+    /// "% of limit" of a ring measurement: bytes/s against memcpy at the same size (throughput), or
+    /// the spin floor's p50 against the round trip p50 (pingpong).
+    static func withLimit(_ result: BenchResult, calibration: [BenchResult]) -> BenchResult {
+        var result = result
+        switch result.scenario {
+        case CompareScenario.throughput.rawValue:
+            if let memcpy = calibration.first(where: { $0.transport == "memcpy" && $0.messageSize == result.messageSize }), memcpy.bytesPerSecond > 0 {
+                result.percentOfLimit = 100 * result.bytesPerSecond / memcpy.bytesPerSecond
+            }
+        case CompareScenario.pingpong.rawValue:
+            if let floor = calibration.first(where: { $0.transport == "spin-floor" })?.latencyNanoseconds?.p50,
+               let p50 = result.latencyNanoseconds?.p50, p50 > 0 {
+                result.percentOfLimit = 100 * Double(floor) / Double(p50)
+            }
+        default: break
+        }
+        return result
+    }
+}

@@ -1,0 +1,34 @@
+/// What `ringbench compare` measures for each transport and message size.
+public enum CompareScenario: String, CaseIterable, Sendable {
+    /// One-way stream from the host process to the worker process: messages/s and bytes/s.
+    case throughput
+    /// Request/response round trips, one in flight: latency percentiles.
+    case pingpong
+    /// Invocations (request → worker → response) with many in flight: invocations/s and latency.
+    case invoke
+
+    var title: String {
+        switch self {
+        case .throughput: "one-way throughput"
+        case .pingpong: "ping-pong round trip"
+        case .invoke: "invocations at concurrency"
+        }
+    }
+}
+
+/// The settings shared by every measurement of one `compare` run.
+struct CompareSettings: Sendable {
+    var repetitions: Int
+    /// Seconds per repetition.
+    var seconds: Double
+    /// Seconds of warm-up before a latency measurement (throughput warms up with one repetition).
+    var warmUpSeconds: Double
+    var pinned: Bool
+    var consume: ConsumeMode
+    /// Open-loop rate for ping-pong (round trips/s); nil = closed loop.
+    var rate: Double?
+    /// Requests in flight in the `invoke` scenario.
+    var concurrency: Int
+    /// Worker processes in the `invoke` scenario.
+    var workers: Int
+}

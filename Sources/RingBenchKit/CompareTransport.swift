@@ -1,0 +1,78 @@
+/// One row family of `ringbench compare`: a transport and how it measures each scenario. Adding a
+/// transport is adding one entry to `CompareTransport.all`.
+struct CompareTransport: Sendable {
+    typealias Runner = @Sendable (_ settings: CompareSettings, _ size: Int) async throws -> BenchResult
+
+    enum Role: Sendable {
+        /// RingTransport itself: gets "% of limit".
+        case ring
+        /// What a host would otherwise use.
+        case baseline
+        /// gRPC (over HTTP/2 or over the rings): no "% of limit" (the limits are for raw transports).
+        case grpc
+    }
+
+    var name: String
+    var role: Role
+    /// One line for `--help` and the docs.
+    var summary: String
+    var throughput: Runner?
+    var pingpong: Runner?
+    var invoke: Runner?
+
+    func runner(for scenario: CompareScenario) -> Runner? {
+        switch scenario {
+        case .throughput: throughput
+        case .pingpong: pingpong
+        case .invoke: invoke
+        }
+    }
+}
+
+extension CompareTransport {
+    /// Every transport, in table order.
+    static var all: [CompareTransport] { native + grpc }
+
+    static let native: [CompareTransport] = [
+        ring(profile: "latency"),
+        ring(profile: "efficiency"),
+        stream(.unix, summary: "Unix stream socketpair, 4-byte length prefix, one write per message"),
+        stream(.pipe, summary: "two pipes (one per direction, 1 MiB buffers), same framing"),
+        stream(.tcp, summary: "TCP over 127.0.0.1, TCP_NODELAY, same framing"),
+    ]
+
+    static func ring(profile: String) -> CompareTransport {
+        CompareTransport(
+            name: "ring-\(profile)", role: .ring,
+            summary: "RingTransport rings, `\(profile)` wait profile (invoke: FunctionHost → RingExampleWorker)",
+            throughput: { settings, size in try await CompareMeasure.throughput(.ring, profile: profile, settings: settings, size: size) },
+            pingpong: { settings, size in
+                try await CompareMeasure.pingPong(name: "ring-\(profile)", settings: settings, size: size) {
+                    try RingPingPongClient(profileName: profile, maxSize: size)
+                }
+            },
+            invoke: { settings, size in try await CompareMeasure.invokeRing(profile: profile, settings: settings, size: size) })
+    }
+
+    static func stream(_ kind: StreamKind, summary: String) -> CompareTransport {
+        CompareTransport(
+            name: kind.rawValue, role: .baseline, summary: summary,
+            throughput: { settings, size in
+                try await CompareMeasure.throughput(ThroughputTransportKind(rawValue: kind.rawValue)!, profile: nil, settings: settings, size: size)
+            },
+            pingpong: { settings, size in
+                try await CompareMeasure.pingPong(name: kind.rawValue, settings: settings, size: size) {
+                    try StreamPingPongClient(kind: kind, maxSize: size)
+                }
+            },
+            invoke: nil)
+    }
+
+    /// The baseline each scenario's "× base" column divides by.
+    static func baselineName(for scenario: CompareScenario) -> String {
+        switch scenario {
+        case .throughput, .pingpong: "unix"
+        case .invoke: "grpc-h2-unix"
+        }
+    }
+}

@@ -1,0 +1,236 @@
+// GRPCBench — `ringbench grpc`'s measurement, also the public API other commands call
+// (`ringbench compare`): the same GRPCCore client and server code over the rings, HTTP/2 over a
+// Unix socket and HTTP/2 over TCP loopback. The server always runs in its own process
+// (`ringbench _grpc-server`), so every transport crosses a process boundary.
+import Foundation
+import GRPCCore
+import GRPCNIOTransportHTTP2
+import GRPCRingTransport
+import Histogram
+import RingLinux
+
+/// The transports `ringbench grpc` compares.
+public enum GRPCBenchTransport: String, CaseIterable, Sendable {
+    case ring
+    case h2Unix = "h2-unix"
+    case h2TCP = "h2-tcp"
+}
+
+/// What is measured.
+public enum GRPCBenchScenario: String, CaseIterable, Sendable {
+    /// Closed-loop unary echo RPCs: RPCs/s and round-trip percentiles.
+    case unary
+    /// Bidirectional streams echoing messages: messages/s (each message crosses both ways).
+    case bidi
+}
+
+public enum GRPCBench {
+    /// Messages a bidirectional stream may have in flight (sent, echo not yet received).
+    static let streamWindow = 128
+
+    /// Spawns the server process (`ringbench _grpc-server`), runs `concurrency` RPCs or streams in a
+    /// closed loop for `duration` after a warm-up, and returns one result: scenario
+    /// "grpc-unary"/"grpc-bidi", transport "grpc-ring"/"grpc-h2-unix"/"grpc-h2-tcp", messages/s
+    /// (RPCs/s for unary), latency percentiles (unary), CPU seconds per million (both processes).
+    public static func run(
+        transport: GRPCBenchTransport, scenario: GRPCBenchScenario, messageSize: Int, concurrency: Int, duration: Duration
+    ) async throws -> BenchResult {
+        precondition(concurrency >= 1 && messageSize >= 0 && messageSize <= GRPCBenchMethods.maxMessageBytes / 2)
+        let server = try GRPCBenchServerProcess.start(transport)
+        defer { server.stop() }
+        let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+        let work = GRPCBenchWork(scenario: scenario, messageSize: messageSize, concurrency: concurrency, seconds: seconds, serverPID: server.process.pid)
+        let measured: GRPCBenchWork.Measured
+        switch transport {
+        case .ring:
+            measured = try await withGRPCClient(transport: GRPCRingClientTransport(socketPath: server.address)) { try await work.measure($0) }
+        case .h2Unix:
+            let client = try HTTP2ClientTransport.Posix(target: .unixDomainSocket(path: server.address), transportSecurity: .plaintext)
+            measured = try await withGRPCClient(transport: client) { try await work.measure($0) }
+        case .h2TCP:
+            let client = try HTTP2ClientTransport.Posix(target: .ipv4(host: "127.0.0.1", port: Int(server.address)!), transportSecurity: .plaintext)
+            measured = try await withGRPCClient(transport: client) { try await work.measure($0) }
+        }
+        var result = BenchResult(
+            scenario: "grpc-\(scenario.rawValue)", transport: "grpc-\(transport.rawValue)", messageSize: messageSize,
+            rates: Summary([measured.rate]), repetitions: 1,
+            parameters: ["concurrency": String(concurrency), "seconds": String(seconds), "server": "separate process"],
+            concurrency: concurrency, workers: 1)
+        result.latencyNanoseconds = measured.latency
+        result.cpuSecondsPerMillion = measured.count > 0 ? measured.cpuSeconds / (Double(measured.count) / 1e6) : nil
+        return result
+    }
+}
+
+/// One measurement's client side.
+struct GRPCBenchWork: Sendable {
+    let scenario: GRPCBenchScenario
+    let messageSize: Int
+    let concurrency: Int
+    let seconds: Double
+    let serverPID: Int32
+
+    struct Measured: Sendable {
+        var rate: Double
+        var count: Int
+        var latency: LatencyPercentiles?
+        var cpuSeconds: Double
+    }
+
+    var options: CallOptions {
+        var options = CallOptions.defaults
+        options.maxRequestMessageBytes = GRPCBenchMethods.maxMessageBytes
+        options.maxResponseMessageBytes = GRPCBenchMethods.maxMessageBytes
+        return options
+    }
+
+    func measure<Transport: ClientTransport>(_ client: GRPCClient<Transport>) async throws -> Measured {
+        let warmUp = MonotonicClock.now() + UInt64(min(max(seconds * 0.2, 0.1), 1.0) * 1e9)
+        let start = warmUp
+        let end = start + UInt64(seconds * 1e9)
+        // CPU is sampled at the window's edges by a separate task.
+        async let cpu = Self.cpuDuring(start: start, end: end, serverPID: serverPID)
+        let samples: [[UInt64]]
+        switch scenario {
+        case .unary: samples = try await unary(client, start: start, end: end)
+        case .bidi: samples = try await bidi(client, start: start, end: end)
+        }
+        let cpuSeconds = await cpu
+        let window = Double(end - start) / 1e9
+        if scenario == .unary {
+            var histogram = Histogram<UInt64>(highestTrackableValue: 60_000_000_000, numberOfSignificantValueDigits: .three)
+            var count = 0
+            for part in samples { for sample in part { histogram.record(sample); count += 1 } }
+            let latency = LatencyPercentiles(
+                p50: histogram.valueAtPercentile(50), p90: histogram.valueAtPercentile(90), p99: histogram.valueAtPercentile(99),
+                p999: histogram.valueAtPercentile(99.9), max: histogram.max)
+            return Measured(rate: Double(count) / window, count: count, latency: latency, cpuSeconds: cpuSeconds)
+        }
+        let count = samples.reduce(0) { $0 + Int($1.first ?? 0) }
+        return Measured(rate: Double(count) / window, count: count, latency: nil, cpuSeconds: cpuSeconds)
+    }
+
+    private static func cpuDuring(start: UInt64, end: UInt64, serverPID: Int32) async -> Double {
+        func sleep(until deadline: UInt64) async {
+            let now = MonotonicClock.now()
+            if deadline > now { try? await Task.sleep(for: .nanoseconds(Int64(deadline - now))) }
+        }
+        await sleep(until: start)
+        let before = ProcessCPU.selfSeconds() + ProcessCPU.seconds(of: serverPID)
+        await sleep(until: end)
+        return ProcessCPU.selfSeconds() + ProcessCPU.seconds(of: serverPID) - before
+    }
+
+    /// Closed-loop unary RPCs; returns the round-trip samples inside the window, per task.
+    private func unary<Transport: ClientTransport>(_ client: GRPCClient<Transport>, start: UInt64, end: UInt64) async throws -> [[UInt64]] {
+        let payload = [UInt8](repeating: 0x5A, count: messageSize)
+        let options = options
+        let size = messageSize
+        return try await withThrowingTaskGroup(of: [UInt64].self) { group in
+            for _ in 0..<concurrency {
+                group.addTask {
+                    var latencies: [UInt64] = []
+                    while true {
+                        let before = MonotonicClock.now()
+                        if before >= end { break }
+                        let reply = try await client.unary(
+                            request: ClientRequest(message: payload), descriptor: GRPCBenchMethods.unary,
+                            serializer: RawBytesSerializer(), deserializer: RawBytesDeserializer(), options: options) { try $0.message }
+                        let after = MonotonicClock.now()
+                        guard reply.count == size else { throw RPCError(code: .dataLoss, message: "echo of \(reply.count) bytes") }
+                        if before >= start && after <= end { latencies.append(after - before) }
+                    }
+                    return latencies
+                }
+            }
+            var all: [[UInt64]] = []
+            for try await part in group { all.append(part) }
+            return all
+        }
+    }
+
+    /// Bidirectional streams echoing messages with a bounded window; returns [[messages echoed in the window]] per stream.
+    private func bidi<Transport: ClientTransport>(_ client: GRPCClient<Transport>, start: UInt64, end: UInt64) async throws -> [[UInt64]] {
+        let payload = [UInt8](repeating: 0xA5, count: messageSize)
+        let options = options
+        let window = GRPCBench.streamWindow
+        return try await withThrowingTaskGroup(of: [UInt64].self) { group in
+            for _ in 0..<concurrency {
+                group.addTask {
+                    let (credits, credit) = AsyncStream<Void>.makeStream()
+                    let request = StreamingClientRequest<[UInt8]> { writer in
+                        var available = window
+                        var iterator = credits.makeAsyncIterator()
+                        while MonotonicClock.now() < end {
+                            if available == 0 {
+                                guard await iterator.next() != nil else { return }
+                                available += 1
+                            }
+                            available -= 1
+                            try await writer.write(payload)
+                        }
+                    }
+                    let echoed = try await client.bidirectionalStreaming(
+                        request: request, descriptor: GRPCBenchMethods.stream,
+                        serializer: RawBytesSerializer(), deserializer: RawBytesDeserializer(), options: options
+                    ) { response in
+                        var inWindow: UInt64 = 0
+                        for try await message in response.messages {
+                            let now = MonotonicClock.now()
+                            if now >= start && now <= end { inWindow += 1 }
+                            guard message.count == payload.count else { throw RPCError(code: .dataLoss, message: "echo of \(message.count) bytes") }
+                            credit.yield()
+                        }
+                        credit.finish()
+                        return inWindow
+                    }
+                    return [echoed]
+                }
+            }
+            var all: [[UInt64]] = []
+            for try await part in group { all.append(part) }
+            return all
+        }
+    }
+}
+
+/// The server process of one measurement.
+struct GRPCBenchServerProcess {
+    let process: ChildProcess
+    /// Socket path (ring, h2-unix) or TCP port (h2-tcp).
+    let address: String
+    let socketPath: String?
+
+    static func start(_ transport: GRPCBenchTransport) throws -> GRPCBenchServerProcess {
+        let path = transport == .h2TCP ? nil : "/tmp/ringbench-grpc-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).sock"
+        var fds: [Int32] = [0, 0]
+        guard pipe(&fds) == 0 else { throw SystemError(call: "pipe", errno: errno) }
+        defer { close(fds[0]) }
+        let process: ChildProcess
+        do {
+            process = try ChildProcess(
+                executable: ProcessEnvironment.executablePath(),
+                arguments: ["_grpc-server", "--transport", transport.rawValue, "--address", path ?? "0"], inherit: [1: fds[1]])
+        } catch {
+            close(fds[1])
+            throw error
+        }
+        close(fds[1])
+        var line: [UInt8] = []
+        var byte: UInt8 = 0
+        while read(fds[0], &byte, 1) == 1, byte != UInt8(ascii: "\n") { line.append(byte) }
+        let text = String(decoding: line, as: UTF8.self)
+        guard text.hasPrefix("ready ") else {
+            process.kill(SIGKILL)
+            _ = try? process.wait()
+            throw SystemError(call: "grpc server process said '\(text)'", errno: EIO)
+        }
+        return GRPCBenchServerProcess(process: process, address: String(text.dropFirst(6)), socketPath: path)
+    }
+
+    func stop() {
+        process.kill(SIGKILL)
+        _ = try? process.wait()
+        if let socketPath { unlink(socketPath) }
+    }
+}

@@ -1,0 +1,346 @@
+// ConformanceSuite — the transport contract, written once (`ConformanceCases`). The XCTest classes
+// at the end run every case against the ring transport and against HTTP/2 over a Unix socket; they
+// only forward (XCTest on Linux does not discover inherited test methods). Exact bytes, counts and
+// status codes are asserted; the watchdog bounds hangs.
+#if canImport(Glibc)
+import Glibc
+#endif
+import GRPCCore
+import GRPCNIOTransportHTTP2
+import GRPCRingTransport
+import RingTestSupport
+import XCTest
+
+struct ConformanceCases: Sendable {
+    let transport: TransportUnderTest
+
+    let raw = (serializer: RawBytesSerializer(), deserializer: RawBytesDeserializer())
+
+    private func run(_ name: String = #function, seconds: Int = 120, _ body: @escaping @Sendable (any Caller, any ServerControl, ServerEvents) async throws -> Void) async throws {
+        let transport = transport
+        let events = ServerEvents()
+        try await withWatchdog(seconds: seconds, "\(transport.rawValue) \(name)") {
+            try await transport.withClient(events: events) { client, server in try await body(client, server, events) }
+        }
+    }
+
+    private var options: CallOptions { TransportUnderTest.callOptions }
+
+    // MARK: Call shapes
+
+    func testUnary() async throws {
+        let (raw, options) = (raw, options)
+        try await run { client, _, _ in
+            let payload = Conformance.message(7, size: 1000)
+            let reply = try await client.unary(
+                request: ClientRequest(message: payload), descriptor: Conformance.echo,
+                serializer: raw.serializer, deserializer: raw.deserializer, options: options) { try $0.message }
+            XCTAssertEqual(reply, payload)
+        }
+    }
+
+    func testClientStreaming10kMessages() async throws {
+        let (raw, options) = (raw, options)
+        try await run { client, _, _ in
+            let request = StreamingClientRequest<[UInt8]> { writer in
+                for index in 0..<10_000 { try await writer.write(Conformance.message(index, size: 4 + index % 300)) }
+            }
+            let reply = try await client.clientStreaming(
+                request: request, descriptor: Conformance.collect,
+                serializer: raw.serializer, deserializer: raw.deserializer, options: options) { try $0.message }
+            let expectedBytes = (0..<10_000).reduce(0) { $0 + 4 + $1 % 300 }
+            XCTAssertEqual(reply, Conformance.u32(10_000) + Conformance.u32(expectedBytes))
+        }
+    }
+
+    func testServerStreaming10kMessages() async throws {
+        let (raw, options) = (raw, options)
+        try await run { client, _, _ in
+            let count = try await client.serverStreaming(
+                request: ClientRequest(message: Conformance.u32(10_000) + Conformance.u32(100)), descriptor: Conformance.expand,
+                serializer: raw.serializer, deserializer: raw.deserializer, options: options
+            ) { response in
+                var index = 0
+                for try await message in response.messages {
+                    guard message == Conformance.message(index, size: 100) else {
+                        XCTFail("message \(index) differs")
+                        return index
+                    }
+                    index += 1
+                }
+                return index
+            }
+            XCTAssertEqual(count, 10_000)
+        }
+    }
+
+    func testBidirectionalStreaming10kMessagesEachWay() async throws {
+        let (raw, options) = (raw, options)
+        try await run { client, _, _ in
+            let request = StreamingClientRequest<[UInt8]> { writer in
+                for index in 0..<10_000 { try await writer.write(Conformance.message(index, size: 64)) }
+            }
+            let count = try await client.bidirectionalStreaming(
+                request: request, descriptor: Conformance.chat,
+                serializer: raw.serializer, deserializer: raw.deserializer, options: options
+            ) { response in
+                var index = 0
+                for try await message in response.messages {
+                    guard message == Conformance.message(index, size: 64) else {
+                        XCTFail("echo \(index) differs")
+                        return index
+                    }
+                    index += 1
+                }
+                return index
+            }
+            XCTAssertEqual(count, 10_000)
+        }
+    }
+
+    func test16MiBMessagesBothWays() async throws {
+        let (raw, options) = (raw, options)
+        try await run { client, _, _ in
+            let payload = Conformance.message(16, size: 16 << 20)
+            let reply = try await client.unary(
+                request: ClientRequest(message: payload), descriptor: Conformance.echo,
+                serializer: raw.serializer, deserializer: raw.deserializer, options: options) { try $0.message }
+            XCTAssertEqual(reply.count, 16 << 20)
+            XCTAssertTrue(reply == payload, "16 MiB echo differs")
+        }
+    }
+
+    // MARK: Metadata and status
+
+    func testMetadataRoundTripsIncludingBinaryValues() async throws {
+        let (raw, options) = (raw, options)
+        try await run { client, _, _ in
+            var metadata = Metadata()
+            metadata.addString("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", forKey: "x-traceparent")
+            metadata.addString("one", forKey: "x-multi")
+            metadata.addString("two", forKey: "x-multi")
+            metadata.addString("ünïcödé ✓", forKey: "x-text")
+            metadata.addBinary((0...255).map { UInt8($0) }, forKey: "x-all-bytes-bin")
+            metadata.addBinary([], forKey: "x-empty-bin")
+            let (initial, trailers) = try await client.unary(
+                request: ClientRequest(message: [1, 2, 3], metadata: metadata), descriptor: Conformance.echo,
+                serializer: raw.serializer, deserializer: raw.deserializer, options: options
+            ) { response in (Conformance.echoed(response.metadata), response.trailingMetadata) }
+            XCTAssertEqual(initial, metadata)
+            XCTAssertEqual(Conformance.echoed(trailers), metadata)
+        }
+    }
+
+    func testHandlerThrowingRPCErrorGivesStatusAndTrailers() async throws {
+        let (raw, options) = (raw, options)
+        try await run { client, _, _ in
+            do {
+                _ = try await client.unary(
+                    request: ClientRequest(message: []), descriptor: Conformance.fail,
+                    serializer: raw.serializer, deserializer: raw.deserializer, options: options) { try $0.message }
+                XCTFail("the call succeeded")
+            } catch let error as RPCError {
+                XCTAssertEqual(error.code, Conformance.failureCode)
+                XCTAssertEqual(error.message, Conformance.failureMessage)
+                XCTAssertEqual(Conformance.echoed(error.metadata), Conformance.failureTrailers)
+            }
+        }
+    }
+
+    func testDeadlineExceeded() async throws {
+        let raw = raw
+        var options = options
+        options.timeout = .milliseconds(200)
+        try await run { [options] client, _, events in
+            do {
+                _ = try await client.unary(
+                    request: ClientRequest(message: []), descriptor: Conformance.park,
+                    serializer: raw.serializer, deserializer: raw.deserializer, options: options) { try $0.message }
+                XCTFail("the call succeeded")
+            } catch let error as RPCError {
+                XCTAssertEqual(error.code, .deadlineExceeded)
+            }
+            // The server's handler was cancelled too (its own deadline, from grpc-timeout).
+            let event = await events.next()
+            XCTAssertEqual(event, "park cancelled")
+        }
+    }
+
+    // MARK: Cancellation
+
+    func testCancellationFromClientCancelsServerHandler() async throws {
+        let (raw, options) = (raw, options)
+        try await run { client, _, events in
+            let parked = AsyncStream<Void>.makeStream()
+            let call = Task {
+                try await client.bidirectionalStreaming(
+                    request: StreamingClientRequest<[UInt8]> { writer in try await writer.write([1]) }, descriptor: Conformance.park,
+                    serializer: raw.serializer, deserializer: raw.deserializer, options: options
+                ) { response in
+                    for try await message in response.messages {
+                        XCTAssertEqual(message, Array("parked".utf8))
+                        parked.continuation.yield()
+                    }
+                }
+            }
+            for await _ in parked.stream { break }
+            call.cancel()
+            let event = await events.next()
+            XCTAssertEqual(event, "park cancelled")
+            let result = await call.result
+            switch result {
+            case .success: XCTFail("the cancelled call succeeded")
+            case .failure(let error):
+                let code = (error as? RPCError)?.code
+                XCTAssertTrue(error is CancellationError || code == .cancelled, "unexpected \(error)")
+            }
+        }
+    }
+
+    func testCancellationFromServerEndsClientCall() async throws {
+        let (raw, options) = (raw, options)
+        try await run { client, _, _ in
+            do {
+                try await client.bidirectionalStreaming(
+                    request: StreamingClientRequest<[UInt8]> { writer in try await writer.write([1]) }, descriptor: Conformance.abort,
+                    serializer: raw.serializer, deserializer: raw.deserializer, options: options
+                ) { response in
+                    var received: [[UInt8]] = []
+                    for try await message in response.messages { received.append(message) }
+                    XCTAssertEqual(received, [Array("aborting".utf8)])
+                }
+                XCTFail("the call succeeded")
+            } catch let error as RPCError {
+                XCTAssertEqual(error.code, .cancelled)
+                XCTAssertEqual(error.message, "the server cancelled the RPC")
+            }
+        }
+    }
+
+    // MARK: Lifecycle
+
+    func testGracefulShutdownLetsOpenStreamsFinish() async throws {
+        let (raw, options) = (raw, options)
+        try await run { client, server, _ in
+            let (gate, open) = AsyncStream<Void>.makeStream()
+            let request = StreamingClientRequest<[UInt8]> { writer in
+                try await writer.write(Conformance.message(0, size: 32))
+                for await _ in gate { break }  // the server starts shutting down meanwhile
+                for index in 1..<100 { try await writer.write(Conformance.message(index, size: 32)) }
+            }
+            let count = try await client.bidirectionalStreaming(
+                request: request, descriptor: Conformance.chat,
+                serializer: raw.serializer, deserializer: raw.deserializer, options: options
+            ) { response in
+                var index = 0
+                for try await message in response.messages {
+                    XCTAssertEqual(message, Conformance.message(index, size: 32))
+                    if index == 0 {
+                        server.beginGracefulShutdown()
+                        open.yield()
+                    }
+                    index += 1
+                }
+                return index
+            }
+            XCTAssertEqual(count, 100)
+        }
+    }
+
+    func testServerProcessKilledMidStreamGivesUnavailable() async throws {
+        let transport = transport
+        let raw = raw
+        try await withWatchdog(seconds: 120, "\(transport.rawValue) kill") {
+            let fixture = try FixtureServer.start(transport)
+            let body: @Sendable (any Caller) async throws -> Void = { client in
+                do {
+                    try await client.bidirectionalStreaming(
+                        request: StreamingClientRequest<[UInt8]> { writer in
+                            try await writer.write([42])
+                            try await Task.sleep(for: .seconds(3600))  // keeps the stream open; cancelled at the end
+                        },
+                        descriptor: Conformance.chat, serializer: raw.serializer, deserializer: raw.deserializer, options: .defaults
+                    ) { response in
+                        var iterator = response.messages.makeAsyncIterator()
+                        let first = try await iterator.next()
+                        XCTAssertEqual(first, [42])
+                        try fixture.kill()
+                        while try await iterator.next() != nil { XCTFail("message after the kill") }
+                    }
+                    XCTFail("the call succeeded after the server was killed")
+                } catch let error as RPCError {
+                    XCTAssertEqual(error.code, .unavailable, "\(error)")
+                }
+            }
+            switch transport {
+            case .ring:
+                try await withGRPCClient(transport: GRPCRingClientTransport(socketPath: fixture.socketPath)) { try await body($0) }
+            case .h2Unix:
+                let clientTransport = try HTTP2ClientTransport.Posix(target: .unixDomainSocket(path: fixture.socketPath), transportSecurity: .plaintext)
+                try await withGRPCClient(transport: clientTransport) { try await body($0) }
+            }
+        }
+    }
+
+    func test1000ConcurrentStreams() async throws {
+        let (raw, options) = (raw, options)
+        try await run { client, _, _ in
+            let total = try await withThrowingTaskGroup(of: Int.self) { group in
+                for stream in 0..<1000 {
+                    group.addTask {
+                        let request = StreamingClientRequest<[UInt8]> { writer in
+                            for index in 0..<4 { try await writer.write(Conformance.message(stream * 4 + index, size: 48)) }
+                        }
+                        return try await client.bidirectionalStreaming(
+                            request: request, descriptor: Conformance.chat,
+                            serializer: raw.serializer, deserializer: raw.deserializer, options: options
+                        ) { response in
+                            var index = 0
+                            for try await message in response.messages {
+                                XCTAssertEqual(message, Conformance.message(stream * 4 + index, size: 48))
+                                index += 1
+                            }
+                            return index
+                        }
+                    }
+                }
+                return try await group.reduce(0, +)
+            }
+            XCTAssertEqual(total, 4000)
+        }
+    }
+}
+
+final class RingConformanceTests: XCTestCase {
+    let cases = ConformanceCases(transport: .ring)
+    func testUnary() async throws { try await cases.testUnary() }
+    func testClientStreaming10kMessages() async throws { try await cases.testClientStreaming10kMessages() }
+    func testServerStreaming10kMessages() async throws { try await cases.testServerStreaming10kMessages() }
+    func testBidirectionalStreaming10kMessagesEachWay() async throws { try await cases.testBidirectionalStreaming10kMessagesEachWay() }
+    func test16MiBMessagesBothWays() async throws { try await cases.test16MiBMessagesBothWays() }
+    func testMetadataRoundTripsIncludingBinaryValues() async throws { try await cases.testMetadataRoundTripsIncludingBinaryValues() }
+    func testHandlerThrowingRPCErrorGivesStatusAndTrailers() async throws { try await cases.testHandlerThrowingRPCErrorGivesStatusAndTrailers() }
+    func testDeadlineExceeded() async throws { try await cases.testDeadlineExceeded() }
+    func testCancellationFromClientCancelsServerHandler() async throws { try await cases.testCancellationFromClientCancelsServerHandler() }
+    func testCancellationFromServerEndsClientCall() async throws { try await cases.testCancellationFromServerEndsClientCall() }
+    func testGracefulShutdownLetsOpenStreamsFinish() async throws { try await cases.testGracefulShutdownLetsOpenStreamsFinish() }
+    func testServerProcessKilledMidStreamGivesUnavailable() async throws { try await cases.testServerProcessKilledMidStreamGivesUnavailable() }
+    func test1000ConcurrentStreams() async throws { try await cases.test1000ConcurrentStreams() }
+}
+
+final class HTTP2UnixConformanceTests: XCTestCase {
+    let cases = ConformanceCases(transport: .h2Unix)
+    func testUnary() async throws { try await cases.testUnary() }
+    func testClientStreaming10kMessages() async throws { try await cases.testClientStreaming10kMessages() }
+    func testServerStreaming10kMessages() async throws { try await cases.testServerStreaming10kMessages() }
+    func testBidirectionalStreaming10kMessagesEachWay() async throws { try await cases.testBidirectionalStreaming10kMessagesEachWay() }
+    func test16MiBMessagesBothWays() async throws { try await cases.test16MiBMessagesBothWays() }
+    func testMetadataRoundTripsIncludingBinaryValues() async throws { try await cases.testMetadataRoundTripsIncludingBinaryValues() }
+    func testHandlerThrowingRPCErrorGivesStatusAndTrailers() async throws { try await cases.testHandlerThrowingRPCErrorGivesStatusAndTrailers() }
+    func testDeadlineExceeded() async throws { try await cases.testDeadlineExceeded() }
+    func testCancellationFromClientCancelsServerHandler() async throws { try await cases.testCancellationFromClientCancelsServerHandler() }
+    func testCancellationFromServerEndsClientCall() async throws { try await cases.testCancellationFromServerEndsClientCall() }
+    func testGracefulShutdownLetsOpenStreamsFinish() async throws { try await cases.testGracefulShutdownLetsOpenStreamsFinish() }
+    func testServerProcessKilledMidStreamGivesUnavailable() async throws { try await cases.testServerProcessKilledMidStreamGivesUnavailable() }
+    func test1000ConcurrentStreams() async throws { try await cases.test1000ConcurrentStreams() }
+}

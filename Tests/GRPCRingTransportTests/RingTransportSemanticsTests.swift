@@ -1,0 +1,124 @@
+// Ring-transport specifics beyond the shared suite: GRPCCore's ClientTransport lifecycle rules,
+// peers, refusal of new streams while the server drains.
+#if canImport(Glibc)
+import Glibc
+#endif
+import GRPCCore
+import GRPCRingTransport
+import RingTestSupport
+import XCTest
+
+final class RingTransportSemanticsTests: XCTestCase {
+    let raw = (serializer: RawBytesSerializer(), deserializer: RawBytesDeserializer())
+
+    /// Runs a ring server with the conformance service around `body`.
+    private func withRingServer(_ body: @Sendable (String, GRPCServer<GRPCRingServerTransport>) async throws -> Void) async throws {
+        let path = TransportUnderTest.socketPath()
+        defer { unlink(path) }
+        let transport = GRPCRingServerTransport(socketPath: path)
+        let server = GRPCServer(transport: transport, services: [ConformanceService(events: ServerEvents())])
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await server.serve() }
+            await transport.waitUntilListening()
+            try await body(path, server)
+            server.beginGracefulShutdown()
+            try await group.waitForAll()
+        }
+    }
+
+    /// One raw unary echo through `withStream`.
+    private static func echo(_ transport: GRPCRingClientTransport, _ payload: [UInt8]) async throws -> [RPCResponsePart<[UInt8]>] {
+        try await transport.withStream(descriptor: Conformance.echo, options: .defaults) { stream, _ in
+            try await stream.outbound.write(.metadata([:]))
+            try await stream.outbound.write(.message(payload))
+            await stream.outbound.finish()
+            var parts: [RPCResponsePart<[UInt8]>] = []
+            for try await part in stream.inbound { parts.append(part) }
+            return parts
+        }
+    }
+
+    func testStreamOpenedBeforeConnectWaitsForIt() async throws {
+        try await withWatchdog(seconds: 60) {
+            try await withRingServer { path, _ in
+                let transport = GRPCRingClientTransport(socketPath: path)
+                let call = Task { try await Self.echo(transport, [9, 8, 7]) }
+                let connection = Task { try await transport.connect() }
+                let parts = try await call.value
+                XCTAssertEqual(parts.count, 3)
+                if case .message(let bytes) = parts[1] { XCTAssertEqual(bytes, [9, 8, 7]) } else { XCTFail("\(parts)") }
+                if case .status(let status, _) = parts[2] { XCTAssertEqual(status.code, .ok) } else { XCTFail("\(parts)") }
+                transport.beginGracefulShutdown()
+                try await connection.value
+            }
+        }
+    }
+
+    func testNewStreamAfterClientGracefulShutdownFailsWithFailedPrecondition() async throws {
+        try await withWatchdog(seconds: 60) {
+            try await withRingServer { path, _ in
+                let transport = GRPCRingClientTransport(socketPath: path)
+                let connection = Task { try await transport.connect() }
+                _ = try await Self.echo(transport, [1])
+                transport.beginGracefulShutdown()
+                do {
+                    _ = try await Self.echo(transport, [2])
+                    XCTFail("a stream opened after shutdown")
+                } catch let error as RPCError {
+                    XCTAssertEqual(error.code, .failedPrecondition)
+                }
+                try await connection.value  // returns: no streams open
+            }
+        }
+    }
+
+    func testNewStreamWhileServerDrainsIsRefusedWithUnavailable() async throws {
+        try await withWatchdog(seconds: 60) {
+            try await withRingServer { path, server in
+                let transport = GRPCRingClientTransport(socketPath: path)
+                let connection = Task { try await transport.connect() }
+                let (release, released) = AsyncStream<Void>.makeStream()
+                let (begun, begin) = AsyncStream<Void>.makeStream()
+                // An open stream keeps the connection (and the server) draining rather than closed.
+                let open = Task {
+                    try await transport.withStream(descriptor: Conformance.chat, options: .defaults) { stream, _ in
+                        try await stream.outbound.write(.metadata([:]))
+                        try await stream.outbound.write(.message([1]))
+                        var iterator = stream.inbound.makeAsyncIterator()
+                        _ = try await iterator.next()  // metadata
+                        _ = try await iterator.next()  // echo: the stream is established
+                        server.beginGracefulShutdown()
+                        begin.yield()
+                        for await _ in release { break }
+                        await stream.outbound.finish()
+                        while try await iterator.next() != nil {}
+                    }
+                }
+                for await _ in begun { break }
+                let parts = try await Self.echo(transport, [2])
+                guard case .status(let status, _) = parts.last else { return XCTFail("\(parts)") }
+                XCTAssertEqual(status.code, .unavailable)
+                XCTAssertEqual(parts.count, 1)
+                released.yield()
+                try await open.value
+                transport.beginGracefulShutdown()
+                try await connection.value
+            }
+        }
+    }
+
+    func testPeersNameBothProcesses() async throws {
+        let raw = raw
+        try await withWatchdog(seconds: 60) {
+            try await withRingServer { path, _ in
+                try await withGRPCClient(transport: GRPCRingClientTransport(socketPath: path)) { client in
+                    let seen = try await client.unary(
+                        request: ClientRequest(message: []), descriptor: Conformance.peers,
+                        serializer: raw.serializer, deserializer: raw.deserializer, options: .defaults) { try $0.message }
+                    XCTAssertEqual(String(decoding: seen, as: UTF8.self), "ring:pid=\(getpid())|ring:pid=\(getpid())")
+                }
+            }
+        }
+    }
+}
+
