@@ -19,10 +19,10 @@ final class ClientConnection: Sendable {
         var nextID: UInt64 = 1
         var streams: [UInt64: Entry] = [:]
         var ended: LinkEnd?
-        var helloSeen = false
         var endWaiters: [CheckedContinuation<Void, Never>] = []
     }
     private let state = Mutex(State())
+    private let handshake = HandshakeGate()
 
     init(link: RingLink) { self.link = link }
 
@@ -70,13 +70,10 @@ final class ClientConnection: Sendable {
     // MARK: Inbound
 
     private func handle(_ frame: InboundFrame) -> String? {
-        if frame.kind == .handshake || !state.withLock({ $0.helloSeen }) {
-            if let violation = RingHandshake.check(frame) { return violation }
-            let second = state.withLock { state in
-                defer { state.helloSeen = true }
-                return state.helloSeen
-            }
-            return second ? "second handshake" : nil
+        switch handshake.screen(frame) {
+        case .pass: break
+        case .accepted: return nil
+        case .violation(let detail): return detail
         }
         let id = frame.streamId
         let (entry, issued) = state.withLock { ($0.streams[id], id < $0.nextID && id > 0) }

@@ -33,11 +33,11 @@ final class ServerConnection: Sendable {
     private struct State {
         var highestID: UInt64 = 0
         var streams: [UInt64: Entry] = [:]
-        var helloSeen = false
         var draining = false
         var ended: LinkEnd?
     }
     private let state = Mutex(State())
+    private let handshake = HandshakeGate()
 
     init(
         link: RingLink, resolveMethod: @escaping @Sendable (String) -> MethodDescriptor?,
@@ -80,13 +80,10 @@ final class ServerConnection: Sendable {
     // MARK: Inbound
 
     private func handle(_ frame: InboundFrame) -> String? {
-        if frame.kind == .handshake || !state.withLock({ $0.helloSeen }) {
-            if let violation = RingHandshake.check(frame) { return violation }
-            let second = state.withLock { state in
-                defer { state.helloSeen = true }
-                return state.helloSeen
-            }
-            return second ? "second handshake" : nil
+        switch handshake.screen(frame) {
+        case .pass: break
+        case .accepted: return nil
+        case .violation(let detail): return detail
         }
         let id = frame.streamId
         switch frame.kind {
