@@ -59,7 +59,7 @@ let package = Package(
         .target(
             name: "RingBenchKit",
             dependencies: [
-                "RingCore", "RingLinux", "RingChannel",
+                "RingCore", "RingLinux", "RingChannel", "RingAudit",
                 .product(name: "Atomics", package: "swift-atomics"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -71,6 +71,7 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        .target(name: "RingAudit", swiftSettings: strict),
         .executableTarget(name: "ringbench", dependencies: ["RingBenchKit"], swiftSettings: strict),
         .executableTarget(name: "RingFixture", dependencies: ["RingCore", "RingLinux"], swiftSettings: strict),
         .target(
@@ -82,7 +83,7 @@ let package = Package(
             name: "RingLinuxTests", dependencies: ["RingCore", "RingLinux", "RingTestSupport", "CRingShim"], swiftSettings: strict
         ),
         .testTarget(
-            name: "RingBenchKitTests", dependencies: ["RingBenchKit", "RingChannel", "RingCore", "RingLinux", "RingTestSupport"],
+            name: "RingBenchKitTests", dependencies: ["RingAudit", "RingBenchKit", "RingChannel", "RingCore", "RingLinux", "RingTestSupport"],
             swiftSettings: strict
         ),
         .target(
@@ -98,7 +99,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "RingExampleWorker",
-            dependencies: ["RingChannel", "RingCore", "RingLinux", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["RingAudit", "RingChannel", "RingCore", "RingLinux", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
         .testTarget(

@@ -32,6 +32,7 @@
 import Glibc
 #endif
 import Logging
+import RingAudit
 import RingChannel
 import RingCore
 import RingLinux
@@ -117,63 +118,21 @@ func scribble(_ worker: ChannelWorker, seed: UInt64) {
     worker.reactor.wakeNow(geometry.consumerWaiterAddress)
 }
 
-/// The `digest` function's checksum and pattern: an exact copy of RingBenchKit's StressDigest.hash
-/// and .fill (an executable target cannot be imported by the library, nor the reverse); the stress
-/// audit reports every reply as a violation if the copies ever disagree.
+/// The `digest` function: digests of the context and payload the worker saw (RingAudit's
+/// StressDigest, the same code `ringbench stress` audits with), then a patterned reply body.
 enum Digest {
-    static let golden: UInt64 = 0x9E37_79B9_7F4A_7C15
-    static let contextSeed: UInt64 = 0xC0DE_C0DE
-    static let payloadSeed: UInt64 = 0xDA7A_DA7A
-
-    static func hash(_ bytes: UnsafeRawBufferPointer, seed: UInt64) -> UInt64 {
-        var h = seed ^ golden ^ UInt64(bytes.count)
-        var offset = 0
-        while offset + 8 <= bytes.count {
-            h = (h ^ bytes.loadUnaligned(fromByteOffset: offset, as: UInt64.self)) &* golden
-            h = (h << 31) | (h >> 33)
-            offset += 8
-        }
-        while offset < bytes.count {
-            h = (h ^ UInt64(bytes[offset])) &* golden
-            offset += 1
-        }
-        h ^= h >> 33
-        h = h &* 0xFF51_AFD7_ED55_8CCD
-        h ^= h >> 33
-        h = h &* 0xC4CE_B9FE_1A85_EC53
-        h ^= h >> 33
-        return h
-    }
-
-    static func fill(_ buffer: UnsafeMutableRawBufferPointer, seed: UInt64) {
-        var offset = 0
-        var j: UInt64 = 0
-        while offset + 8 <= buffer.count {
-            buffer.storeBytes(of: (seed &+ j &* golden).littleEndian, toByteOffset: offset, as: UInt64.self)
-            offset += 8
-            j += 1
-        }
-        let word = seed &+ j &* golden
-        var shift: UInt64 = 0
-        while offset < buffer.count {
-            buffer[offset] = UInt8(truncatingIfNeeded: word >> shift)
-            shift += 8
-            offset += 1
-        }
-    }
-
     /// The reply to a `digest` invocation.
     static func reply(_ invocation: Invocation) -> [UInt8] {
         let encoded = (try? invocation.context.encoded()) ?? []
-        let contextDigest = encoded.withUnsafeBytes { hash($0, seed: contextSeed) }
-        let payloadDigest = invocation.payload.withUnsafeBytes { hash($0, seed: payloadSeed) }
+        let contextDigest = encoded.withUnsafeBytes { StressDigest.hash($0, seed: StressDigest.contextSeed) }
+        let payloadDigest = invocation.payload.withUnsafeBytes { StressDigest.hash($0, seed: StressDigest.payloadSeed) }
         let extra = Int(u32(invocation.payload))
         return [UInt8](unsafeUninitializedCapacity: 24 + extra) { buffer, count in
             let raw = UnsafeMutableRawBufferPointer(buffer)
             raw.storeBytes(of: contextDigest.littleEndian, toByteOffset: 0, as: UInt64.self)
             raw.storeBytes(of: payloadDigest.littleEndian, toByteOffset: 8, as: UInt64.self)
             raw.storeBytes(of: UInt64(invocation.payload.count).littleEndian, toByteOffset: 16, as: UInt64.self)
-            fill(UnsafeMutableRawBufferPointer(rebasing: raw[24...]), seed: contextDigest)
+            StressDigest.fill(UnsafeMutableRawBufferPointer(rebasing: raw[24...]), seed: contextDigest)
             count = 24 + extra
         }
     }

@@ -1,5 +1,6 @@
 // The stress audit's verdicts, ledger and workload, without processes: every violation class is
 // forged and must be reported as exactly that class.
+import RingAudit
 import RingChannel
 import RingCore
 import Testing

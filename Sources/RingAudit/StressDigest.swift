@@ -1,7 +1,6 @@
-// StressDigest — the checksum both ends of `ringbench stress` compute, and the byte patterns its
-// payloads are made of. RingExampleWorker's `digest` function carries an identical copy of `hash`
-// and `fill` (an executable cannot be imported); the stress test fails if the two ever disagree,
-// because every digest the worker returns would then count as a violation.
+// StressDigest — the checksum both ends of `ringbench stress` compute (RingBenchKit's audit and
+// RingExampleWorker's `digest` function), and the byte patterns its payloads are made of. Its own
+// tiny module so the worker executable and the benchmark library share one implementation.
 
 /// A 64-bit, word-at-a-time checksum (not cryptographic: it detects corruption and mix-ups, which
 /// is all the audit needs) and the deterministic patterns payloads are filled with.
