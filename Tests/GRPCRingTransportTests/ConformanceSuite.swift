@@ -257,7 +257,12 @@ struct ConformanceCases: Sendable {
                     try await client.bidirectionalStreaming(
                         request: StreamingClientRequest<[UInt8]> { writer in
                             try await writer.write([42])
-                            try await Task.sleep(for: .seconds(3600))  // keeps the stream open; cancelled at the end
+                            // Keeps the request stream open until the RPC ends (no clock involved): an
+                            // AsyncStream that never yields ends its loop only when this task is cancelled.
+                            let (never, keepOpen) = AsyncStream<Never>.makeStream()
+                            for await _ in never {}
+                            keepOpen.finish()
+                            try Task.checkCancellation()
                         },
                         descriptor: Conformance.chat, serializer: raw.serializer, deserializer: raw.deserializer, options: .defaults
                     ) { response in

@@ -36,14 +36,18 @@ import Testing
             let id = try await host.addWorker(WorkerLaunch(executable: stressWorkerPath(), name: "blocked"))
             let pid = try #require(host.workers.first { $0.id == id }).pid
             kill(pid, SIGSTOP)
-            // Condition polls sleep a millisecond between checks so they never hog a pool thread.
-            while !Self.isStopped(pid) { try await Task.sleep(for: .milliseconds(1)) }
+            // The worker is our child: waitid blocks until the stop is reported (WNOWAIT leaves it
+            // for anyone else; returns at once, the SIGSTOP is already on its way).
+            var info = siginfo_t()
+            while waitid(P_PID, id_t(pid), &info, WSTOPPED | WNOWAIT) == -1 && errno == EINTR {}
+            #expect(Self.isStopped(pid))
             // 1 MiB through a 64 KiB ring to a stopped worker: the send must wait for room.
             let invocation = Task {
                 try await host.invoke(function: "echo", payload: [UInt8](repeating: 7, count: 1 << 20),
                                       context: ForwardingContext(invocationId: ContextID(high: 1, low: 2)))
             }
-            while host.workers.first(where: { $0.id == id })?.inFlight != 1 { try await Task.sleep(for: .milliseconds(1)) }
+            // Until the invocation is dispatched (its send then blocks on the full ring).
+            while host.workers.first(where: { $0.id == id })?.inFlight != 1 { await Task.yield() }
             kill(pid, SIGKILL)
             do {
                 _ = try await invocation.value
