@@ -273,8 +273,9 @@ extension ChannelProcessTests {
 
         /// 100 workers started and stopped (half terminated, half killed): every segment memfd, its
         /// mapping, every pidfd and every child is released, and the process's descriptors and
-        /// mappings return to their starting count. Tests of other targets may open descriptors in
-        /// parallel, so each resource is also identified (memfd inode, pidfd's pid) and checked.
+        /// mappings do not grow by a descriptor or mapping per cycle. Tests of other targets open
+        /// descriptors in parallel, so each resource is also identified (memfd inode, pidfd's pid)
+        /// and checked exactly.
         @Test func hundredStartStopCyclesLeakNoDescriptorOrMapping() async throws {
             try await withWatchdog(seconds: 240) {
                 let host = try FunctionHost(configuration: testConfiguration(), logger: Logger(label: "host") { _ in SwiftLogNoOpLogHandler() })
@@ -312,8 +313,11 @@ extension ChannelProcessTests {
                     #expect(!openInodes.contains(inode) && !mappedInodes.contains(inode) && !watched.contains(pid))
                     #expect(kill(pid, 0) == -1 && errno == ESRCH, "worker \(pid) was not reaped")
                 }
-                #expect(ProcessResources.descriptorCount() == descriptors)
-                #expect(ProcessResources.mappings(matching: "") == mappings)
+                // Tests of other targets open and close descriptors and mappings while this runs, so
+                // the process-wide counts are compared with a margin: a leak of even one descriptor or
+                // mapping per cycle would add 100, far outside it.
+                #expect(ProcessResources.descriptorCount() - descriptors < 50, "descriptors grew from \(descriptors)")
+                #expect(ProcessResources.mappings(matching: "") - mappings < 50, "mappings grew from \(mappings)")
                 await host.shutdown(gracePeriod: .zero)
             }
         }
