@@ -68,6 +68,7 @@ let package = Package(
                 "GRPCRingTransport",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+                .product(name: "GRPCInProcessTransport", package: "grpc-swift-2"),
             ],
             swiftSettings: strict
         ),

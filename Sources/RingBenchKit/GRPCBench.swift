@@ -14,6 +14,9 @@ public enum GRPCBenchTransport: String, CaseIterable, Sendable {
     case ring
     case h2Unix = "h2-unix"
     case h2TCP = "h2-tcp"
+    /// GRPCCore's own in-process transport, client and server in this process: no transport
+    /// cost at all, so its rate is the ceiling any transport can reach with GRPCCore on top.
+    case inProcess = "inprocess"
 }
 
 /// What is measured.
@@ -36,25 +39,39 @@ public enum GRPCBench {
         transport: GRPCBenchTransport, scenario: GRPCBenchScenario, messageSize: Int, concurrency: Int, duration: Duration
     ) async throws -> BenchResult {
         precondition(concurrency >= 1 && messageSize >= 0 && messageSize <= GRPCBenchMethods.maxMessageBytes / 2)
+        let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+        let measured: GRPCBenchWork.Measured
+        if transport == .inProcess {
+            let work = GRPCBenchWork(scenario: scenario, messageSize: messageSize, concurrency: concurrency, seconds: seconds, serverPID: nil)
+            measured = try await GRPCBenchServer.withInProcess { try await work.measure($0) }
+            return result(transport: transport, scenario: scenario, messageSize: messageSize, concurrency: concurrency, seconds: seconds, measured: measured, server: "same process")
+        }
         let server = try GRPCBenchServerProcess.start(transport)
         defer { server.stop() }
-        let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
         let work = GRPCBenchWork(scenario: scenario, messageSize: messageSize, concurrency: concurrency, seconds: seconds, serverPID: server.process.pid)
-        let measured: GRPCBenchWork.Measured
         switch transport {
+        case .inProcess:
+            preconditionFailure("handled above")
         case .ring:
             measured = try await withGRPCClient(transport: GRPCRingClientTransport(socketPath: server.address)) { try await work.measure($0) }
         case .h2Unix:
             let client = try HTTP2ClientTransport.Posix(target: .unixDomainSocket(path: server.address), transportSecurity: .plaintext)
             measured = try await withGRPCClient(transport: client) { try await work.measure($0) }
         case .h2TCP:
-            let client = try HTTP2ClientTransport.Posix(target: .ipv4(host: "127.0.0.1", port: Int(server.address)!), transportSecurity: .plaintext)
+            let client = try HTTP2ClientTransport.Posix(target: .ipv4(address: "127.0.0.1", port: Int(server.address)!), transportSecurity: .plaintext)
             measured = try await withGRPCClient(transport: client) { try await work.measure($0) }
         }
+        return result(transport: transport, scenario: scenario, messageSize: messageSize, concurrency: concurrency, seconds: seconds, measured: measured, server: "separate process")
+    }
+
+    private static func result(
+        transport: GRPCBenchTransport, scenario: GRPCBenchScenario, messageSize: Int, concurrency: Int, seconds: Double,
+        measured: GRPCBenchWork.Measured, server: String
+    ) -> BenchResult {
         var result = BenchResult(
             scenario: "grpc-\(scenario.rawValue)", transport: "grpc-\(transport.rawValue)", messageSize: messageSize,
             rates: Summary([measured.rate]), repetitions: 1,
-            parameters: ["concurrency": String(concurrency), "seconds": String(seconds), "server": "separate process"],
+            parameters: ["concurrency": String(concurrency), "seconds": String(seconds), "server": server],
             concurrency: concurrency, workers: 1)
         result.latencyNanoseconds = measured.latency
         result.cpuSecondsPerMillion = measured.count > 0 ? measured.cpuSeconds / (Double(measured.count) / 1e6) : nil
@@ -68,7 +85,8 @@ struct GRPCBenchWork: Sendable {
     let messageSize: Int
     let concurrency: Int
     let seconds: Double
-    let serverPID: Int32
+    /// The server process, or nil when the server runs in this process.
+    let serverPID: Int32?
 
     struct Measured: Sendable {
         var rate: Double
@@ -110,15 +128,16 @@ struct GRPCBenchWork: Sendable {
         return Measured(rate: Double(count) / window, count: count, latency: nil, cpuSeconds: cpuSeconds)
     }
 
-    private static func cpuDuring(start: UInt64, end: UInt64, serverPID: Int32) async -> Double {
+    private static func cpuDuring(start: UInt64, end: UInt64, serverPID: Int32?) async -> Double {
         func sleep(until deadline: UInt64) async {
             let now = MonotonicClock.now()
             if deadline > now { try? await Task.sleep(for: .nanoseconds(Int64(deadline - now))) }
         }
         await sleep(until: start)
-        let before = ProcessCPU.selfSeconds() + ProcessCPU.seconds(of: serverPID)
+        func sample() -> Double { ProcessCPU.selfSeconds() + (serverPID.map { ProcessCPU.seconds(of: $0) } ?? 0) }
+        let before = sample()
         await sleep(until: end)
-        return ProcessCPU.selfSeconds() + ProcessCPU.seconds(of: serverPID) - before
+        return sample() - before
     }
 
     /// Closed-loop unary RPCs; returns the round-trip samples inside the window, per task.

@@ -1,6 +1,7 @@
 // GRPCBenchService — the service `ringbench grpc` measures (raw-byte echo, unary and bidirectional)
 // and the server side of the measurement, run in its own process by `ringbench _grpc-server`.
 import GRPCCore
+import GRPCInProcessTransport
 import GRPCNIOTransportHTTP2
 import GRPCRingTransport
 #if canImport(Glibc)
@@ -48,6 +49,8 @@ enum GRPCBenchServer {
                 await serverTransport.waitUntilListening()
                 announce("ready \(address)")
             }
+        case .inProcess:
+            throw RPCError(code: .invalidArgument, message: "the in-process transport has no server process")
         case .h2Unix, .h2TCP:
             let socketAddress: GRPCNIOTransportCore.SocketAddress =
                 transport == .h2Unix ? .unixDomainSocket(path: address) : .ipv4(host: "127.0.0.1", port: Int(address) ?? 0)
@@ -60,6 +63,23 @@ enum GRPCBenchServer {
                 let bound = try await serverTransport.listeningAddress
                 if transport == .h2TCP, let ipv4 = bound.ipv4 { announce("ready \(ipv4.port)") } else { announce("ready \(address)") }
             }
+        }
+    }
+
+    /// Serves the benchmark service over GRPCCore's in-process transport while `body` runs with a
+    /// client of it; the server stops when `body` returns.
+    static func withInProcess<Result: Sendable>(
+        _ body: @Sendable @escaping (GRPCClient<InProcessTransport.Client>) async throws -> Result
+    ) async throws -> Result {
+        let inProcess = InProcessTransport()
+        let server = GRPCServer(transport: inProcess.server, services: [GRPCBenchService()])
+        return try await withThrowingTaskGroup(of: Result?.self) { group in
+            group.addTask {
+                try await server.serve()
+                return nil
+            }
+            defer { server.beginGracefulShutdown() }
+            return try await withGRPCClient(transport: inProcess.client) { try await body($0) }
         }
     }
 

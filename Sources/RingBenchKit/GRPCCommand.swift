@@ -9,8 +9,8 @@ public struct GRPCCommand: AsyncParsableCommand {
         commandName: "grpc",
         abstract: "gRPC over the rings vs HTTP/2 (Unix socket, TCP loopback): unary RPCs/s + RTT, bidi messages/s.")
 
-    @Option(name: .long, help: "Transports, comma-separated: ring, h2-unix, h2-tcp.")
-    var transports: String = "ring,h2-unix,h2-tcp"
+    @Option(name: .long, help: "Transports, comma-separated: ring, h2-unix, h2-tcp, inprocess (GRPCCore in one process, the ceiling).")
+    var transports: String = "ring,h2-unix,h2-tcp,inprocess"
 
     @Option(name: .long, help: "Scenarios, comma-separated: unary, bidi.")
     var scenarios: String = "unary,bidi"
