@@ -60,10 +60,7 @@ public struct HostHello: Equatable, Sendable {
 
     public func encoded() -> [UInt8] {
         var e = ChannelEncoder()
-        e.put(ChannelProtocol.codecVersion)
-        e.put(Self.type)
-        e.put(protocolVersions.lowerBound)
-        e.put(protocolVersions.upperBound)
+        e.putHelloHeader(type: Self.type, versions: protocolVersions)
         e.putString(workerID)
         e.put(hostPID)
         ringSizes.encode(into: &e)
@@ -74,24 +71,13 @@ public struct HostHello: Equatable, Sendable {
 
     public init(decoding bytes: UnsafeRawBufferPointer) throws(ChannelCodecError) {
         var d = ChannelDecoder(bytes)
-        try Self.header(&d, type: Self.type)
-        let low: UInt16 = try d.take("protocolVersions.lower")
-        let high: UInt16 = try d.take("protocolVersions.upper")
-        guard low <= high else { throw .unknownValue(field: "protocolVersions", value: UInt64(low) << 16 | UInt64(high)) }
-        protocolVersions = low...high
+        protocolVersions = try d.takeHelloHeader(type: Self.type)
         workerID = try d.takeString("workerID", limit: ChannelProtocol.Limits.maxWorkerIDBytes)
         hostPID = try d.take("hostPID")
         ringSizes = try ChannelRingSizes(decoding: &d)
         waitBackend = try d.takeString("waitBackend", limit: 64)
         capabilities = try d.takeMap("capabilities", limit: ChannelProtocol.Limits.maxCapabilities)
         try d.finish()
-    }
-
-    static func header(_ d: inout ChannelDecoder, type: UInt8) throws(ChannelCodecError) {
-        let version: UInt8 = try d.take("handshake codec version")
-        guard version == ChannelProtocol.codecVersion else { throw .unsupportedVersion(field: "handshake codec", found: version) }
-        let found: UInt8 = try d.take("handshake type")
-        guard found == type else { throw .unknownValue(field: "handshake type", value: UInt64(found)) }
     }
 }
 
@@ -139,10 +125,7 @@ public struct WorkerHello: Equatable, Sendable {
 
     public func encoded() -> [UInt8] {
         var e = ChannelEncoder()
-        e.put(ChannelProtocol.codecVersion)
-        e.put(Self.type)
-        e.put(protocolVersions.lowerBound)
-        e.put(protocolVersions.upperBound)
+        e.putHelloHeader(type: Self.type, versions: protocolVersions)
         e.put(protocolVersion)
         e.putString(workerID)
         e.put(workerPID)
@@ -159,11 +142,7 @@ public struct WorkerHello: Equatable, Sendable {
 
     public init(decoding bytes: UnsafeRawBufferPointer) throws(ChannelCodecError) {
         var d = ChannelDecoder(bytes)
-        try HostHello.header(&d, type: Self.type)
-        let low: UInt16 = try d.take("protocolVersions.lower")
-        let high: UInt16 = try d.take("protocolVersions.upper")
-        guard low <= high else { throw .unknownValue(field: "protocolVersions", value: UInt64(low) << 16 | UInt64(high)) }
-        protocolVersions = low...high
+        protocolVersions = try d.takeHelloHeader(type: Self.type)
         protocolVersion = try d.take("protocolVersion")
         workerID = try d.takeString("workerID", limit: ChannelProtocol.Limits.maxWorkerIDBytes)
         workerPID = try d.take("workerPID")
@@ -185,6 +164,30 @@ public struct WorkerHello: Equatable, Sendable {
     /// The worker's answer to `host`: the highest common protocol version (0 when none).
     public static func chooseVersion(host: ClosedRange<UInt16>, worker: ClosedRange<UInt16>) -> UInt16 {
         host.overlaps(worker) ? min(host.upperBound, worker.upperBound) : 0
+    }
+}
+
+// Both hellos start the same way: codec version, hello type, the range of protocol versions.
+extension ChannelEncoder {
+    mutating func putHelloHeader(type: UInt8, versions: ClosedRange<UInt16>) {
+        put(ChannelProtocol.codecVersion)
+        put(type)
+        put(versions.lowerBound)
+        put(versions.upperBound)
+    }
+}
+
+extension ChannelDecoder {
+    /// Checks the codec version and hello type; returns the protocol versions the sender speaks.
+    mutating func takeHelloHeader(type: UInt8) throws(ChannelCodecError) -> ClosedRange<UInt16> {
+        let version: UInt8 = try take("handshake codec version")
+        guard version == ChannelProtocol.codecVersion else { throw .unsupportedVersion(field: "handshake codec", found: version) }
+        let found: UInt8 = try take("handshake type")
+        guard found == type else { throw .unknownValue(field: "handshake type", value: UInt64(found)) }
+        let low: UInt16 = try take("protocolVersions.lower")
+        let high: UInt16 = try take("protocolVersions.upper")
+        guard low <= high else { throw .unknownValue(field: "protocolVersions", value: UInt64(low) << 16 | UInt64(high)) }
+        return low...high
     }
 }
 
