@@ -3,6 +3,7 @@
 import GRPCCore
 import GRPCRingTransport
 import Synchronization
+import XCTest
 
 enum Conformance {
     static let service = "conformance.Test"
@@ -35,6 +36,20 @@ enum Conformance {
         bytes.reserveCapacity(max(size, 4))
         while bytes.count < size { bytes.append(UInt8(truncatingIfNeeded: index &* 31 &+ bytes.count)) }
         return bytes
+    }
+
+    /// Counts the messages of a response while each is message `index` of `size` bytes, in order;
+    /// the first one that differs is a test failure and ends the count.
+    static func countInOrder(_ messages: RPCAsyncSequence<[UInt8], any Error>, size: Int) async throws -> Int {
+        var index = 0
+        for try await message in messages {
+            guard message == Self.message(index, size: size) else {
+                XCTFail("message \(index) differs")
+                return index
+            }
+            index += 1
+        }
+        return index
     }
 
     /// Request metadata entries a handler echoes: keys starting with "x-".

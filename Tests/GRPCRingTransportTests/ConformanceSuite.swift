@@ -59,17 +59,7 @@ struct ConformanceCases: Sendable {
             let count = try await client.serverStreaming(
                 request: ClientRequest(message: Conformance.u32(10_000) + Conformance.u32(100)), descriptor: Conformance.expand,
                 serializer: raw.serializer, deserializer: raw.deserializer, options: options
-            ) { response in
-                var index = 0
-                for try await message in response.messages {
-                    guard message == Conformance.message(index, size: 100) else {
-                        XCTFail("message \(index) differs")
-                        return index
-                    }
-                    index += 1
-                }
-                return index
-            }
+            ) { response in try await Conformance.countInOrder(response.messages, size: 100) }
             XCTAssertEqual(count, 10_000)
         }
     }
@@ -83,17 +73,7 @@ struct ConformanceCases: Sendable {
             let count = try await client.bidirectionalStreaming(
                 request: request, descriptor: Conformance.chat,
                 serializer: raw.serializer, deserializer: raw.deserializer, options: options
-            ) { response in
-                var index = 0
-                for try await message in response.messages {
-                    guard message == Conformance.message(index, size: 64) else {
-                        XCTFail("echo \(index) differs")
-                        return index
-                    }
-                    index += 1
-                }
-                return index
-            }
+            ) { response in try await Conformance.countInOrder(response.messages, size: 64) }
             XCTAssertEqual(count, 10_000)
         }
     }
