@@ -1,4 +1,4 @@
-public import GRPCCore
+import GRPCCore
 
 /// Finds the `MethodConfig` for a method in a `ServiceConfig` the way gRPC defines it: an exact
 /// service + method name, else the service's default (empty method), else the global default

@@ -222,29 +222,10 @@ struct GRPCBenchServerProcess {
 
     static func start(_ transport: GRPCBenchTransport) throws -> GRPCBenchServerProcess {
         let path = transport == .h2TCP ? nil : "/tmp/ringbench-grpc-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).sock"
-        var fds: [Int32] = [0, 0]
-        guard pipe(&fds) == 0 else { throw SystemError(call: "pipe", errno: errno) }
-        defer { close(fds[0]) }
-        let process: ChildProcess
-        do {
-            process = try ChildProcess(
-                executable: ProcessEnvironment.executablePath(),
-                arguments: ["_grpc-server", "--transport", transport.rawValue, "--address", path ?? "0"], inherit: [1: fds[1]])
-        } catch {
-            close(fds[1])
-            throw error
-        }
-        close(fds[1])
-        var line: [UInt8] = []
-        var byte: UInt8 = 0
-        while read(fds[0], &byte, 1) == 1, byte != UInt8(ascii: "\n") { line.append(byte) }
-        let text = String(decoding: line, as: UTF8.self)
-        guard text.hasPrefix("ready ") else {
-            process.kill(SIGKILL)
-            _ = try? process.wait()
-            throw SystemError(call: "grpc server process said '\(text)'", errno: EIO)
-        }
-        return GRPCBenchServerProcess(process: process, address: String(text.dropFirst(6)), socketPath: path)
+        let (process, line) = try ChildProcess.spawnAnnouncing(
+            executable: ProcessEnvironment.executablePath(),
+            arguments: ["_grpc-server", "--transport", transport.rawValue, "--address", path ?? "0"], expectedPrefix: "ready ")
+        return GRPCBenchServerProcess(process: process, address: String(line.dropFirst(6)), socketPath: path)
     }
 
     func stop() {

@@ -108,7 +108,7 @@ import Testing
         guard let reactor = try Self.reactor(kind) else { return }
         let endpoints = try Self.endpoints(reactor)
         let box = endpoints.receiver
-        try await withWatchdog(seconds: 120) {
+        await withWatchdog(seconds: 120) {
             let waiting = Task { try await box.receiveOne() }
             // Wait until the receiver has announced its sleep, then shut down under it.
             while !box.isSleeping(endpoints.worker) { await Task.yield() }

@@ -2,7 +2,7 @@
 // when it is on this machine (the host is a loopback name or this machine's own name, and the
 // server's ring socket exists) and over HTTP/2 otherwise. Service code is the same either way.
 public import GRPCCore
-public import GRPCNIOTransportHTTP2
+import GRPCNIOTransportHTTP2
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -10,7 +10,7 @@
 //
 // str = u32 length + UTF-8; metadata = u32 count, then per entry u8 type (0 string, 1 binary),
 // str key, u32 length + value bytes.
-public import GRPCCore
+import GRPCCore
 
 /// Why a stream frame could not be decoded.
 public struct StreamWireError: Error, Equatable, Sendable, CustomStringConvertible {

@@ -5,7 +5,7 @@
 //
 // The context digest is over the encoding of the context the worker decoded from its request frame;
 // the payload digest over the request payload it received. Every field is little-endian.
-public import RingCore
+import RingCore
 import RingAudit
 
 /// Everything about invocation `id` that the audit checks against.
