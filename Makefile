@@ -61,10 +61,20 @@ ASAN_SKIP ?= hundredStartStopCyclesLeakNoDescriptorOrMapping
 # test's 500 ms kill margin, so it is killed instead of ending in order).
 TSAN_SKIP ?= illion|undred|terminateLetsInFlightFinishThenCancelsTheRest
 TSAN_FILTER ?= InProcessProducerTests|AsyncRingTests|CrossProcessEchoTests|ReactorTests|WaitingTests|RingChannelTests|StressRunTests|StressRegressionTests
+# Every process (the test runner and the worker processes it starts, which inherit TSAN_OPTIONS)
+# writes its reports to .build-tsan/tsan-report.<pid>; any such file fails the target, so a race
+# seen only inside a worker is not lost in the output.
 test-tsan: deps
 	$(SWIFT) build --build-tests --sanitize=thread --scratch-path .build-tsan
-	SWIFT_BACKTRACE=enable=no TSAN_OPTIONS="suppressions=$(CURDIR)/Tests/tsan-suppressions.txt halt_on_error=0 exitcode=66" \
-		$(SWIFT) test --skip-build --sanitize=thread --scratch-path .build-tsan --filter '$(TSAN_FILTER)' --skip '$(TSAN_SKIP)'
+	rm -f .build-tsan/tsan-report.*
+	SWIFT_BACKTRACE=enable=no \
+	TSAN_OPTIONS="suppressions=$(CURDIR)/Tests/tsan-suppressions.txt halt_on_error=0 exitcode=66 log_path=$(CURDIR)/.build-tsan/tsan-report" \
+		$(SWIFT) test --skip-build --sanitize=thread --scratch-path .build-tsan --filter '$(TSAN_FILTER)' --skip '$(TSAN_SKIP)'; \
+	status=$$?; \
+	if ls .build-tsan/tsan-report.* >/dev/null 2>&1; then \
+		cat .build-tsan/tsan-report.*; echo "ThreadSanitizer reports above (files .build-tsan/tsan-report.<pid>)"; exit 1; \
+	fi; \
+	exit $$status
 
 # libFuzzer over frame validation, context decoding, segment attach and ring draining
 # (Fuzz/RingFuzz.swift). RingCore is built with coverage instrumentation by SwiftPM, the entry
