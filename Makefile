@@ -43,10 +43,19 @@ stress-short:
 # leaks at exit: suppressed by Tests/lsan-suppressions.txt. SWIFT_BACKTRACE=enable=no: under ASan,
 # Swift's crash handler turns a deliberately crashing worker's SIGABRT into "exit 1" (the channel
 # tests assert the signal); without the handler the signal is reported as it is.
+# As under TSan, every process (test runner and workers) writes its reports to
+# .build-asan/asan-report.<pid>, and any such file fails the target.
 test-asan: deps
 	$(SWIFT) build --build-tests --sanitize=address --scratch-path .build-asan
+	rm -f .build-asan/asan-report.*
 	SWIFT_BACKTRACE=enable=no LSAN_OPTIONS=suppressions=$(CURDIR)/Tests/lsan-suppressions.txt \
-		$(SWIFT) test --skip-build --sanitize=address --scratch-path .build-asan --skip '$(ASAN_SKIP)'
+	ASAN_OPTIONS=log_path=$(CURDIR)/.build-asan/asan-report \
+		$(SWIFT) test --skip-build --sanitize=address --scratch-path .build-asan --skip '$(ASAN_SKIP)'; \
+	status=$$?; \
+	if ls .build-asan/asan-report.* >/dev/null 2>&1; then \
+		cat .build-asan/asan-report.*; echo "AddressSanitizer reports above (files .build-asan/asan-report.<pid>)"; exit 1; \
+	fi; \
+	exit $$status
 
 # Skipped under ASan: the exact mapping-count leak test (ASan's runtime maps and unmaps shadow and
 # allocator memory of its own, so the process's mapping count moves by itself).
