@@ -84,7 +84,7 @@ let package = Package(
             name: "RingLinuxTests", dependencies: ["RingCore", "RingLinux", "RingTestSupport", "CRingShim"], swiftSettings: strict
         ),
         .testTarget(
-            name: "RingBenchKitTests", dependencies: ["RingAudit", "RingBenchKit", "RingChannel", "RingCore", "RingLinux", "RingTestSupport"],
+            name: "RingBenchKitTests", dependencies: ["RingAudit", "RingBenchKit", "RingChannel", "RingCore", "RingLinux", "RingTestSupport", "GRPCRingTransport", .product(name: "GRPCCore", package: "grpc-swift-2")],
             swiftSettings: strict
         ),
         .target(

@@ -197,6 +197,67 @@ struct ConformanceCases: Sendable {
         }
     }
 
+    /// A request producer that throws — before its first message or after some — ends the RPC
+    /// with an error instead of leaving the response waiting, and the connection stays usable.
+    /// The rings end it with the producer's own error; HTTP/2 reports the stream reset it sent as
+    /// `unavailable` ("Stream unexpectedly closed with error.").
+    func testRequestProducerThrowingEndsTheRPC() async throws {
+        let (raw, options) = (raw, options)
+        let isRing = transport == .ring
+        let expected: RPCError.Code = isRing ? .aborted : .unavailable
+        try await run { client, _, _ in
+            for messagesFirst in [0, 3] {
+                do {
+                    try await client.bidirectionalStreaming(
+                        request: StreamingClientRequest<[UInt8]> { writer in
+                            for index in 0..<messagesFirst { try await writer.write(Conformance.message(index, size: 16)) }
+                            throw RPCError(code: .aborted, message: "the producer gave up")
+                        },
+                        descriptor: Conformance.chat, serializer: raw.serializer, deserializer: raw.deserializer, options: options
+                    ) { response in
+                        for try await _ in response.messages {}
+                    }
+                    XCTFail("the call succeeded (\(messagesFirst) messages first)")
+                } catch let error as RPCError {
+                    XCTAssertEqual(error.code, expected, "\(messagesFirst) messages first: \(error)")
+                    if isRing { XCTAssertEqual(error.message, "the producer gave up") }
+                }
+            }
+            let reply = try await client.unary(
+                request: ClientRequest(message: [4, 2]), descriptor: Conformance.echo,
+                serializer: raw.serializer, deserializer: raw.deserializer, options: options) { try $0.message }
+            XCTAssertEqual(reply, [4, 2])
+        }
+    }
+
+    /// 200 bidirectional RPCs whose producer never writes, cancelled at once — most before their
+    /// request metadata left the client. None may leave the server a reset for a stream it never
+    /// saw (the ring server would end the whole connection), so a unary RPC afterwards succeeds.
+    func testRPCsCancelledBeforeTheirFirstMessageLeaveTheConnectionUsable() async throws {
+        let (raw, options) = (raw, options)
+        try await run { client, _, _ in
+            for _ in 0..<200 {
+                let call = Task {
+                    try await client.bidirectionalStreaming(
+                        request: StreamingClientRequest<[UInt8]> { _ in
+                            let never = AsyncStream<Void>.makeStream()
+                            for await _ in never.stream {}
+                        },
+                        descriptor: Conformance.chat, serializer: raw.serializer, deserializer: raw.deserializer, options: options
+                    ) { response in
+                        for try await _ in response.messages {}
+                    }
+                }
+                call.cancel()
+                _ = await call.result
+            }
+            let reply = try await client.unary(
+                request: ClientRequest(message: [7]), descriptor: Conformance.echo,
+                serializer: raw.serializer, deserializer: raw.deserializer, options: options) { try $0.message }
+            XCTAssertEqual(reply, [7])
+        }
+    }
+
     // MARK: Lifecycle
 
     func testGracefulShutdownLetsOpenStreamsFinish() async throws {
@@ -311,6 +372,10 @@ final class RingConformanceTests: XCTestCase {
     func testGracefulShutdownLetsOpenStreamsFinish() async throws { try await cases.testGracefulShutdownLetsOpenStreamsFinish() }
     func testServerProcessKilledMidStreamGivesUnavailable() async throws { try await cases.testServerProcessKilledMidStreamGivesUnavailable() }
     func test1000ConcurrentStreams() async throws { try await cases.test1000ConcurrentStreams() }
+    func testRequestProducerThrowingEndsTheRPC() async throws { try await cases.testRequestProducerThrowingEndsTheRPC() }
+    func testRPCsCancelledBeforeTheirFirstMessageLeaveTheConnectionUsable() async throws {
+        try await cases.testRPCsCancelledBeforeTheirFirstMessageLeaveTheConnectionUsable()
+    }
 }
 
 final class HTTP2UnixConformanceTests: XCTestCase {
@@ -328,4 +393,8 @@ final class HTTP2UnixConformanceTests: XCTestCase {
     func testGracefulShutdownLetsOpenStreamsFinish() async throws { try await cases.testGracefulShutdownLetsOpenStreamsFinish() }
     func testServerProcessKilledMidStreamGivesUnavailable() async throws { try await cases.testServerProcessKilledMidStreamGivesUnavailable() }
     func test1000ConcurrentStreams() async throws { try await cases.test1000ConcurrentStreams() }
+    func testRequestProducerThrowingEndsTheRPC() async throws { try await cases.testRequestProducerThrowingEndsTheRPC() }
+    func testRPCsCancelledBeforeTheirFirstMessageLeaveTheConnectionUsable() async throws {
+        try await cases.testRPCsCancelledBeforeTheirFirstMessageLeaveTheConnectionUsable()
+    }
 }

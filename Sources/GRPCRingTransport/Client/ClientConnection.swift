@@ -45,11 +45,12 @@ final class ClientConnection: Sendable {
         return (try result.get(), stream)
     }
 
-    /// Forgets a stream the caller is done with; returns true if it had not ended (no status or
-    /// reset arrived), so the server must be told with a reset.
-    func close(_ id: UInt64) -> Bool {
+    /// Forgets a stream the caller is done with (or whose request side failed), ending its
+    /// responses with `error`; returns true if it had not ended (no status or reset arrived), so
+    /// the server must be told with a reset.
+    func close(_ id: UInt64, error: RPCError) -> Bool {
         guard let entry = state.withLock({ $0.streams.removeValue(forKey: id) }) else { return false }
-        entry.continuation.finish(throwing: RPCError(code: .cancelled, message: "the stream was closed by the client"))
+        entry.continuation.finish(throwing: error)
         return true
     }
 

@@ -139,14 +139,14 @@ public final class GRPCRingClientTransport: ClientTransport {
         defer { streamEnded() }
         let (id, responses) = try connection.open()
         let method = "/" + descriptor.fullyQualifiedMethod
-        let writer = RequestWriter(link: connection.link, streamId: id, method: method)
+        let writer = RequestWriter(link: connection.link, streamId: id, method: method) { error in _ = connection.close(id, error: error) }
         let stream = RPCStream(
             descriptor: descriptor, inbound: RPCAsyncSequence(wrapping: ResponseParts(base: responses)), outbound: RPCWriter.Closable(wrapping: writer))
         let context = ClientContext(descriptor: descriptor, remotePeer: connection.link.remotePeer, localPeer: connection.link.localPeer)
         let result: Result<T, any Error>
         do { result = .success(try await closure(stream, context)) } catch { result = .failure(error) }
         // Ended before the server's status: tell the server (its handler is cancelled).
-        if connection.close(id) && writer.opened {
+        if connection.close(id, error: RPCError(code: .cancelled, message: "the stream was closed by the client")) {
             await writer.sendReset(RPCError(code: .cancelled, message: "the client cancelled the RPC"))
         }
         return try result.get()

@@ -117,7 +117,7 @@ public final class GRPCRingServerTransport: ServerTransport {
 
     private func serve(_ accepted: AcceptedStream, handler: @Sendable (RPCStream<Inbound, Outbound>, ServerContext) async -> Void) async {
         await withServerContextRPCCancellationHandle { handle in
-            accepted.connection.register(handle, for: accepted.streamId)
+            accepted.connection.register(handle, for: accepted)
             let context = ServerContext(
                 descriptor: accepted.stream.descriptor, remotePeer: accepted.connection.link.remotePeer,
                 localPeer: accepted.connection.link.localPeer, cancellation: handle)

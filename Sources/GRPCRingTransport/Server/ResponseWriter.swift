@@ -10,14 +10,16 @@ final class ResponseWriter: ClosableRPCWriterProtocol, Sendable {
 
     private let link: RingLink
     private let streamId: UInt64
-    private let onEnd: @Sendable () -> Void
+    /// Called once the response ended (status sent or stream reset), with this writer: a stream
+    /// id the client reuses later belongs to another writer, which this end must not touch.
+    private let onEnd: @Sendable (ResponseWriter) -> Void
     private struct State {
         var ended = false
         var cancelledByClient = false
     }
     private let state = Mutex(State())
 
-    init(link: RingLink, streamId: UInt64, onEnd: @escaping @Sendable () -> Void) {
+    init(link: RingLink, streamId: UInt64, onEnd: @escaping @Sendable (ResponseWriter) -> Void) {
         self.link = link
         self.streamId = streamId
         self.onEnd = onEnd
@@ -42,7 +44,7 @@ final class ResponseWriter: ClosableRPCWriterProtocol, Sendable {
         case .message(let bytes):
             try await link.send(.streamMessage, streamId: streamId, payload: bytes)
         case .status(let status, let trailers):
-            defer { onEnd() }
+            defer { onEnd(self) }
             try await link.send(.streamStatus, streamId: streamId, payload: StreamWire.encodeStatus(status, trailers: trailers))
         }
     }
@@ -61,7 +63,7 @@ final class ResponseWriter: ClosableRPCWriterProtocol, Sendable {
             return (state.ended, state.cancelledByClient)
         }
         if ended { return }
-        defer { onEnd() }
+        defer { onEnd(self) }
         if cancelled { return }
         let rpcError = error as? RPCError
         let code = rpcError.map { Status.Code($0.code) } ?? .unknown

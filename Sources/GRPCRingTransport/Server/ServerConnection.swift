@@ -11,6 +11,8 @@ struct AcceptedStream: Sendable {
     let stream: RPCStream<RPCAsyncSequence<RPCRequestPart<[UInt8]>, any Error>, RPCWriter<RPCResponsePart<[UInt8]>>.Closable>
     let connection: ServerConnection
     let streamId: UInt64
+    /// Identifies this stream among the ones a client may open later under the same id.
+    let writer: ResponseWriter
 }
 
 final class ServerConnection: Sendable {
@@ -33,6 +35,10 @@ final class ServerConnection: Sendable {
     private struct State {
         var highestID: UInt64 = 0
         var streams: [UInt64: Entry] = [:]
+        /// Refusals (a status for a stream that never reached a handler) still being sent: they
+        /// count against the concurrent-stream limit, so a client that opens and never reads
+        /// cannot make the server buffer refusals without bound.
+        var refusing = 0
         var draining = false
         var ended: LinkEnd?
     }
@@ -67,12 +73,13 @@ final class ServerConnection: Sendable {
     /// Abrupt stop: close now (open streams end with `unavailable` on both sides).
     func closeNow() async { await link.close(ownsReactor: false) }
 
-    /// The handler task registers the RPC's cancellation handle; a reset that came first cancels it now.
-    func register(_ handle: ServerContext.RPCCancellationHandle, for id: UInt64) {
+    /// The handler task registers the RPC's cancellation handle; a reset that came first (the
+    /// stream is gone, or its id already belongs to a newer stream) cancels it now.
+    func register(_ handle: ServerContext.RPCCancellationHandle, for accepted: AcceptedStream) {
         let cancelNow = state.withLock { state -> Bool in
-            guard state.streams[id] != nil else { return true }
-            state.streams[id]!.cancellation = handle
-            return state.streams[id]!.cancelledEarly
+            guard let entry = state.streams[accepted.streamId], entry.writer === accepted.writer else { return true }
+            state.streams[accepted.streamId]!.cancellation = handle
+            return entry.cancelledEarly
         }
         if cancelNow { handle.cancel() }
     }
@@ -117,14 +124,17 @@ final class ServerConnection: Sendable {
         do { open = try StreamWire.decodeOpen(frame.payload, limits: link.limits) } catch { return "stream \(id): \(error)" }
         guard frame.flags.subtracting(.endOfStream).isEmpty else { return "stream \(id): open with flags \(frame.flags.rawValue)" }
         let (requests, continuation) = AsyncThrowingStream.makeStream(of: Part.self)
-        let writer = ResponseWriter(link: link, streamId: id) { [weak self] in self?.responseEnded(id) }
+        let writer = ResponseWriter(link: link, streamId: id) { [weak self] writer in self?.finishStream(id, writer: writer) }
         enum Decision { case accepted, refused, violation(String) }
         let maxStreams = link.limits.maxConcurrentStreams
         let decision: Decision = state.withLock { state in
             guard id > 0, state.streams[id] == nil else { return .violation("stream \(id) opened while it is open") }
             state.highestID = max(state.highestID, id)
-            if state.draining || state.ended != nil { return .refused }
-            guard state.streams.count < maxStreams else { return .violation("more than \(maxStreams) concurrent streams") }
+            guard state.streams.count + state.refusing < maxStreams else { return .violation("more than \(maxStreams) concurrent streams") }
+            if state.draining || state.ended != nil {
+                state.refusing += 1
+                return .refused
+            }
             state.streams[id] = Entry(requests: continuation, writer: writer)
             return .accepted
         }
@@ -135,11 +145,15 @@ final class ServerConnection: Sendable {
         case .refused: isAccepted = false
         }
         guard isAccepted, let descriptor = resolveMethod(open.method) else {
-            let status = isAccepted
-                ? Status(code: .unimplemented, message: "malformed method path \(open.method)")
-                : Status(code: .unavailable, message: "the server is shutting down")
-            if isAccepted { state.withLock { _ = $0.streams.removeValue(forKey: id) } }
-            Task { try? await link.send(.streamStatus, streamId: id, payload: StreamWire.encodeStatus(status, trailers: [:])) }
+            if isAccepted {
+                state.withLock { state in
+                    state.streams.removeValue(forKey: id)
+                    state.refusing += 1
+                }
+                refuse(id, Status(code: .unimplemented, message: "malformed method path \(open.method)"))
+            } else {
+                refuse(id, Status(code: .unavailable, message: "the server is shutting down"))
+            }
             return nil
         }
         continuation.yield(.metadata(open.metadata))
@@ -150,15 +164,24 @@ final class ServerConnection: Sendable {
         }
         let stream = RPCStream(
             descriptor: descriptor, inbound: RPCAsyncSequence(wrapping: requests), outbound: RPCWriter.Closable(wrapping: writer))
-        if !deliver(AcceptedStream(stream: stream, connection: self, streamId: id)) {
-            state.withLock { _ = $0.streams.removeValue(forKey: id) }
-            continuation.finish(throwing: RPCError(code: .unavailable, message: "the server is shutting down"))
-            Task {
-                try? await link.send(.streamStatus, streamId: id, payload: StreamWire.encodeStatus(
-                    Status(code: .unavailable, message: "the server is shutting down"), trailers: [:]))
+        if !deliver(AcceptedStream(stream: stream, connection: self, streamId: id, writer: writer)) {
+            state.withLock { state in
+                state.streams.removeValue(forKey: id)
+                state.refusing += 1
             }
+            continuation.finish(throwing: RPCError(code: .unavailable, message: "the server is shutting down"))
+            refuse(id, Status(code: .unavailable, message: "the server is shutting down"))
         }
         return nil
+    }
+
+    /// Answers a stream that never reached a handler with `status` (counted in `refusing` by the
+    /// caller until it is sent).
+    private func refuse(_ id: UInt64, _ status: Status) {
+        Task {
+            try? await link.send(.streamStatus, streamId: id, payload: StreamWire.encodeStatus(status, trailers: [:]))
+            state.withLock { $0.refusing -= 1 }
+        }
     }
 
     private func endRequests(_ id: UInt64, _ entry: Entry) {
@@ -176,17 +199,16 @@ final class ServerConnection: Sendable {
         entry.writer.clientReset()
         entry.requests.finish(throwing: RPCError(code: .cancelled, message: "the client cancelled the RPC"))
         entry.cancellation?.cancel()
-        finishStream(id)
+        finishStream(id, writer: entry.writer)
     }
 
-    private func responseEnded(_ id: UInt64) {
-        finishStream(id)
-    }
-
-    /// Forgets a finished stream; a draining connection closes with its last stream.
-    private func finishStream(_ id: UInt64) {
+    /// Forgets a finished stream — only if `id` still names the stream `writer` belongs to (after a
+    /// reset the client may open a new stream under the same id); a draining connection closes
+    /// with its last stream.
+    private func finishStream(_ id: UInt64, writer: ResponseWriter) {
         let close = state.withLock { state -> Bool in
-            guard state.streams.removeValue(forKey: id) != nil else { return false }
+            guard state.streams[id]?.writer === writer else { return false }
+            state.streams.removeValue(forKey: id)
             return state.draining && state.streams.isEmpty && state.ended == nil
         }
         if close { Task { await link.close(ownsReactor: false) } }
