@@ -4,7 +4,7 @@
 import Glibc
 #endif
 import GRPCCore
-import GRPCRingTransport
+@testable import GRPCRingTransport
 import RingTestSupport
 import XCTest
 
@@ -12,11 +12,13 @@ final class RingTransportSemanticsTests: XCTestCase {
     let raw = (serializer: RawBytesSerializer(), deserializer: RawBytesDeserializer())
 
     /// Runs a ring server with the conformance service around `body`.
-    private func withRingServer(_ body: @Sendable (String, GRPCServer<GRPCRingServerTransport>) async throws -> Void) async throws {
+    private func withRingServer(
+        events: ServerEvents = ServerEvents(), _ body: @Sendable (String, GRPCServer<GRPCRingServerTransport>) async throws -> Void
+    ) async throws {
         let path = TransportUnderTest.socketPath()
         defer { unlink(path) }
         let transport = GRPCRingServerTransport(socketPath: path)
-        let server = GRPCServer(transport: transport, services: [ConformanceService(events: ServerEvents())])
+        let server = GRPCServer(transport: transport, services: [ConformanceService(events: events)])
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await server.serve() }
             await transport.waitUntilListening()
@@ -120,5 +122,48 @@ final class RingTransportSemanticsTests: XCTestCase {
             }
         }
     }
-}
 
+    /// Stream ids are the client's: after resetting a stream it may open a new one under the same
+    /// id. Per id (raw frames, a method that parks until cancelled): open, wait until the handler
+    /// parked, reset and reopen back to back, wait until the first handler saw its cancellation,
+    /// then reset again. Every handler must be cancelled and the connection stay healthy, so the
+    /// server's graceful shutdown completes (a handler that never learns of its reset parks
+    /// forever; the watchdog ends that). The server matches a stream's end to its writer, so a
+    /// first handler whose status crosses the reset cannot remove the second stream's entry — an
+    /// interleaving this test cannot force.
+    func testStreamIdReopenedAfterResetCancelsBothHandlers() async throws {
+        try await withWatchdog(seconds: 120) {
+            let events = ServerEvents()
+            try await withRingServer(events: events) { path, _ in
+                let transport = GRPCRingClientTransport(socketPath: path)
+                let connecting = Task { try await transport.connect() }
+                let first = try await Self.echo(transport, [1])
+                XCTAssertEqual(first.count, 3)
+                let connection = try XCTUnwrap(transport.currentConnection)
+                let open = StreamWire.encodeOpen(method: "/" + Conformance.park.fullyQualifiedMethod, metadata: [:], message: nil)
+                let reset = StreamWire.encodeReset(code: .cancelled, message: "raw reset")
+                for _ in 0..<20 {
+                    let (id, responses) = try connection.open()
+                    try await connection.link.send(.streamOpen, streamId: id, payload: open)
+                    var parts = responses.makeAsyncIterator()
+                    guard case .metadata = try await parts.next(), case .message(let parked) = try await parts.next() else {
+                        return XCTFail("the parking handler did not answer")
+                    }
+                    XCTAssertEqual(parked, Array("parked".utf8))
+                    // From here the client ignores whatever the server answers on this id.
+                    XCTAssertTrue(connection.close(id, error: RPCError(code: .cancelled, message: "raw stream")))
+                    try await connection.link.send(.streamReset, streamId: id, payload: reset)
+                    try await connection.link.send(.streamOpen, streamId: id, payload: open)
+                    let event = await events.next()
+                    XCTAssertEqual(event, "park cancelled")
+                    _ = try await Self.echo(transport, [3])  // a round trip: the first handler's end has run
+                    try await connection.link.send(.streamReset, streamId: id, payload: reset)
+                }
+                let last = try await Self.echo(transport, [2])
+                if case .message(let bytes) = last[1] { XCTAssertEqual(bytes, [2]) } else { XCTFail("\(last)") }
+                transport.beginGracefulShutdown()
+                try await connecting.value
+            }
+        }
+    }
+}

@@ -34,6 +34,14 @@ public final class GRPCRingClientTransport: ClientTransport {
     }
     private let state = Mutex(State())
 
+    /// The connection while connected (tests drive raw frames through it).
+    var currentConnection: ClientConnection? {
+        state.withLock { state in
+            if case .connected(let connection) = state.phase { return connection }
+            return nil
+        }
+    }
+
     /// - Parameters:
     ///   - socketPath: where the `GRPCRingServerTransport` listens.
     ///   - serviceConfig: method configuration and retry throttling, as for any GRPCCore transport.

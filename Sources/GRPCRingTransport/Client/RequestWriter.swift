@@ -50,9 +50,11 @@ final class RequestWriter: ClosableRPCWriterProtocol, Sendable {
     func write(_ element: Element) async throws {
         switch element {
         case .metadata(let metadata):
-            state.withLock { state in
+            let reset = state.withLock { state -> Bool in
                 precondition(!state.metadataWritten, "request metadata written twice")
                 state.metadataWritten = true
+                // Reset before GRPCCore's request task got here: the server must never see it.
+                if state.reset { return true }
                 state.pending = metadata
                 state.flush = Task { [self] in
                     await Task.yield()
@@ -60,7 +62,9 @@ final class RequestWriter: ClosableRPCWriterProtocol, Sendable {
                     defer { openDone() }
                     try await link.send(.streamOpen, streamId: streamId, payload: StreamWire.encodeOpen(method: method, metadata: metadata, message: nil))
                 }
+                return false
             }
+            if reset { throw RPCError(code: .cancelled, message: "the stream was already reset by the client") }
         case .message(let bytes):
             let (metadata, flush, finished) = state.withLock { state in
                 state.finished ? (nil, nil, true) : (state.takeForOpen(), state.flush, false)
