@@ -44,7 +44,8 @@ stress-short:
 # Swift's crash handler turns a deliberately crashing worker's SIGABRT into "exit 1" (the channel
 # tests assert the signal); without the handler the signal is reported as it is.
 # As under TSan, every process (test runner and workers) writes its reports to
-# .build-asan/asan-report.<pid>, and any such file fails the target.
+# .build-asan/asan-report.<pid>; any file with an error report fails the target (LeakSanitizer
+# also writes its table of suppressions used there, which is not a failure).
 test-asan: deps
 	$(SWIFT) build --build-tests --sanitize=address --scratch-path .build-asan
 	rm -f .build-asan/asan-report.*
@@ -52,8 +53,9 @@ test-asan: deps
 	ASAN_OPTIONS=log_path=$(CURDIR)/.build-asan/asan-report \
 		$(SWIFT) test --skip-build --sanitize=address --scratch-path .build-asan --skip '$(ASAN_SKIP)'; \
 	status=$$?; \
-	if ls .build-asan/asan-report.* >/dev/null 2>&1; then \
-		cat .build-asan/asan-report.*; echo "AddressSanitizer reports above (files .build-asan/asan-report.<pid>)"; exit 1; \
+	reports=$$(grep -l "ERROR: \(Address\|Leak\)Sanitizer" .build-asan/asan-report.* 2>/dev/null); \
+	if [ -n "$$reports" ]; then \
+		cat $$reports; echo "AddressSanitizer reports above ($$reports)"; exit 1; \
 	fi; \
 	exit $$status
 
@@ -71,8 +73,8 @@ ASAN_SKIP ?= hundredStartStopCyclesLeakNoDescriptorOrMapping
 TSAN_SKIP ?= illion|undred|terminateLetsInFlightFinishThenCancelsTheRest
 TSAN_FILTER ?= InProcessProducerTests|AsyncRingTests|CrossProcessEchoTests|ReactorTests|WaitingTests|RingChannelTests|StressRunTests|StressRegressionTests
 # Every process (the test runner and the worker processes it starts, which inherit TSAN_OPTIONS)
-# writes its reports to .build-tsan/tsan-report.<pid>; any such file fails the target, so a race
-# seen only inside a worker is not lost in the output.
+# writes its reports to .build-tsan/tsan-report.<pid>; any report in them fails the target, so a
+# race seen only inside a worker is not lost in the output.
 test-tsan: deps
 	$(SWIFT) build --build-tests --sanitize=thread --scratch-path .build-tsan
 	rm -f .build-tsan/tsan-report.*
@@ -80,8 +82,9 @@ test-tsan: deps
 	TSAN_OPTIONS="suppressions=$(CURDIR)/Tests/tsan-suppressions.txt halt_on_error=0 exitcode=66 log_path=$(CURDIR)/.build-tsan/tsan-report" \
 		$(SWIFT) test --skip-build --sanitize=thread --scratch-path .build-tsan --filter '$(TSAN_FILTER)' --skip '$(TSAN_SKIP)'; \
 	status=$$?; \
-	if ls .build-tsan/tsan-report.* >/dev/null 2>&1; then \
-		cat .build-tsan/tsan-report.*; echo "ThreadSanitizer reports above (files .build-tsan/tsan-report.<pid>)"; exit 1; \
+	reports=$$(grep -l "\(WARNING\|ERROR\): ThreadSanitizer" .build-tsan/tsan-report.* 2>/dev/null); \
+	if [ -n "$$reports" ]; then \
+		cat $$reports; echo "ThreadSanitizer reports above ($$reports)"; exit 1; \
 	fi; \
 	exit $$status
 
