@@ -38,9 +38,18 @@ stress-short:
 	.build/debug/ringbench stress --duration $(STRESS_SECONDS) --workers 2 --kill-every 2 \
 		--sizes 64:90,1K:9,64K:1 --progress-interval 10 --json .build/stress-short.json
 
-# ringbench spawns RingExampleWorker (built beside it) for `ringbench invoke`.
-# The whole suite under AddressSanitizer (own build folder; ≈ 5 min to build). Only XCTest's runner
-# leaks at exit: suppressed by Tests/lsan-suppressions.txt. SWIFT_BACKTRACE=enable=no: under ASan,
+# Ends a sanitizer recipe line: keeps the test command's exit status ($$? of the command before
+# it), but fails when any per-process report file $(1).<pid> holds a report matching $(2), and
+# prints those files.
+define fail-on-reports
+status=$$?; \
+	reports=$$(grep -l "$(2)" $(1).* 2>/dev/null); \
+	if [ -n "$$reports" ]; then cat $$reports; echo "sanitizer reports above: $$reports"; exit 1; fi; \
+	exit $$status
+endef
+
+# The whole suite under AddressSanitizer (own build folder; ≈ 5 min to build). What leaks at exit
+# outside RingTransport is suppressed by Tests/lsan-suppressions.txt (each entry says why). SWIFT_BACKTRACE=enable=no: under ASan,
 # Swift's crash handler turns a deliberately crashing worker's SIGABRT into "exit 1" (the channel
 # tests assert the signal); without the handler the signal is reported as it is.
 # As under TSan, every process (test runner and workers) writes its reports to
@@ -52,12 +61,7 @@ test-asan: deps
 	SWIFT_BACKTRACE=enable=no LSAN_OPTIONS=suppressions=$(CURDIR)/Tests/lsan-suppressions.txt \
 	ASAN_OPTIONS=log_path=$(CURDIR)/.build-asan/asan-report \
 		$(SWIFT) test --skip-build --sanitize=address --scratch-path .build-asan --skip '$(ASAN_SKIP)'; \
-	status=$$?; \
-	reports=$$(grep -l "ERROR: \(Address\|Leak\)Sanitizer" .build-asan/asan-report.* 2>/dev/null); \
-	if [ -n "$$reports" ]; then \
-		cat $$reports; echo "AddressSanitizer reports above ($$reports)"; exit 1; \
-	fi; \
-	exit $$status
+	$(call fail-on-reports,.build-asan/asan-report,ERROR: \(Address\|Leak\)Sanitizer)
 
 # Skipped under ASan: the exact mapping-count leak test (ASan's runtime maps and unmaps shadow and
 # allocator memory of its own, so the process's mapping count moves by itself).
@@ -81,12 +85,7 @@ test-tsan: deps
 	SWIFT_BACKTRACE=enable=no \
 	TSAN_OPTIONS="suppressions=$(CURDIR)/Tests/tsan-suppressions.txt halt_on_error=0 exitcode=66 log_path=$(CURDIR)/.build-tsan/tsan-report" \
 		$(SWIFT) test --skip-build --sanitize=thread --scratch-path .build-tsan --filter '$(TSAN_FILTER)' --skip '$(TSAN_SKIP)'; \
-	status=$$?; \
-	reports=$$(grep -l "\(WARNING\|ERROR\): ThreadSanitizer" .build-tsan/tsan-report.* 2>/dev/null); \
-	if [ -n "$$reports" ]; then \
-		cat $$reports; echo "ThreadSanitizer reports above ($$reports)"; exit 1; \
-	fi; \
-	exit $$status
+	$(call fail-on-reports,.build-tsan/tsan-report,\(WARNING\|ERROR\): ThreadSanitizer)
 
 # libFuzzer over frame validation, context decoding, segment attach and ring draining
 # (Fuzz/RingFuzz.swift). RingCore is built with coverage instrumentation by SwiftPM, the entry
