@@ -145,7 +145,7 @@ let package = Package(
         .testTarget(
             name: "GRPCRingTransportTests",
             dependencies: [
-                "GRPCRingTransport", "RingTestSupport", "RingLinux",
+                "GRPCRingTransport", "RingTestSupport", "RingLinux", "RingCore",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
             ],

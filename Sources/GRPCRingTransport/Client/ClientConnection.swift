@@ -22,7 +22,6 @@ final class ClientConnection: Sendable {
         var endWaiters: [CheckedContinuation<Void, Never>] = []
     }
     private let state = Mutex(State())
-    private let handshake = HandshakeGate()
 
     init(link: RingLink) { self.link = link }
 
@@ -71,11 +70,6 @@ final class ClientConnection: Sendable {
     // MARK: Inbound
 
     private func handle(_ frame: InboundFrame) -> String? {
-        switch handshake.screen(frame) {
-        case .pass: break
-        case .accepted: return nil
-        case .violation(let detail): return detail
-        }
         let id = frame.streamId
         let (entry, issued) = state.withLock { ($0.streams[id], id < $0.nextID && id > 0) }
         guard issued else { return "server sent a \(frame.kind) frame on stream \(id), which was never opened" }

@@ -1,10 +1,9 @@
 // HandshakeGate — each ring's first frame must be the peer's handshake, and there is exactly one.
-// Shared by the client and server connections' inbound paths.
-import Synchronization
+// RingLink's reader screens every inbound frame with it before the stream layer sees any.
 
-final class HandshakeGate: Sendable {
+struct HandshakeGate {
     enum Verdict: Equatable {
-        /// An ordinary frame after the handshake: the caller handles it.
+        /// An ordinary frame after the handshake: the stream layer handles it.
         case pass
         /// The frame was the handshake and it is valid: nothing more to do.
         case accepted
@@ -12,13 +11,13 @@ final class HandshakeGate: Sendable {
         case violation(String)
     }
 
-    private let seen = Atomic<Bool>(false)
+    private var seen = false
 
-    func screen(_ frame: InboundFrame) -> Verdict {
-        // The reader is one task: `seen` changes only here, in frame order.
-        if frame.kind != .handshake && seen.load(ordering: .acquiring) { return .pass }
+    mutating func screen(_ frame: InboundFrame) -> Verdict {
+        if frame.kind != .handshake && seen { return .pass }
         if let violation = RingHandshake.check(frame) { return .violation(violation) }
-        let second = seen.exchange(true, ordering: .acquiringAndReleasing)
-        return second ? .violation("second handshake") : .accepted
+        if seen { return .violation("second handshake") }
+        seen = true
+        return .accepted
     }
 }

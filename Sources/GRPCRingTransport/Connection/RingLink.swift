@@ -63,8 +63,9 @@ final class RingLink: Sendable {
     var remotePeer: String { "ring:pid=\(peerPID)" }
     var localPeer: String { "ring:pid=\(localPID)" }
 
-    /// Starts the reader task and the watch on the peer. `onFrame` runs on the reader task for every
-    /// inbound frame and returns a violation description or nil; `onEnd` runs once, last.
+    /// Starts the reader task and the watch on the peer. The reader checks that the ring starts
+    /// with exactly one valid handshake; `onFrame` runs on the reader task for every other inbound
+    /// frame and returns a violation description or nil; `onEnd` runs once, last.
     func start(onFrame: @escaping @Sendable (InboundFrame) -> String?, onEnd: @escaping @Sendable (LinkEnd) -> Void) {
         let task = Task {
             let end = await self.readLoop(onFrame: onFrame)
@@ -96,12 +97,18 @@ final class RingLink: Sendable {
 
     private func readLoop(onFrame: (InboundFrame) -> String?) async -> LinkEnd {
         guard var receiver = self.receiver.withLock({ $0.take() }) else { return .closedLocally }
+        var handshake = HandshakeGate()
         while true {
             var violation: String?
             do {
                 _ = try await receiver.receive { message in
                     guard violation == nil else { return }
-                    violation = onFrame(InboundFrame(kind: message.kind, flags: message.flags, streamId: message.streamId, payload: message.payload))
+                    let frame = InboundFrame(kind: message.kind, flags: message.flags, streamId: message.streamId, payload: message.payload)
+                    switch handshake.screen(frame) {
+                    case .pass: violation = onFrame(frame)
+                    case .accepted: break
+                    case .violation(let detail): violation = detail
+                    }
                 }
                 if let violation { return .violation(violation) }
             } catch RingError.closed {

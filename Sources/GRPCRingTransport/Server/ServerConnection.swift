@@ -43,7 +43,6 @@ final class ServerConnection: Sendable {
         var ended: LinkEnd?
     }
     private let state = Mutex(State())
-    private let handshake = HandshakeGate()
 
     init(
         link: RingLink, resolveMethod: @escaping @Sendable (String) -> MethodDescriptor?,
@@ -87,11 +86,6 @@ final class ServerConnection: Sendable {
     // MARK: Inbound
 
     private func handle(_ frame: InboundFrame) -> String? {
-        switch handshake.screen(frame) {
-        case .pass: break
-        case .accepted: return nil
-        case .violation(let detail): return detail
-        }
         let id = frame.streamId
         switch frame.kind {
         case .streamOpen: return open(frame)
