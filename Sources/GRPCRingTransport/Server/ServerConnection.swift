@@ -125,10 +125,7 @@ final class ServerConnection: Sendable {
             guard id > 0, state.streams[id] == nil else { return .violation("stream \(id) opened while it is open") }
             state.highestID = max(state.highestID, id)
             guard state.streams.count + state.refusing < maxStreams else { return .violation("more than \(maxStreams) concurrent streams") }
-            if state.draining || state.ended != nil {
-                state.refusing += 1
-                return .refused
-            }
+            if state.draining || state.ended != nil { return .refused }
             state.streams[id] = Entry(requests: continuation, writer: writer)
             return .accepted
         }
@@ -140,10 +137,7 @@ final class ServerConnection: Sendable {
         }
         guard isAccepted, let descriptor = resolveMethod(open.method) else {
             if isAccepted {
-                state.withLock { state in
-                    state.streams.removeValue(forKey: id)
-                    state.refusing += 1
-                }
+                state.withLock { _ = $0.streams.removeValue(forKey: id) }
                 refuse(id, Status(code: .unimplemented, message: "malformed method path \(open.method)"))
             } else {
                 refuse(id, Status(code: .unavailable, message: "the server is shutting down"))
@@ -159,19 +153,18 @@ final class ServerConnection: Sendable {
         let stream = RPCStream(
             descriptor: descriptor, inbound: RPCAsyncSequence(wrapping: requests), outbound: RPCWriter.Closable(wrapping: writer))
         if !deliver(AcceptedStream(stream: stream, connection: self, streamId: id, writer: writer)) {
-            state.withLock { state in
-                state.streams.removeValue(forKey: id)
-                state.refusing += 1
-            }
+            state.withLock { _ = $0.streams.removeValue(forKey: id) }
             continuation.finish(throwing: RPCError(code: .unavailable, message: "the server is shutting down"))
             refuse(id, Status(code: .unavailable, message: "the server is shutting down"))
         }
         return nil
     }
 
-    /// Answers a stream that never reached a handler with `status` (counted in `refusing` by the
-    /// caller until it is sent).
+    /// Answers a stream that never reached a handler with `status`, counted in `refusing` until
+    /// sent. Only the reader task opens and refuses streams, so the limit check in `open` and
+    /// this count cannot interleave with another open.
     private func refuse(_ id: UInt64, _ status: Status) {
+        state.withLock { $0.refusing += 1 }
         Task {
             try? await link.send(.streamStatus, streamId: id, payload: StreamWire.encodeStatus(status, trailers: [:]))
             state.withLock { $0.refusing -= 1 }
