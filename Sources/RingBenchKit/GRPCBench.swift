@@ -55,13 +55,20 @@ public enum GRPCBench {
         case .ring:
             measured = try await withGRPCClient(transport: GRPCRingClientTransport(socketPath: server.address)) { try await work.measure($0) }
         case .h2Unix:
-            let client = try HTTP2ClientTransport.Posix(target: .unixDomainSocket(path: server.address), transportSecurity: .plaintext)
+            let client = try HTTP2ClientTransport.Posix(
+                target: .unixDomainSocket(path: server.address), transportSecurity: .plaintext, config: http2ClientConfig)
             measured = try await withGRPCClient(transport: client) { try await work.measure($0) }
         case .h2TCP:
-            let client = try HTTP2ClientTransport.Posix(target: .ipv4(address: "127.0.0.1", port: Int(server.address)!), transportSecurity: .plaintext)
+            let client = try HTTP2ClientTransport.Posix(
+                target: .ipv4(address: "127.0.0.1", port: Int(server.address)!), transportSecurity: .plaintext, config: http2ClientConfig)
             measured = try await withGRPCClient(transport: client) { try await work.measure($0) }
         }
         return result(transport: transport, scenario: scenario, messageSize: messageSize, concurrency: concurrency, seconds: seconds, measured: measured, server: "separate process")
+    }
+
+    /// The HTTP/2 client: the server's flow-control window on both ends (`GRPCBenchMethods.http2WindowBytes`).
+    static var http2ClientConfig: HTTP2ClientTransport.Posix.Config {
+        .defaults { $0.http2.targetWindowSize = GRPCBenchMethods.http2WindowBytes }
     }
 
     private static func result(

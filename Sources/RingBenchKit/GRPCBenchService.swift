@@ -13,6 +13,16 @@ enum GRPCBenchMethods {
     static let stream = MethodDescriptor(fullyQualifiedService: "ringbench.Bench", method: "Stream")
     /// Largest message the benchmark allows through either transport.
     static let maxMessageBytes = 32 << 20
+    /// HTTP/2 flow-control window (per stream and per connection) of both HTTP/2 ends. NIOHTTP2
+    /// sends a stream's WINDOW_UPDATE once the stream has consumed half its window. With the
+    /// server's default window (65,535 bytes, while the client's default is 8 MiB) every 64 KiB
+    /// request (65,541 bytes with the gRPC prefix) exhausted its stream's window: one flow-control
+    /// round trip per RPC, and — with many streams in flight — a WINDOW_UPDATE emitted after the
+    /// client's END_STREAM, which NIOHTTP2 rejects (BadStreamStateTransition from
+    /// halfClosedRemoteLocalIdle) and grpc-swift-nio-transport's server treats as fatal to the
+    /// connection: every RPC on it failed with `unavailable: "Stream unexpectedly closed."`.
+    /// Twice the largest message keeps every stream above half its window: no stream WINDOW_UPDATE.
+    static let http2WindowBytes = 2 * maxMessageBytes
 }
 
 struct GRPCBenchService: RegistrableRPCService {
@@ -56,7 +66,10 @@ enum GRPCBenchServer {
                 transport == .h2Unix ? .unixDomainSocket(path: address) : .ipv4(host: "127.0.0.1", port: Int(address) ?? 0)
             let serverTransport = HTTP2ServerTransport.Posix(
                 address: socketAddress, transportSecurity: .plaintext,
-                config: .defaults { $0.rpc.maxRequestPayloadSize = GRPCBenchMethods.maxMessageBytes })
+                config: .defaults {
+                    $0.rpc.maxRequestPayloadSize = GRPCBenchMethods.maxMessageBytes
+                    $0.http2.targetWindowSize = GRPCBenchMethods.http2WindowBytes
+                })
             let server = GRPCServer(transport: serverTransport, services: services)
             try await withThrowingDiscardingTaskGroup { group in
                 group.addTask { try await server.serve() }
