@@ -37,6 +37,9 @@ public struct BenchResult: Codable, Sendable, Equatable {
     /// Share of the machine limit measured in the same run (`compare`): memcpy bandwidth for one-way
     /// throughput, the busy-spin round trip for ping-pong; 100 = at the limit.
     public var percentOfLimit: Double?
+    /// Why the row could not be measured (the error, as text); nil for a measured row. A failed
+    /// row's figures are zero and mean nothing (`BenchFailure`).
+    public var failure: String?
 
     public init(scenario: String, transport: String, messageSize: Int, rates: Summary, repetitions: Int,
                 parameters: [String: String], concurrency: Int = 1, workers: Int = 1) {
@@ -107,15 +110,32 @@ public struct MachineInfo: Codable, Sendable, Equatable {
 
 /// The `--json` document.
 public struct BenchReport: Codable, Sendable, Equatable {
+    /// Every row in table order, failed ones included (their `failure` set).
     public var results: [BenchResult]
+    /// The failed rows of `results` again, with their reasons: empty when every row was measured.
+    public var failures: [BenchFailure]
     public var machine: MachineInfo
     /// The command line that produced the report (`compare` records it).
     public var command: String?
 
     public init(results: [BenchResult], machine: MachineInfo, command: String? = nil) {
         self.results = results
+        self.failures = results.compactMap(BenchFailure.init)
         self.machine = machine
         self.command = command
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case results, failures, machine, command
+    }
+
+    /// Reports written before `failures` existed decode with none.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        results = try container.decode([BenchResult].self, forKey: .results)
+        failures = try container.decodeIfPresent([BenchFailure].self, forKey: .failures) ?? []
+        machine = try container.decode(MachineInfo.self, forKey: .machine)
+        command = try container.decodeIfPresent(String.self, forKey: .command)
     }
 
     func encoded() throws -> Data {

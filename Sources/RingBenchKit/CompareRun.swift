@@ -6,6 +6,14 @@ enum CompareRun {
         var transport: String
         var role: CompareTransport.Role
         var runner: CompareTransport.Runner
+
+        /// The failed row of this step: what it would have measured, and why it could not.
+        func failure(reason: String, settings: CompareSettings) -> BenchFailure {
+            let invoke = scenario == .invoke
+            return BenchFailure(
+                scenario: scenario.rawValue, transport: transport, messageSize: size, concurrency: invoke ? settings.concurrency : 1,
+                workers: invoke && role != .grpc ? settings.workers : 1, reason: reason)
+        }
     }
 
     struct Failure: Sendable, Equatable {
@@ -48,6 +56,7 @@ enum CompareRun {
             progress.step("calibration: cross-process spin floor")
             do { outcome.calibration.append(try await CompareMeasure.spinFloor(settings: settings)) } catch {
                 outcome.failures.append(Failure(scenario: .pingpong, size: 4, transport: "spin-floor", reason: "\(error)"))
+                outcome.calibration.append(.failed(BenchFailure(scenario: "calibration", transport: "spin-floor", messageSize: 4, reason: "\(error)")))
             }
         }
         for step in plan {
@@ -55,11 +64,15 @@ enum CompareRun {
             do {
                 outcome.results.append(try await step.runner(settings, step.size))
             } catch {
+                // The run goes on: the row stays in the results (and the JSON, CSV, table) as failed.
                 outcome.failures.append(Failure(scenario: step.scenario, size: step.size, transport: step.transport, reason: "\(error)"))
+                outcome.results.append(.failed(step.failure(reason: "\(error)", settings: settings)))
             }
         }
         let rings = Set(plan.filter { $0.role == .ring }.map(\.transport))
-        outcome.results = outcome.results.map { rings.contains($0.transport) ? withLimit($0, calibration: outcome.calibration) : $0 }
+        outcome.results = outcome.results.map {
+            rings.contains($0.transport) && $0.isMeasured ? withLimit($0, calibration: outcome.calibration) : $0
+        }
         return outcome
     }
 

@@ -23,8 +23,9 @@ enum CompareTable {
             let baseName = CompareTransport.baselineName(for: scenario)
             for size in Array(Set(inScenario.map(\.messageSize))).sorted() {
                 let atSize = inScenario.filter { $0.messageSize == size }
-                let base = atSize.first { $0.transport == baseName }
                 for result in atSize {
+                    // The baseline at the same concurrency (invoke rows may come at several).
+                    let base = atSize.first { $0.transport == baseName && $0.concurrency == result.concurrency && $0.isMeasured }
                     rows.append(row(result, scenario: scenario.rawValue, base: base, baseText: base == nil ? "—" : ratio(result, base!)))
                 }
             }
@@ -60,13 +61,18 @@ enum CompareTable {
     }
 
     static func row(_ result: BenchResult, scenario: String, base: BenchResult?, baseText: String) -> [String] {
+        let concurrency = result.scenario == CompareScenario.invoke.rawValue ? " ×\(result.concurrency)" : ""
+        let size = result.transport == "spin-floor" ? "4 B" : Format.bytes(result.messageSize)
+        if !result.isMeasured {
+            // The reason is printed under the table (it is long); the row keeps its place.
+            return [scenario, size, result.transport + concurrency, "FAILED"] + Array(repeating: "—", count: columns.count - 5) + [""]
+        }
         let latency = result.latencyNanoseconds
         let rate = result.repetitions > 1
             ? "\(Format.rate(result.messagesPerSecond)) [\(Format.rate(result.messagesPerSecondMin))–\(Format.rate(result.messagesPerSecondMax))]"
             : Format.rate(result.messagesPerSecond)
-        let concurrency = result.scenario == CompareScenario.invoke.rawValue ? " ×\(result.concurrency)" : ""
         return [
-            scenario, result.transport == "spin-floor" ? "4 B" : Format.bytes(result.messageSize), result.transport + concurrency, rate,
+            scenario, size, result.transport + concurrency, rate,
             result.scenario == CompareScenario.pingpong.rawValue || result.transport == "spin-floor" ? "—" : Format.rate(result.bytesPerSecond) + "B",
             latency.map { Format.nanoseconds($0.p50) } ?? "—", latency.map { Format.nanoseconds($0.p99) } ?? "—",
             latency.map { Format.nanoseconds($0.p999) } ?? "—", latency.map { Format.nanoseconds($0.max) } ?? "—",

@@ -52,31 +52,37 @@ public struct GRPCCommand: AsyncParsableCommand {
         let levels = try InvokeCommand.list(concurrency, option: "--concurrency")
         let payloadSizes = try InvokeCommand.list(sizes, option: "--sizes")
         print("ringbench grpc — GRPCCore echo service, server in a separate process, \(seconds) s per row")
-        print(Format.pad("scenario", 12) + Format.pad("transport", 14) + Format.pad("in flight", 11) + Format.pad("size", 9)
-              + Format.pad("msgs/s", 12) + ["p50", "p90", "p99", "p99.9"].map { Format.pad($0, 10) }.joined() + Format.pad("cpu s/M", 9))
-        var results: [BenchResult] = []
-        for scenario in scenarioList {
-            for size in payloadSizes {
-                for level in levels {
-                    for transport in transportList {
-                        let result = try await GRPCBench.run(
-                            transport: transport, scenario: scenario, messageSize: size, concurrency: level,
-                            duration: .nanoseconds(Int64(seconds * 1e9)))
-                        results.append(result)
-                        let latency = result.latencyNanoseconds.map { l in
-                            [l.p50, l.p90, l.p99, l.p999].map { Format.pad(Format.nanoseconds($0), 10) }.joined()
-                        } ?? String(repeating: " ", count: 40)
-                        print(Format.pad(scenario.rawValue, 12) + Format.pad(transport.rawValue, 14) + Format.pad("\(level)", 11)
-                              + Format.pad(Format.bytes(size), 9) + Format.pad(Format.rate(result.messagesPerSecond), 12) + latency
-                              + Format.pad(result.cpuSecondsPerMillion.map { Format.fixed($0, 2) } ?? "—", 9))
-                    }
-                }
-            }
+        print(Self.header)
+        let plan = GRPCRun.plan(scenarios: scenarioList, sizes: payloadSizes, levels: levels, transports: transportList)
+        let results = await GRPCRun.execute(plan, runner: GRPCRun.measure(seconds: seconds)) { row, result in
+            print(Self.line(row, result))
         }
+        let report = BenchReport(results: results, machine: .current())
         if let json {
-            try BenchReport(results: results, machine: .current()).write(to: json)
+            try report.write(to: json)
             print("wrote \(json)")
         }
+        if !report.failures.isEmpty {
+            print("\(report.failures.count) of \(results.count) rows failed")
+            throw ExitCode(1)
+        }
+    }
+
+    static var header: String {
+        Format.pad("scenario", 12) + Format.pad("transport", 14) + Format.pad("in flight", 11) + Format.pad("size", 9)
+            + Format.pad("msgs/s", 12) + ["p50", "p90", "p99", "p99.9"].map { Format.pad($0, 10) }.joined() + Format.pad("cpu s/M", 9)
+    }
+
+    /// One table line; a failed row says so, with the reason, where its figures would be.
+    static func line(_ row: GRPCRun.Row, _ result: BenchResult) -> String {
+        let start = Format.pad(row.scenario.rawValue, 12) + Format.pad(row.transport.rawValue, 14) + Format.pad("\(row.concurrency)", 11)
+            + Format.pad(Format.bytes(row.size), 9)
+        if let failure = result.failure { return start + "FAILED: " + failure }
+        let latency = result.latencyNanoseconds.map { l in
+            [l.p50, l.p90, l.p99, l.p999].map { Format.pad(Format.nanoseconds($0), 10) }.joined()
+        } ?? String(repeating: " ", count: 40)
+        return start + Format.pad(Format.rate(result.messagesPerSecond), 12) + latency
+            + Format.pad(result.cpuSecondsPerMillion.map { Format.fixed($0, 2) } ?? "—", 9)
     }
 }
 

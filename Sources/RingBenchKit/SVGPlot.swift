@@ -3,7 +3,7 @@ import Foundation
 /// `--plot`: a self-contained SVG (no scripts, no external fonts or styles) with two panels —
 /// one-way throughput (bytes/s, median with a min–max whisker) against message size on log–log axes,
 /// with the memcpy limit dashed; and round-trip latency percentile curves per transport at the smallest ping-pong size,
-/// with the spin floor dashed.
+/// with the spin floor dashed. Failed rows are not drawn.
 enum SVGPlot {
     static let width = 920.0
     static let panelHeight = 420.0
@@ -20,6 +20,7 @@ enum SVGPlot {
     }
 
     static func render(_ report: BenchReport) -> String {
+        let results = report.results.filter(\.isMeasured)
         let height = 2 * panelHeight + 40
         var svg = """
             <?xml version="1.0" encoding="UTF-8"?>
@@ -28,8 +29,8 @@ enum SVGPlot {
             <text x="\(Int(width / 2))" y="24" text-anchor="middle" font-size="15" font-weight="bold">\(escape(title(report.machine)))</text>
 
             """
-        svg += throughputPanel(report.results, originY: 40)
-        svg += latencyPanel(report.results, originY: 40 + panelHeight)
+        svg += throughputPanel(results, originY: 40)
+        svg += latencyPanel(results, originY: 40 + panelHeight)
         svg += "</svg>\n"
         return svg
     }
