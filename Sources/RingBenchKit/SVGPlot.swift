@@ -1,9 +1,12 @@
 import Foundation
 
-/// `--plot`: a self-contained SVG (no scripts, no external fonts or styles) with two panels —
+/// `--plot`: a self-contained SVG (no scripts, no external fonts or styles) with three panels —
 /// one-way throughput (bytes/s, median with a min–max whisker) against message size on log–log axes,
-/// with the memcpy limit dashed; and round-trip latency percentile curves per transport at the smallest ping-pong size,
-/// with the spin floor dashed. Failed rows are not drawn.
+/// with the memcpy limit dashed; round-trip latency percentile curves per transport at the smallest ping-pong size,
+/// with the spin floor dashed; and invocations (the product's job): invocations/s and p50 latency against
+/// invocations in flight, one curve per transport, at the smallest invoke size.
+/// Failed rows are not drawn. Every panel is a `<g id="panel-…">`, every plot in it a `<g id="plot-…">`
+/// and every curve a `<g data-series="name">`, so the tests (and a reader's tools) can find them.
 enum SVGPlot {
     static let width = 920.0
     static let panelHeight = 420.0
@@ -21,7 +24,7 @@ enum SVGPlot {
 
     static func render(_ report: BenchReport) -> String {
         let results = report.results.filter(\.isMeasured)
-        let height = 2 * panelHeight + 40
+        let height = 3 * panelHeight + 40
         var svg = """
             <?xml version="1.0" encoding="UTF-8"?>
             <svg xmlns="http://www.w3.org/2000/svg" width="\(Int(width))" height="\(Int(height))" viewBox="0 0 \(Int(width)) \(Int(height))" font-family="DejaVu Sans, Helvetica, Arial, sans-serif" font-size="12">
@@ -31,6 +34,7 @@ enum SVGPlot {
             """
         svg += throughputPanel(results, originY: 40)
         svg += latencyPanel(results, originY: 40 + panelHeight)
+        svg += invocationPanel(results, originY: 40 + 2 * panelHeight)
         svg += "</svg>\n"
         return svg
     }
@@ -55,7 +59,7 @@ enum SVGPlot {
         }
         let sizes = Array(Set(series.flatMap { $0.points.map(\.x) })).sorted()
         return panel(
-            title: "One-way throughput vs message size (median of repetitions)", originY: originY, series: series,
+            id: "throughput", title: "One-way throughput vs message size (median of repetitions)", originY: originY, series: series,
             xAxis: sizes.isEmpty ? nil : .logarithmic(min: sizes.first!, max: sizes.last!, ticks: sizes.map { ($0, Format.bytes(Int($0))) }),
             xLabel: "message size (log)", yLabel: "bytes/s (log)", yFormat: { decade($0, units: [(1e12, "TB/s"), (1e9, "GB/s"), (1e6, "MB/s"), (1e3, "KB/s"), (1, "B/s")]) })
     }
@@ -76,9 +80,46 @@ enum SVGPlot {
             series.append(Series(name: "spin floor (limit)", points: percentiles.enumerated().map { (x: Double($0.offset), y: Double(max(floor[keyPath: $0.element.1], 1))) }, dashed: true))
         }
         return panel(
-            title: "Round-trip latency percentiles" + (size.map { ", \(Format.bytes($0)) ping-pong" } ?? ""), originY: originY, series: series,
+            id: "latency", title: "Round-trip latency percentiles" + (size.map { ", \(Format.bytes($0)) ping-pong" } ?? ""), originY: originY,
+            series: series,
             xAxis: .categorical(percentiles.map(\.0)), xLabel: "percentile", yLabel: "round trip (log)",
             yFormat: { decade($0, units: [(1e9, "s"), (1e6, "ms"), (1e3, "µs"), (1, "ns")]) })
+    }
+
+    /// Invocations (`invoke` rows) at the smallest invoke size: invocations/s (median, min–max whisker)
+    /// and p50 latency against invocations in flight, one curve per transport (and worker count,
+    /// when it is not 1), the two plots side by side sharing one legend.
+    static func invocationPanel(_ results: [BenchResult], originY: Double) -> String {
+        let invoke = results.filter { $0.scenario == CompareScenario.invoke.rawValue }
+        let size = invoke.map(\.messageSize).min()
+        let atSize = invoke.filter { $0.messageSize == size }
+        func name(_ result: BenchResult) -> String { result.workers == 1 ? result.transport : "\(result.transport) (\(result.workers) workers)" }
+        var rates: [Series] = []
+        var latencies: [Series] = []
+        for series in orderedNames(atSize.map(name)) {
+            let rows = atSize.filter { name($0) == series }.sorted { $0.concurrency < $1.concurrency }
+            rates.append(Series(
+                name: series, points: rows.map { (x: Double($0.concurrency), y: $0.messagesPerSecond) },
+                ranges: rows.map { (low: $0.messagesPerSecondMin, high: $0.messagesPerSecondMax) }))
+            latencies.append(Series(
+                name: series, points: rows.compactMap { row in row.latencyNanoseconds.map { (x: Double(row.concurrency), y: Double(max($0.p50, 1))) } }))
+        }
+        let levels = Array(Set(atSize.map(\.concurrency))).sorted().map(Double.init)
+        let xAxis: XAxis? = levels.isEmpty ? nil : .logarithmic(min: levels.first!, max: levels.last!, ticks: levels.map { ($0, String(Int($0))) })
+        let gap = left
+        let plotWidth = (width - left - right - gap) / 2
+        let plotHeight = panelHeight - top - bottom
+        let title = "Invocations vs in flight" + (size.map { ", \(Format.bytes($0)) echo (FunctionHost or unary RPC)" } ?? "")
+        return "<g id=\"panel-invocations\">\n" + heading(title, originY: originY)
+            + plot(
+                id: "invocations-rate", frame: Frame(x: left, y: originY + top, width: plotWidth, height: plotHeight), series: rates,
+                xAxis: xAxis, xLabel: "in flight (log)", yLabel: "invocations/s (log)",
+                yFormat: { decade($0, units: [(1e9, "G/s"), (1e6, "M/s"), (1e3, "K/s"), (1, "/s")]) }, legend: false)
+            + plot(
+                id: "invocations-p50", frame: Frame(x: left + plotWidth + gap, y: originY + top, width: plotWidth, height: plotHeight),
+                series: latencies, xAxis: xAxis, xLabel: "in flight (log)", yLabel: "p50 latency (log)",
+                yFormat: { decade($0, units: [(1e9, "s"), (1e6, "ms"), (1e3, "µs"), (1, "ns")]) }, legend: true)
+            + "</g>\n"
     }
 
     enum XAxis {
@@ -86,12 +127,36 @@ enum SVGPlot {
         case categorical([String])
     }
 
-    static func panel(title: String, originY: Double, series: [Series], xAxis: XAxis?, xLabel: String, yLabel: String,
+    /// A panel of one plot across the width, its legend on the right.
+    static func panel(id: String, title: String, originY: Double, series: [Series], xAxis: XAxis?, xLabel: String, yLabel: String,
                       yFormat: (Double) -> String) -> String {
-        let plotWidth = width - left - right
-        let plotHeight = panelHeight - top - bottom
-        let x0 = left, y0 = originY + top
-        var out = "<g>\n<text x=\"\(f(x0))\" y=\"\(f(originY + 28))\" font-size=\"14\" font-weight=\"bold\">\(escape(title))</text>\n"
+        let frame = Frame(x: left, y: originY + top, width: width - left - right, height: panelHeight - top - bottom)
+        return "<g id=\"panel-\(id)\">\n" + heading(title, originY: originY)
+            + plot(id: id, frame: frame, series: series, xAxis: xAxis, xLabel: xLabel, yLabel: yLabel, yFormat: yFormat, legend: true)
+            + "</g>\n"
+    }
+
+    static func heading(_ title: String, originY: Double) -> String {
+        "<text x=\"\(f(left))\" y=\"\(f(originY + 28))\" font-size=\"14\" font-weight=\"bold\">\(escape(title))</text>\n"
+    }
+
+    /// Where a plot's axes go.
+    struct Frame {
+        var x: Double
+        var y: Double
+        var width: Double
+        var height: Double
+    }
+
+    /// One plot: log y axis in whole decades, the series as polylines with points (and whiskers), and
+    /// the legend right of the frame when `legend` (series keep their palette colour by index, so two
+    /// plots given the same series in the same order share one legend).
+    static func plot(id: String, frame: Frame, series: [Series], xAxis: XAxis?, xLabel: String, yLabel: String,
+                     yFormat: (Double) -> String, legend: Bool) -> String {
+        let plotWidth = frame.width
+        let plotHeight = frame.height
+        let x0 = frame.x, y0 = frame.y
+        var out = "<g id=\"plot-\(id)\">\n"
         let values = (series.flatMap { $0.points.map(\.y) } + series.flatMap { $0.ranges.flatMap { [$0.low, $0.high] } }).filter { $0 > 0 }
         guard let xAxis, let lowest = values.min(), let highest = values.max() else {
             return out + "<text x=\"\(f(x0))\" y=\"\(f(y0 + 40))\">no results for this panel</text>\n</g>\n"
@@ -126,6 +191,7 @@ enum SVGPlot {
         out += "<text x=\"\(f(x0 - 76))\" y=\"\(f(y0 + plotHeight / 2))\" text-anchor=\"middle\" transform=\"rotate(-90 \(f(x0 - 76)) \(f(y0 + plotHeight / 2)))\">\(escape(yLabel))</text>\n"
         for (index, s) in series.enumerated() {
             let color = s.dashed ? "#555555" : palette[index % palette.count]
+            out += "<g data-series=\"\(escape(s.name))\">\n"
             let points = s.points.filter { $0.y > 0 }.map { "\(f(px($0.x))),\(f(py($0.y)))" }
             if points.count > 1 {
                 out += "<polyline points=\"\(points.joined(separator: " "))\" fill=\"none\" stroke=\"\(color)\" stroke-width=\"2\""
@@ -137,6 +203,8 @@ enum SVGPlot {
             for point in s.points where point.y > 0 {
                 out += "<circle cx=\"\(f(px(point.x)))\" cy=\"\(f(py(point.y)))\" r=\"3.5\" fill=\"\(color)\"><title>\(escape("\(s.name): \(yFormat(point.y))"))</title></circle>\n"
             }
+            out += "</g>\n"
+            guard legend else { continue }
             let ly = y0 + 10 + Double(index) * 20
             let lx = x0 + plotWidth + 16
             out += "<line x1=\"\(f(lx))\" y1=\"\(f(ly))\" x2=\"\(f(lx + 24))\" y2=\"\(f(ly))\" stroke=\"\(color)\" stroke-width=\"2\""
@@ -147,9 +215,12 @@ enum SVGPlot {
     }
 
     /// Transports in first-seen order.
-    static func orderedTransports(_ results: [BenchResult]) -> [String] {
+    static func orderedTransports(_ results: [BenchResult]) -> [String] { orderedNames(results.map(\.transport)) }
+
+    /// Names without repeats, in first-seen order.
+    static func orderedNames(_ names: [String]) -> [String] {
         var seen: [String] = []
-        for result in results where !seen.contains(result.transport) { seen.append(result.transport) }
+        for name in names where !seen.contains(name) { seen.append(name) }
         return seen
     }
 

@@ -136,10 +136,21 @@ enum SampleResults {
             p.load = "closed"
             all.append(p)
         }
-        var invoke = BenchResult(scenario: "invoke", transport: "ring-latency", messageSize: 64, rates: Summary([7e4]),
-                                 repetitions: 1, parameters: [:], concurrency: 16, workers: 1)
-        invoke.latencyNanoseconds = LatencyPercentiles(p50: 200_000, p90: 300_000, p99: 900_000, p999: 2_000_000, max: 3_000_000)
-        all.append(invoke)
+        // Invocations at several concurrencies, and one larger size the plot leaves out.
+        for (transport, rate) in [("ring-latency", 7e4), ("ring-efficiency", 6e4), ("grpc-ring", 1.2e4), ("grpc-h2-unix", 3e3)] {
+            for concurrency in [1, 16, 64] {
+                let scaled = rate * Double(min(concurrency, 16)) / 16
+                var invoke = BenchResult(scenario: "invoke", transport: transport, messageSize: 64, rates: Summary([scaled * 0.9, scaled, scaled * 1.1]),
+                                         repetitions: 3, parameters: [:], concurrency: concurrency, workers: 1)
+                let p50 = UInt64(Double(concurrency) / scaled * 1e9)
+                invoke.latencyNanoseconds = LatencyPercentiles(p50: p50, p90: p50 * 2, p99: p50 * 4, p999: p50 * 8, max: p50 * 16)
+                all.append(invoke)
+            }
+        }
+        var large = BenchResult(scenario: "invoke", transport: "ring-latency", messageSize: 65536, rates: Summary([1.6e4]),
+                                repetitions: 1, parameters: [:], concurrency: 16, workers: 1)
+        large.latencyNanoseconds = LatencyPercentiles(p50: 900_000, p90: 1_000_000, p99: 2_000_000, p999: 3_000_000, max: 4_000_000)
+        all.append(large)
         return all
     }()
 

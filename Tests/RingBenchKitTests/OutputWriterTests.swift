@@ -65,6 +65,30 @@ import FoundationXML
             #expect(delegate.texts.contains(name), "legend lacks \(name)")
         }
         #expect(delegate.texts.contains { $0.contains("<test & \"quotes\">") })  // escaped, then parsed back
+        #expect(delegate.series["plot-throughput"] == ["ring-latency", "unix", "pipe", "memcpy (limit)"])
+        #expect(delegate.series["plot-latency"] == ["ring-latency", "unix", "pipe", "spin floor (limit)"])
+    }
+
+    /// The invocations panel: invocations/s and p50 against invocations in flight, one curve per
+    /// transport (at the smallest invoke size), each a line through its three concurrencies.
+    @Test func svgHasAnInvocationsPanelWithOneSeriesPerTransport() throws {
+        let svg = SVGPlot.render(SampleResults.report)
+        let delegate = SVGCollector()
+        let parser = XMLParser(data: Data(svg.utf8))
+        parser.delegate = delegate
+        #expect(parser.parse(), "XMLParser: \(String(describing: parser.parserError))")
+        #expect(delegate.ids.contains("panel-invocations"))
+        let transports = ["ring-latency", "ring-efficiency", "grpc-ring", "grpc-h2-unix"]
+        for plot in ["plot-invocations-rate", "plot-invocations-p50"] {
+            #expect(delegate.series[plot] == transports, "\(plot)")
+            #expect(delegate.elementsIn[plot]?["polyline"] == transports.count, "\(plot): one line per transport")
+            #expect(delegate.elementsIn[plot]?["circle"] == transports.count * 3, "\(plot): a point per concurrency")
+        }
+        let invocations = delegate.textsIn["panel-invocations"] ?? []
+        for label in ["1", "16", "64", "in flight (log)", "invocations/s (log)", "p50 latency (log)"] + transports {
+            #expect(invocations.contains(label), "invocations panel lacks \(label)")
+        }
+        #expect(invocations.contains { $0.contains("64 B") })
     }
 
     @Test func svgWithoutResultsIsStillWellFormed() {
@@ -75,13 +99,22 @@ import FoundationXML
     }
 }
 
-/// Collects element names and text of a parsed SVG.
+/// Collects element names and text of a parsed SVG, overall and per enclosing `id` (panels and plots),
+/// and the `data-series` curves of each plot in order.
 final class SVGCollector: NSObject, XMLParserDelegate {
     var root: String?
     var namespace: String?
     var elements: [String: Int] = [:]
     var texts: [String] = []
+    var ids: [String] = []
+    /// Element counts and texts inside each element with an id (at any depth).
+    var elementsIn: [String: [String: Int]] = [:]
+    var textsIn: [String: [String]] = [:]
+    /// The `data-series` names inside each `plot-…` group, in document order.
+    var series: [String: [String]] = [:]
     private var text = ""
+    /// The id of every open element (nil when it has none).
+    private var open: [String?] = []
 
     func parser(_ parser: XMLParser, didStartElement elementName: String, namespaceURI: String?, qualifiedName: String?,
                 attributes: [String: String] = [:]) {
@@ -90,13 +123,24 @@ final class SVGCollector: NSObject, XMLParserDelegate {
             namespace = attributes["xmlns"]
         }
         elements[elementName, default: 0] += 1
+        let enclosing = open.compactMap { $0 }
+        for id in enclosing { elementsIn[id, default: [:]][elementName, default: 0] += 1 }
+        if let name = attributes["data-series"], let plot = enclosing.last(where: { $0.hasPrefix("plot-") }) {
+            series[plot, default: []].append(name)
+        }
+        if let id = attributes["id"] { ids.append(id) }
+        open.append(attributes["id"])
         text = ""
     }
 
     func parser(_ parser: XMLParser, foundCharacters string: String) { text += string }
 
     func parser(_ parser: XMLParser, didEndElement elementName: String, namespaceURI: String?, qualifiedName: String?) {
-        if elementName == "text" { texts.append(text) }
+        open.removeLast()
+        if elementName == "text" {
+            texts.append(text)
+            for id in open.compactMap({ $0 }) { textsIn[id, default: []].append(text) }
+        }
         text = ""
     }
 }
