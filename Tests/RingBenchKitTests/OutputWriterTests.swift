@@ -51,12 +51,18 @@ import FoundationXML
         #expect(try CSV.parse("x,\"a,b\",\"q\"\"q\"\n") == [["x", "a,b", "q\"q"]])
     }
 
-    @Test func svgIsWellFormedAndDrawsEveryTransport() throws {
+    /// The sample report rendered, and parsed back (it must be well-formed XML).
+    private func renderedSample() throws -> (svg: String, parsed: SVGCollector) {
         let svg = SVGPlot.render(SampleResults.report)
         let delegate = SVGCollector()
         let parser = XMLParser(data: Data(svg.utf8))
         parser.delegate = delegate
         #expect(parser.parse(), "XMLParser: \(String(describing: parser.parserError))")
+        return (svg, delegate)
+    }
+
+    @Test func svgIsWellFormedAndDrawsEveryTransport() throws {
+        let (svg, delegate) = try renderedSample()
         #expect(delegate.root == "svg")
         #expect(delegate.namespace == "http://www.w3.org/2000/svg")
         #expect(delegate.elements["polyline", default: 0] >= 4)  // 3 throughput series + memcpy, 3 latency + floor
@@ -72,11 +78,7 @@ import FoundationXML
     /// The invocations panel: invocations/s and p50 against invocations in flight, one curve per
     /// transport (at the smallest invoke size), each a line through its three concurrencies.
     @Test func svgHasAnInvocationsPanelWithOneSeriesPerTransport() throws {
-        let svg = SVGPlot.render(SampleResults.report)
-        let delegate = SVGCollector()
-        let parser = XMLParser(data: Data(svg.utf8))
-        parser.delegate = delegate
-        #expect(parser.parse(), "XMLParser: \(String(describing: parser.parserError))")
+        let (_, delegate) = try renderedSample()
         #expect(delegate.ids.contains("panel-invocations"))
         let transports = ["ring-latency", "ring-efficiency", "grpc-ring", "grpc-h2-unix"]
         for plot in ["plot-invocations-rate", "plot-invocations-p50"] {
