@@ -23,6 +23,12 @@ public final class FunctionHost: Service, Sendable {
     public let configuration: FunctionHostConfiguration
     /// The reactor behind every worker's waits, deadlines and process watches.
     public let reactor: Reactor
+    /// The thread that reads every worker's replies, as a task executor: callers that run on it
+    /// (`Task(executorPreference: host.executor)`, `withTaskExecutorPreference(host.executor)`) are
+    /// resumed by their reply in the same reactor turn, with no hop to the global pool and no
+    /// kernel wake — the invocation fast path (Docs/Architecture.md, "The link loop"). Keep work
+    /// that blocks or runs long off it: everything on this thread waits while it runs.
+    public var executor: ReactorExecutor { reactor.executor }
     let context: HostContext
     let state = Mutex(PoolState())
 
@@ -67,10 +73,13 @@ public final class FunctionHost: Service, Sendable {
     public init(configuration: FunctionHostConfiguration = FunctionHostConfiguration(), logger: Logger, metricsFactory: (any MetricsFactory)? = nil) throws {
         try configuration.segment.validate()
         self.configuration = configuration
+        // The reactor's thread reads every worker's ring (ConnectionReader) and waits the way the
+        // configuration's wait profile says: spin, yield, then sleep.
+        let options = ReactorOptions(idleProfile: configuration.waitProfile)
         if let kind = configuration.waitBackend {
-            reactor = try Reactor(backend: kind)
+            reactor = try Reactor(backend: kind, options: options)
         } else {
-            reactor = try Reactor()
+            reactor = try Reactor(options: options)
         }
         context = HostContext(reactor: reactor, configuration: configuration, logger: logger, metrics: ChannelMetrics(factory: metricsFactory))
         logger.debug("function host started", metadata: ["reactor": "\(reactor.backend)"])

@@ -1,7 +1,7 @@
-// WorkerConnection+Reader — the one reader task per worker that drains the worker → host ring and
-// resolves what waits on it (invocations by stream id, control requests, the handshake), forwards
-// log records, and how the connection ends: exactly once, after the reader has delivered everything
-// the worker published before it died.
+// WorkerConnection+Reader — what the worker's messages do (ConnectionReader drains the worker → host
+// ring on the reactor thread and hands each message here): resolve what waits on it (invocations by
+// stream id, control requests, the handshake), forward log records; and how the connection ends:
+// exactly once, after the reader has delivered everything the worker published before it died.
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -11,41 +11,10 @@ import RingCore
 import RingLinux
 
 extension WorkerConnection {
-    // MARK: The reader task
-
-    func readLoop(_ receiver: consuming RingReceiver) async {
-        var receiver = receiver
-        var how: WorkerLifecycle.ReaderEnd
-        while true {
-            var violation: String?
-            do {
-                _ = try await receiver.receive { message in
-                    guard violation == nil else { return }
-                    violation = handle(message)
-                }
-                recordOccupancy()
-                if let violation {
-                    how = .violation(violation)
-                    break
-                }
-            } catch RingError.closed {
-                how = violation.map { .violation($0) } ?? .closedByWorker
-                break
-            } catch RingError.protocolViolation(let detail) {
-                how = .violation(violation ?? detail)
-                break
-            } catch {
-                // Cancelled (the process exited, or the host shuts down) once everything published
-                // was delivered; or the reactor shut down.
-                how = violation.map { .violation($0) } ?? .stopped
-                break
-            }
-        }
-        readerEnded(how)
-    }
+    // MARK: Messages from the worker (on the reactor thread: ConnectionReader)
 
     /// Handles one message from the worker; returns a violation, or nil.
-    private func handle(_ message: MessageView) -> String? {
+    func handle(_ message: MessageView) -> String? {
         switch message.kind {
         case .invocationResponse:
             return handleResponse(message)
@@ -127,7 +96,7 @@ extension WorkerConnection {
         context.metrics.logRecords.increment()
     }
 
-    private func recordOccupancy() {
+    func recordOccupancy() {
         for direction in RingDirection.allCases {
             let geometry = segment.geometry(direction)
             let tail = UnsafeAtomic<UInt64>(at: (geometry.control + SegmentLayout.Control.tail).assumingMemoryBound(to: UInt64.AtomicRepresentation.self))
@@ -141,9 +110,10 @@ extension WorkerConnection {
 
     // MARK: The end of the connection
 
-    private func readerEnded(_ how: WorkerLifecycle.ReaderEnd) {
+    func readerEnded(_ how: WorkerLifecycle.ReaderEnd) {
         let action = state.withLock { state in
             state.readerDone = true
+            state.reader = nil
             return state.lifecycle.readerFinished(how)
         }
         if case .violation(let detail) = how {
@@ -180,7 +150,7 @@ extension WorkerConnection {
         case .none:
             return
         case .stopReader:
-            state.withLock { $0.readerTask }?.cancel()
+            state.withLock { $0.reader }?.stop()
         case .end(let end), .endAndKill(let end):
             let failure = error ?? channelError(for: end)
             if case .endAndKill = action { process.kill(SIGKILL) }
@@ -210,10 +180,10 @@ extension WorkerConnection {
             if state.terminateRequested, case .workerExited(_, _, let status) = error, status == .exited(0) || status == nil {
                 orderly = true
             }
-            return (invocations, controls, hello, state.readerTask, orderly)
+            return (invocations, controls, hello, state.reader, orderly)
         }
         sender.abort(with: error)
-        reader?.cancel()
+        reader?.stop()
         context.metrics.workerEnded(kind: orderly ? "orderly" : error.kind)
         if orderly {
             context.logger.debug("worker ended", metadata: ["worker.id": "\(id)", "worker.pid": "\(pid)"])
@@ -251,7 +221,6 @@ extension WorkerConnection {
             }
             if done { continuation.resume() }
         }
-        await state.withLock { $0.readerTask }?.value
     }
 
     // MARK: Terminate

@@ -23,7 +23,8 @@ final class WorkerConnection: Sendable {
         var helloArrived: Result<WorkerHello, any Error>?
         var controlWaiters: [UInt64: CheckedContinuation<ControlMessage, any Error>] = [:]
         var nextControlID: UInt64 = 1
-        var readerTask: Task<Void, Never>?
+        /// The poller draining the worker → host ring (nil once it ended).
+        var reader: ConnectionReader?
         var readerDone = false
         var exited = false
         /// The error in-flight invocations got (set when the connection ended).
@@ -79,10 +80,11 @@ final class WorkerConnection: Sendable {
     /// the worker's hello once it is ready; on any failure the worker is killed and the typed
     /// error thrown.
     func start(expectedPID: Int32?, functions: [(String, [UInt8])]) async throws(ChannelError) -> WorkerHello {
-        let receiver = ReceiverSlot(RingReceiver(
-            segment.takeConsumer(waker: ReactorWaker(reactor))!, reactor: reactor, profile: context.configuration.waitProfile))
-        let task = Task { await self.readLoop(receiver.take()) }
-        state.withLock { $0.readerTask = task }
+        let reader = ConnectionReader(
+            connection: self,
+            receiver: RingReceiver(segment.takeConsumer(waker: ReactorWaker(reactor))!, reactor: reactor, profile: context.configuration.waitProfile))
+        state.withLock { $0.reader = reader }
+        _ = reactor.addPoller(reader)
         scheduleRecheck()
         do {
             try reactor.watchProcess(pid: pid) { [self] result in processEnded(result) }

@@ -10,6 +10,7 @@
     import Glibc
 #endif
 import CRingShim
+import RingCore
 
 final class FutexThreadLoop {
     private struct EntryKey: Hashable {
@@ -20,7 +21,9 @@ final class FutexThreadLoop {
     static let overflowRecheckNanoseconds: UInt64 = 1_000_000
 
     let shared: ReactorShared
+    let duties: ReactorDuties
     let registry = ReactorRegistry()
+    private var finishedWaits: [UInt64] = []
     let nudgeWord: UnsafeMutableRawPointer
     let waitvWorks: Bool
     private let entries = UnsafeMutablePointer<futex_waitv>.allocate(capacity: FutexWord.waitvLimit)
@@ -28,8 +31,9 @@ final class FutexThreadLoop {
     private var stopping = false
     private var failure: SystemError?
 
-    init(shared: ReactorShared) {
+    init(shared: ReactorShared, duties: ReactorDuties) {
         self.shared = shared
+        self.duties = duties
         guard case .futexWord(let address) = shared.queue.nudge.mechanism else {
             fatalError("the futex-thread backend is nudged through a futex word")
         }
@@ -47,22 +51,49 @@ final class FutexThreadLoop {
 
     func run() {
         while !stopping {
-            // Loaded before the queue is taken: a nudge after this load changes the word, so the
-            // sleep below returns at once (pairs with ReactorNudge.ring).
-            let nudgeSeen = FutexWord.load(nudgeWord)
-            for request in shared.queue.takeAll() { handle(request) }
-            if stopping { break }
-            registry.fireDueTimers()
-            registry.finishChangedWaits()
-            if shared.queue.hasRequests { continue }
-            do {
-                try sleep(nudgeSeen: nudgeSeen)
-            } catch {
-                failure = error
-                stopping = true
+            if shared.queue.mayHaveRequests {
+                for request in shared.queue.takeAll() { handle(request) }
             }
+            if stopping { break }
+            if registry.hasTimers { registry.fireDueTimers() }
+            if !registry.waits.isEmpty { registry.finishChangedWaits() }
+            let progress = duties.turn(finishedWaits: &finishedWaits)
+            for id in finishedWaits { registry.finishWait(id, .cancelled) }
+            finishedWaits.removeAll(keepingCapacity: true)
+            if stopping { break }
+            if progress || duties.hasJobs {
+                duties.backoff.reset()
+                continue
+            }
+            if duties.hasPollers && !duties.backoff.idle() { continue }
+            defer { duties.backoff.reset() }
+            guard duties.announceSleep(arm: armPollerWait) else { continue }
+            // Loaded before parking: requests nudge (change the word) only while parked, so a nudge
+            // after this load makes the sleep below return at once (pairs with ReactorNudge.ring).
+            let nudgeSeen = FutexWord.load(nudgeWord)
+            if shared.queue.park() {
+                do {
+                    try sleep(nudgeSeen: nudgeSeen)
+                } catch {
+                    failure = error
+                    stopping = true
+                }
+                shared.queue.unpark()
+            }
+            duties.withdrawSleep()
         }
         shutDown()
+    }
+
+    /// Registers a wait on a poller's word; its completion marks the word unarmed.
+    private func armPollerWait(_ entry: ReactorDuties.Entry, _ word: UInt) -> UInt64? {
+        let id = shared.makeIdentifier()
+        registry.addWait(
+            id: id,
+            ReactorRegistry.Wait(word: word, expected: RingWaiter.sleeping) { _ in
+                if entry.armedWait == id { entry.armedWait = nil }
+            })
+        return id
     }
 
     private func handle(_ request: ReactorRequest) {
@@ -91,6 +122,12 @@ final class FutexThreadLoop {
             if registry.finishWatch(id, .cancelled) { poller?.remove(id: id) }
         case .processExited(let id, let status):
             registry.finishWatch(id, .exited(status))
+        case .job(let job):
+            duties.enqueueLocal(job)
+        case .addPoller(let id, let poller):
+            duties.add(id: id, poller)
+        case .removePoller(let id):
+            if let wait = duties.remove(id: id) { registry.finishWait(wait, .cancelled) }
         case .shutdown:
             stopping = true
         }
@@ -164,7 +201,7 @@ final class FutexThreadLoop {
     private func shutDown() {
         for request in shared.queue.close() {
             switch request {
-            case .cancelWait, .cancelTimer, .cancelWatch, .processExited: handle(request)
+            case .cancelWait, .cancelTimer, .cancelWatch, .processExited, .removePoller: handle(request)
             case .wake(let word): Reactor.wakeDirectly(word, shared: shared)
             default: request.reject()
             }
@@ -174,6 +211,7 @@ final class FutexThreadLoop {
         } else {
             registry.finishAll(wait: .shutdown, watch: .shutdown)
         }
+        duties.stop()
         poller?.stop()
         poller = nil
     }

@@ -127,6 +127,13 @@ struct IOUring: ~Copyable {
         try IOUring.call("io_uring_submit_and_wait") { io_uring_submit_and_wait(ring, count) }
     }
 
+    /// Submits what is prepared and asks the kernel to post the completions it holds, without
+    /// waiting (io_uring_submit_and_get_events): a busy DEFER_TASKRUN ring collects this way.
+    @discardableResult
+    func submitAndCollect() throws(SystemError) -> Int32 {
+        try IOUring.call("io_uring_submit_and_get_events") { io_uring_submit_and_get_events(ring) }
+    }
+
     // MARK: Completing
 
     /// Delivers every completion already posted (peek + seen), oldest first, without entering the

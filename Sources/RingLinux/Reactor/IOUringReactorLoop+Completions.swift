@@ -90,6 +90,7 @@ extension IOUringReactorLoop {
         } else {
             registry.finishAll(wait: .shutdown, watch: .shutdown)
         }
+        duties.stop()
         drainInFlight()
         // Whatever is still in flight (only after a ring failure or a drain that timed out) is
         // left to the ring's teardown; its descriptors are closed, its small buffers leaked.

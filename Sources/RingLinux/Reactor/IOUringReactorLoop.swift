@@ -1,11 +1,18 @@
 import CRingShim
+import RingCore
 
 // IOUringReactorLoop — the io_uring backends' event loop, on the reactor thread, which owns the ring.
 //
-// Each iteration: take the queued requests and turn them into submission entries, fire due timers,
-// add one FUTEX_WAKE per word woken since the last iteration, arm a timeout for the earliest timer,
-// then submit everything and wait for a completion in ONE io_uring_enter, and dispatch the
-// completions. A READ stays armed on the nudge eventfd so requests from other threads end the wait.
+// Each turn: take the queued requests (when the atomic flag says there are any) and turn them into
+// submission entries, fire due timers, run the duty cycle (executor jobs and pollers,
+// ReactorDuties.swift). While that makes progress, or the idle profile still spins or yields, the
+// loop goes around without sleeping: it submits only when it has prepared entries or wakes, and
+// collects completions from the shared completion ring (plus one io_uring_enter per
+// `busyKernelPollNanoseconds`, which DEFER_TASKRUN needs to post them). When it is time to sleep:
+// the pollers announce and their words get waits, the loop parks (requests nudge from then on), adds
+// one FUTEX_WAKE per word woken since the last submission and a timeout for the earliest timer, then
+// submits everything and waits for a completion in ONE io_uring_enter. A READ stays armed on the
+// nudge eventfd so requests from other threads end the wait.
 // `ioUringFutex` sleeps on the words themselves (FUTEX_WAIT); `ioUringEventfd` on each word's doorbell.
 #if canImport(Glibc)
     import Glibc
@@ -31,6 +38,10 @@ final class IOUringReactorLoop {
 
     let ring: IOUring
     let shared: ReactorShared
+    let duties: ReactorDuties
+    /// When the busy loop last entered the kernel to collect completions.
+    var lastKernelPoll: UInt64 = 0
+    var finishedWaits: [UInt64] = []
     let registry = ReactorRegistry()
     var inFlight: [UInt64: InFlight] = [:]
     /// Words to FUTEX_WAKE with the next submission, each once.
@@ -53,7 +64,8 @@ final class IOUringReactorLoop {
     var usesFutexOperations: Bool { shared.kind == .ioUringFutex }
 
     /// Sets the ring up. Must run on the reactor thread (SINGLE_ISSUER binds the ring to it).
-    init(shared: ReactorShared) throws(SystemError) {
+    init(shared: ReactorShared, duties: ReactorDuties) throws(SystemError) {
+        self.duties = duties
         var options = IOUring.Options()
         options.entries = shared.options.ringEntries
         options.sqPollIdleMilliseconds = shared.options.sqPollIdleMilliseconds
@@ -83,22 +95,20 @@ final class IOUringReactorLoop {
         }
         while !stopping {
             do throws(SystemError) {
-                let batch = unhandled + shared.queue.takeAll()
-                unhandled = []
-                for (index, request) in batch.enumerated() {
-                    do {
-                        try handle(request)
-                    } catch {
-                        unhandled = Array(batch[(index + 1)...])  // settled by shutDown
-                        throw error
-                    }
-                }
+                try takeRequests()
                 if stopping { break }
-                registry.fireDueTimers()
-                try flushWakes()
-                try armTimeout()
-                try submit(waiting: !shared.queue.hasRequests)
-                reap()
+                if registry.hasTimers { registry.fireDueTimers() }
+                let progress = duties.turn(finishedWaits: &finishedWaits)
+                try cancelFinishedWaits()
+                if stopping { break }
+                if progress || duties.hasJobs {
+                    duties.backoff.reset()
+                    try collectWhileBusy()
+                } else if duties.hasPollers && !duties.backoff.idle() {
+                    try collectWhileBusy()
+                } else {
+                    try sleep()
+                }
             } catch  where error.errno == EBUSY || error.errno == EAGAIN {
                 reap()  // completion queue full (or the kernel short of memory): make room, go around
             } catch {
@@ -106,6 +116,78 @@ final class IOUringReactorLoop {
             }
         }
         shutDown()
+    }
+
+    /// Turns the queued requests into submission entries (or registrations).
+    func takeRequests() throws(SystemError) {
+        guard !unhandled.isEmpty || shared.queue.mayHaveRequests else { return }
+        let batch = unhandled + shared.queue.takeAll()
+        unhandled = []
+        for (index, request) in batch.enumerated() {
+            do {
+                try handle(request)
+            } catch {
+                unhandled = Array(batch[(index + 1)...])  // settled by shutDown
+                throw error
+            }
+        }
+    }
+
+    /// A turn that does not sleep: submits what was prepared (waits, wakes) at once, collects
+    /// completions already posted, and enters the kernel to collect more at most once per
+    /// `busyKernelPollNanoseconds`.
+    func collectWhileBusy() throws(SystemError) {
+        if ring.pendingSubmissions > 0 || !pendingWakes.isEmpty {
+            try flushWakes()
+            try submit(waiting: false)
+        } else {
+            let now = ReactorClock.now()
+            if now &- lastKernelPoll >= shared.options.busyKernelPollNanoseconds {
+                lastKernelPoll = now
+                try armTimeout()
+                try ring.submitAndCollect()
+                shared.counters.bump(.ringEnters)
+            }
+        }
+        reap()
+    }
+
+    /// Announces the pollers' sleep, parks, and sleeps in one io_uring_enter with everything prepared.
+    func sleep() throws(SystemError) {
+        defer { duties.backoff.reset() }
+        guard duties.announceSleep(arm: armPollerWait) else { return }
+        defer { duties.withdrawSleep() }
+        let parked = shared.queue.park()
+        defer { if parked { shared.queue.unpark() } }
+        try flushWakes()
+        try armTimeout()
+        try submit(waiting: parked)
+        if parked { shared.counters.bump(.sleeps) }
+        lastKernelPoll = ReactorClock.now()
+        reap()
+    }
+
+    /// Arms a wait on a poller's word; its completion marks the poller's word unarmed.
+    func armPollerWait(_ entry: ReactorDuties.Entry, _ word: UInt) -> UInt64? {
+        let id = shared.makeIdentifier()
+        let request = ReactorRequest.wait(id: id, word: word, expected: RingWaiter.sleeping) { _ in
+            if entry.armedWait == id { entry.armedWait = nil }
+        }
+        do {
+            try handle(request)
+        } catch {
+            fail(error)
+            return nil
+        }
+        return id
+    }
+
+    /// Cancels the waits of pollers that finished.
+    func cancelFinishedWaits() throws(SystemError) {
+        guard !finishedWaits.isEmpty else { return }
+        let waits = finishedWaits
+        finishedWaits.removeAll(keepingCapacity: true)
+        for id in waits { try handle(.cancelWait(id: id)) }
     }
 
     func fail(_ error: SystemError) {
@@ -186,6 +268,12 @@ final class IOUringReactorLoop {
             try cancelOperation(OperationTag.processPoll.userData(id))  // the pidfd closes with its completion
         case .processExited:
             break  // only the futex-thread backend's poller sends these
+        case .job(let job):
+            duties.enqueueLocal(job)
+        case .addPoller(let id, let poller):
+            duties.add(id: id, poller)
+        case .removePoller(let id):
+            if let wait = duties.remove(id: id) { try handle(.cancelWait(id: wait)) }
         case .shutdown:
             stopping = true
         }

@@ -20,6 +20,9 @@ public final class Reactor: Sendable {
     public let setupDescription: String
     let shared: ReactorShared
     private let thread: ReactorThread
+    /// The reactor thread as a task executor (ReactorExecutor.swift): tasks that prefer it run
+    /// between the pollers' turns, and continuations resumed there cost no thread hop.
+    public let executor: ReactorExecutor
 
     /// Starts a reactor on the process-wide backend choice (`WaitBackend.selected()`, which honours
     /// RINGTRANSPORT_BACKEND).
@@ -42,9 +45,10 @@ public final class Reactor: Sendable {
             throw .system(error)
         }
         let handshake = StartupHandshake()
+        let executor = ReactorExecutor(shared: shared)
         let thread: ReactorThread
         do {
-            thread = try ReactorThread.start(name: "ring-reactor") { Reactor.runLoop(shared, handshake) }
+            thread = try ReactorThread.start(name: "ring-reactor") { Reactor.runLoop(shared, executor, handshake) }
         } catch {
             _ = shared.queue.close()
             shared.releaseSharedResources()
@@ -60,19 +64,23 @@ public final class Reactor: Sendable {
         self.backend = choice
         self.shared = shared
         self.thread = thread
+        self.executor = executor
     }
 
     deinit { shutdown() }
 
     /// The reactor thread's body: set the backend up (on this thread: SINGLE_ISSUER binds the ring
     /// to it), report, run until shutdown, release.
-    private static func runLoop(_ shared: ReactorShared, _ handshake: StartupHandshake) {
+    private static func runLoop(_ shared: ReactorShared, _ executor: ReactorExecutor, _ handshake: StartupHandshake) {
         shared.enterReactorThread()
+        let duties = ReactorDuties(executor: executor, idleProfile: shared.options.idleProfile)
+        shared.duties = duties
+        defer { shared.duties = nil }
         switch shared.kind {
         case .ioUringFutex, .ioUringEventfd:
             let loop: IOUringReactorLoop
             do {
-                loop = try IOUringReactorLoop(shared: shared)
+                loop = try IOUringReactorLoop(shared: shared, duties: duties)
             } catch {
                 _ = shared.queue.close()
                 shared.releaseSharedResources()
@@ -82,7 +90,7 @@ public final class Reactor: Sendable {
             handshake.report(.success(loop.setupDescription))
             loop.run()
         case .futexThread:
-            let loop = FutexThreadLoop(shared: shared)
+            let loop = FutexThreadLoop(shared: shared, duties: duties)
             handshake.report(.success(loop.setupDescription))
             loop.run()
         }
@@ -191,6 +199,21 @@ public final class Reactor: Sendable {
 
     /// Stops watching (the callback gets `.cancelled` unless the process already ended).
     public func cancel(_ token: WatchToken) { shared.submit(.cancelWatch(id: token.id)) }
+
+    // MARK: Pollers
+
+    /// Registers `poller` with the loop's duty cycle (ReactorPoller.swift): from the next turn on it
+    /// is polled on the reactor thread until it returns `.finished`, is removed, or the reactor
+    /// stops (`reactorStopped()`, also at once if the reactor has already shut down).
+    package func addPoller(_ poller: any ReactorPoller) -> PollerToken {
+        let id = shared.makeIdentifier()
+        shared.submit(.addPoller(id: id, poller))
+        return PollerToken(id: id)
+    }
+
+    /// Stops polling a poller (no effect once it finished). It gets no further call after the turn
+    /// in which the reactor handles this request.
+    package func removePoller(_ token: PollerToken) { shared.submit(.removePoller(id: token.id)) }
 
     // MARK: Shutting down
 

@@ -16,6 +16,10 @@ enum ReactorRequest: Sendable {
     case cancelWatch(id: UInt64)
     /// From the futex-thread backend's pidfd poller: a watched process ended.
     case processExited(id: UInt64, status: ChildProcess.ExitStatus?)
+    /// A job of the reactor's executor, enqueued from another thread.
+    case job(UnownedJob)
+    case addPoller(id: UInt64, any ReactorPoller)
+    case removePoller(id: UInt64)
     case shutdown
 
     /// Ends a request that can no longer be carried out (the reactor has shut down): its callback
@@ -27,7 +31,9 @@ enum ReactorRequest: Sendable {
         case .watch(_, let pidfd, let callback):
             close(pidfd)
             callback(.shutdown)
-        case .cancelWait, .wake, .cancelTimer, .cancelWatch, .processExited, .shutdown: break
+        case .job(let job): ReactorExecutor.runElsewhere(job)
+        case .addPoller(_, let poller): poller.reactorStopped()
+        case .cancelWait, .wake, .cancelTimer, .cancelWatch, .processExited, .removePoller, .shutdown: break
         }
     }
 }

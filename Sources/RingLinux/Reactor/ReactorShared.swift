@@ -15,6 +15,8 @@ final class ReactorShared: Sendable {
     let doorbells: Doorbells?
     private let nextIdentifier = Atomic<UInt64>(1)
     private let reactorThread = Atomic<UInt>(0)
+    /// The reactor thread's duty cycle (jobs and pollers): set and used on that thread only.
+    nonisolated(unsafe) var duties: ReactorDuties?
     /// Descriptors the reactor opened, for leak checks in tests (they are all closed at shutdown).
     let openedDescriptors = Mutex<[Int32]>([])
 
@@ -75,9 +77,20 @@ public struct ReactorOptions: Sendable {
     /// IORING_SETUP_SQPOLL with this idle time in milliseconds. Off by default: the kernel thread
     /// spins for the idle time after every submit.
     public var sqPollIdleMilliseconds: UInt32?
+    /// How the loop waits when its pollers and jobs have nothing to do: spin, yield, then sleep
+    /// (ReactorDuties.swift). Without pollers it sleeps at once.
+    public var idleProfile: WaitProfile = .latency
+    /// While the loop is busy (never sleeping), how often it still enters the kernel to collect
+    /// completions (with DEFER_TASKRUN they are posted only then): process exits, timers, waits.
+    public var busyKernelPollNanoseconds: UInt64 = 1_000_000
 
-    public init(ringEntries: UInt32 = 256, sqPollIdleMilliseconds: UInt32? = nil) {
+    public init(
+        ringEntries: UInt32 = 256, sqPollIdleMilliseconds: UInt32? = nil, idleProfile: WaitProfile = .latency,
+        busyKernelPollNanoseconds: UInt64 = 1_000_000
+    ) {
         self.ringEntries = ringEntries
         self.sqPollIdleMilliseconds = sqPollIdleMilliseconds
+        self.idleProfile = idleProfile
+        self.busyKernelPollNanoseconds = busyKernelPollNanoseconds
     }
 }

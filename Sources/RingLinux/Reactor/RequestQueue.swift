@@ -1,7 +1,7 @@
 // RequestQueue — the cross-thread submission path into the reactor: a mutex-protected list of
-// requests plus a "nudge" that wakes the reactor thread from its sleep. At most one nudge is
-// outstanding per reactor iteration: the first request after the reactor took the queue nudges,
-// the ones that follow ride along.
+// requests plus a "nudge" that wakes the reactor thread from its sleep. Only a parked reactor is
+// nudged, at most once per sleep: while it runs its duty cycle it sees new requests through an
+// atomic flag it checks every turn, so a busy reactor costs a request no syscall.
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -63,9 +63,13 @@ final class RequestQueue: Sendable {
         var items: [ReactorRequest] = []
         var closed = false
         var nudgePending = false
+        /// The reactor is (about to be) asleep: a request must nudge it.
+        var parked = false
     }
 
     private let state = Mutex(State())
+    /// Set with every request, cleared when the reactor takes them: the reactor's per-turn check.
+    private let pending = Atomic<Bool>(false)
     let nudge: ReactorNudge
     private let counters: ReactorCounterStorage
 
@@ -74,15 +78,16 @@ final class RequestQueue: Sendable {
         self.counters = counters
     }
 
-    /// Appends a request; nudges the reactor unless `nudging` is false (the caller is the reactor
-    /// thread, which takes the queue before it sleeps) or a nudge is already on its way. Returns
-    /// false when the queue is closed: the caller must `reject()` the request.
+    /// Appends a request; nudges the reactor when it is parked, unless `nudging` is false (the caller
+    /// is the reactor thread, which takes the queue before it sleeps) or a nudge is already on its
+    /// way. Returns false when the queue is closed: the caller must `reject()` the request.
     func enqueue(_ request: ReactorRequest, nudging: Bool) -> Bool {
         let isWake = if case .wake = request { true } else { false }
         return state.withLock { state in
             guard !state.closed else { return false }
             state.items.append(request)
-            if nudging && !state.nudgePending {
+            pending.store(true, ordering: .releasing)
+            if nudging && state.parked && !state.nudgePending {
                 state.nudgePending = true
                 nudge.ring()
                 counters.bump(.nudges)
@@ -96,7 +101,7 @@ final class RequestQueue: Sendable {
     /// after this nudges again.
     func takeAll() -> [ReactorRequest] {
         state.withLock { state in
-            state.nudgePending = false
+            pending.store(false, ordering: .relaxed)
             var taken: [ReactorRequest] = []
             swap(&taken, &state.items)
             return taken
@@ -105,6 +110,29 @@ final class RequestQueue: Sendable {
 
     /// Whether requests are waiting (the reactor thread checks before it sleeps).
     var hasRequests: Bool { state.withLock { !$0.items.isEmpty } }
+
+    /// Whether requests may be waiting: one atomic load, the reactor's check on every turn (a
+    /// request enqueued after the check is seen next turn, or by `park()`).
+    var mayHaveRequests: Bool { pending.load(ordering: .acquiring) }
+
+    /// The reactor is about to sleep: from now on requests nudge it. Returns false (and stays
+    /// unparked) when requests are already waiting. Both sides decide under the lock, so either the
+    /// reactor sees the request here or the request sees `parked` and nudges.
+    func park() -> Bool {
+        state.withLock { state in
+            guard state.items.isEmpty else { return false }
+            state.parked = true
+            return true
+        }
+    }
+
+    /// The reactor woke: requests stop nudging it.
+    func unpark() {
+        state.withLock { state in
+            state.parked = false
+            state.nudgePending = false
+        }
+    }
 
     /// Closes the queue for good and returns what was still in it.
     func close() -> [ReactorRequest] {

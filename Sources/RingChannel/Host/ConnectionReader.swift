@@ -1,0 +1,91 @@
+// ConnectionReader — the reader of one worker's worker → host ring, polled by the host reactor's
+// duty cycle (RingLinux's ReactorPoller): each turn it drains what the worker published and resolves
+// it inline on the reactor thread — an invocation's reply resumes its caller's continuation there,
+// and a caller that prefers the reactor's executor (`FunctionHost.executor`) runs in the same turn.
+// No task, lock hand-off or wake-up per message; the reactor's idle profile decides when to sleep.
+import Atomics
+import RingCore
+import RingLinux
+
+final class ConnectionReader: ReactorPoller, @unchecked Sendable {
+    // @unchecked: `receiver` and `finished` are touched on the reactor thread only (the poller
+    // contract); `stopRequested` is atomic.
+    private let connection: WorkerConnection
+    private var receiver: RingReceiver
+    private let waiterWord: UInt
+    private let stopRequested = ManagedAtomic<Bool>(false)
+    private var finished = false
+    /// Messages handed to the connection per poll before the reactor's other duties get a turn.
+    static let batchLimit = 256
+
+    init(connection: WorkerConnection, receiver: consuming RingReceiver) {
+        self.connection = connection
+        self.waiterWord = UInt(bitPattern: receiver.reader.consumer.waiterWord)
+        self.receiver = receiver
+    }
+
+    /// Ends the reader once everything the worker published so far was delivered (from any thread).
+    /// Wakes the reactor if the reader sleeps: the same claim as a producer's (flip the announced
+    /// `sleeping` to `awake`; only the winner wakes).
+    func stop() {
+        stopRequested.store(true, ordering: .sequentiallyConsistent)
+        let word = UnsafeMutableRawPointer(bitPattern: waiterWord)!
+        let atomic = UnsafeAtomic<UInt32>(at: word.assumingMemoryBound(to: UInt32.AtomicRepresentation.self))
+        if atomic.compareExchange(expected: RingWaiter.sleeping, desired: RingWaiter.awake, ordering: .sequentiallyConsistent).exchanged {
+            connection.reactor.wakeNow(word)
+        }
+    }
+
+    // MARK: ReactorPoller
+
+    func poll() -> PollOutcome {
+        guard !finished else { return .finished }
+        var violation: String?
+        do {
+            let delivered = try receiver.reader.drain(limit: Self.batchLimit) { message in
+                guard violation == nil else { return }
+                violation = connection.handle(message)
+            }
+            if let violation { return end(.violation(violation)) }
+            if delivered > 0 {
+                connection.recordOccupancy()
+                return .progress
+            }
+            if stopRequested.load(ordering: .sequentiallyConsistent) { return end(.stopped) }
+            return .idle
+        } catch RingError.closed {
+            return end(violation.map { .violation($0) } ?? .closedByWorker)
+        } catch RingError.protocolViolation(let detail) {
+            return end(.violation(violation ?? detail))
+        } catch {
+            return end(violation.map { .violation($0) } ?? .stopped)
+        }
+    }
+
+    func prepareToSleep() -> PollerSleep {
+        guard !finished else { return .busy }
+        do {
+            guard try receiver.reader.consumer.prepareToSleep() else { return .busy }
+        } catch {
+            return .busy  // the next poll reports it
+        }
+        // Dekker pair with stop(): announced (and fenced) first, then the flag is read.
+        if stopRequested.load(ordering: .sequentiallyConsistent) {
+            receiver.reader.consumer.finishSleep()
+            return .busy
+        }
+        return .on(word: waiterWord)
+    }
+
+    func finishSleep() { receiver.reader.consumer.finishSleep() }
+
+    func reactorStopped() { _ = end(.stopped) }
+
+    private func end(_ how: WorkerLifecycle.ReaderEnd) -> PollOutcome {
+        if !finished {
+            finished = true
+            connection.readerEnded(how)
+        }
+        return .finished
+    }
+}
