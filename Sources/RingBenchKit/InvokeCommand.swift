@@ -25,10 +25,21 @@ public struct InvokeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Seconds of measurement per row (after a short warm-up).")
     var seconds: Double = 1.0
 
+    @Option(name: .long, help: "Where the calling tasks run: host-executor (the host reactor's thread, FunctionHost.executor) or global (the global concurrent pool).")
+    var callers: Callers = .hostExecutor
+
     @Option(name: .long, help: "Write results as JSON to this path.")
     var json: String?
 
     public init() {}
+
+    /// Where the closed loop's calling tasks run.
+    enum Callers: String, ExpressibleByArgument, Sendable {
+        /// On the host reactor's thread: a reply resumes its caller in the same turn.
+        case hostExecutor = "host-executor"
+        /// On the global concurrent pool: every reply hops to a pool thread.
+        case global
+    }
 
     static func list(_ text: String, option: String) throws -> [Int] {
         let values = try text.split(separator: ",").map { try ByteSize.parse(String($0), option: option) }
@@ -50,7 +61,7 @@ public struct InvokeCommand: AsyncParsableCommand {
         let workerCounts = try Self.list(workers, option: "--workers")
         let levels = try Self.list(concurrency, option: "--concurrency")
         let payloadSizes = try Self.list(sizes, option: "--sizes")
-        print("ringbench invoke — FunctionHost → RingExampleWorker echo, closed loop, \(seconds) s per row")
+        print("ringbench invoke — FunctionHost → RingExampleWorker echo, closed loop, \(seconds) s per row, callers on \(callers.rawValue)")
         print(Format.pad("workers", 9) + Format.pad("in flight", 11) + Format.pad("size", 9) + Format.pad("invocations/s", 15)
               + ["p50", "p90", "p99", "p99.9", "max"].map { Format.pad($0, 10) }.joined())
         var results: [BenchResult] = []
@@ -58,7 +69,8 @@ public struct InvokeCommand: AsyncParsableCommand {
             let host = try await Self.startHost(workers: workerCount, largestPayload: payloadSizes.max()!)
             for level in levels {
                 for size in payloadSizes {
-                    let result = try await Self.measure(host: host, workers: workerCount, concurrency: level, size: size, seconds: seconds)
+                    let result = try await Self.measure(
+                        host: host, workers: workerCount, concurrency: level, size: size, seconds: seconds, callers: callers)
                     results.append(result)
                     let l = result.latencyNanoseconds!
                     print(Format.pad("\(workerCount)", 9) + Format.pad("\(level)", 11) + Format.pad(Format.bytes(size), 9)
@@ -96,14 +108,17 @@ public struct InvokeCommand: AsyncParsableCommand {
 
     /// Closed loop: `concurrency` tasks each invoke `echo` back to back for `seconds` after 0.1 s of
     /// warm-up; every response must carry its own context and payload size.
-    static func measure(host: FunctionHost, workers: Int, concurrency: Int, size: Int, seconds: Double) async throws -> BenchResult {
+    static func measure(
+        host: FunctionHost, workers: Int, concurrency: Int, size: Int, seconds: Double, callers: Callers = .hostExecutor
+    ) async throws -> BenchResult {
         let payload = [UInt8](repeating: 0x5A, count: size)
         let warmUp = MonotonicClock.now() + 100_000_000
         let start = warmUp
         let end = start + UInt64(seconds * 1e9)
         let samples = try await withThrowingTaskGroup(of: [UInt64].self) { group in
+            let executor: (any TaskExecutor)? = callers == .hostExecutor ? host.executor : nil
             for task in 0..<concurrency {
-                group.addTask {
+                group.addTask(executorPreference: executor) {
                     var latencies: [UInt64] = []
                     var n: UInt64 = 0
                     while true {
@@ -131,7 +146,7 @@ public struct InvokeCommand: AsyncParsableCommand {
         var result = BenchResult(
             scenario: "invoke", transport: "ring", messageSize: size,
             rates: Summary([Double(samples.count) / (Double(end - start) / 1e9)]), repetitions: 1,
-            parameters: ["workers": String(workers), "concurrency": String(concurrency)],
+            parameters: ["workers": String(workers), "concurrency": String(concurrency), "callers": callers.rawValue],
             concurrency: concurrency, workers: workers)
         result.latencyNanoseconds = LatencyPercentiles(
             p50: histogram.valueAtPercentile(50), p90: histogram.valueAtPercentile(90), p99: histogram.valueAtPercentile(99),

@@ -151,6 +151,18 @@ struct ExampleDelegate: ChannelWorkerDelegate {
         if rejected.contains(function) { throw HandlerError(description: "function \(function) is not available") }
     }
 
+    /// The functions that neither wait nor block answer inline, on the reader's turn.
+    func invokeInline(_ invocation: Invocation) throws -> InvocationReply? {
+        switch invocation.function {
+        case "echo": return .success(invocation.payload)
+        case "fail": return .failure(message: "requested failure", payload: invocation.payload)
+        case "throw": throw HandlerError(description: "thrown by the handler")
+        case "pid": return .success(littleEndian(UInt32(bitPattern: getpid())))
+        case "digest": return .success(Digest.reply(invocation))
+        default: return nil
+        }
+    }
+
     func invoke(_ invocation: Invocation) async throws -> InvocationReply {
         let payload = invocation.payload
         switch invocation.function {

@@ -6,34 +6,8 @@ import RingCore
 import RingLinux
 
 extension ChannelWorker {
-    func readLoop(_ receiver: consuming RingReceiver, _ delegate: some ChannelWorkerDelegate) async {
-        var receiver = receiver
-        while true {
-            var violation: String?
-            do {
-                _ = try await receiver.receive { message in
-                    guard violation == nil else { return }
-                    violation = dispatch(message, delegate)
-                }
-                if let violation {
-                    end(.failure(.protocolViolation(violation)))
-                    return
-                }
-            } catch RingError.closed {
-                // The host will send nothing more: finish what runs now, then end.
-                terminate(gracePeriodNanoseconds: 0)
-                return
-            } catch RingError.protocolViolation(let detail) {
-                end(.failure(.protocolViolation(violation ?? detail)))
-                return
-            } catch {
-                return  // cancelled: run() is finishing
-            }
-        }
-    }
-
     /// Handles one message; returns a violation, or nil.
-    private func dispatch(_ message: MessageView, _ delegate: some ChannelWorkerDelegate) -> String? {
+    func dispatch(_ message: MessageView, _ delegate: some ChannelWorkerDelegate) -> String? {
         switch message.kind {
         case .invocationRequest:
             let context: ForwardingContext
@@ -46,14 +20,16 @@ extension ChannelWorker {
             let pending = Pending(function: request.function, payload: request.payload, context: context, contextBytes: [UInt8](message.context))
             let number = message.streamId
             var violation: String?
-            state.withLock { state in
+            let start = state.withLock { state -> Pending? in
                 switch state.scheduler.receive(number, pending) {
-                case .start(let job): state.tasks[number] = makeTask(number, job, delegate)
+                case .start(let job): return job
                 case .queued: break
                 case .refused(let job): state.auxiliary.append(Task { await self.respond(number, job, .cancelled) })
                 case .duplicate: violation = "invocation \(number) received twice"
                 }
+                return nil
             }
+            if let start { launch(number, start, delegate) }
             return violation
         case .invocationCancel:
             let number = message.streamId
@@ -113,21 +89,46 @@ extension ChannelWorker {
         try? await sender.send(kind: .control, streamId: correlation, payload: message.encoded())
     }
 
-    /// A handler task (created under the state lock, so it is registered before it can finish).
-    private func makeTask(_ number: UInt64, _ job: Pending, _ delegate: some ChannelWorkerDelegate) -> Task<Void, Never> {
+    /// Starts invocation `number`: inline when the delegate answers it inline (then every queued
+    /// invocation its end lets start, in a loop), else in a handler task.
+    func launch(_ number: UInt64, _ job: Pending, _ delegate: some ChannelWorkerDelegate) {
+        var next: (UInt64, Pending)? = (number, job)
+        while let (number, job) = next {
+            next = nil
+            let invocation = makeInvocation(number, job)
+            let inline: InvocationReply?
+            do { inline = try delegate.invokeInline(invocation) } catch is CancellationError { inline = .cancelled } catch {
+                inline = .failure(message: "\(error)")
+            }
+            guard let reply = inline else {
+                state.withLock { $0.tasks[number] = makeTask(number, job, invocation, delegate) }
+                continue
+            }
+            if !respondInPlace(number, job, reply) {
+                state.withLock { $0.auxiliary.append(Task { await self.respond(number, job, reply) }) }
+            }
+            next = complete(number)
+        }
+    }
+
+    private func makeInvocation(_ number: UInt64, _ job: Pending) -> Invocation {
         let sink = logSink
         let invocationID = job.context.invocationId
-        return Task {
-            let logger = Logger(label: job.function) { label in
-                ChannelLogHandler(sink: sink, label: label, invocation: (number, invocationID))
-            }
-            let invocation = Invocation(number: number, function: job.function, payload: job.payload, context: job.context, logger: logger)
+        let logger = Logger(label: job.function) { label in
+            ChannelLogHandler(sink: sink, label: label, invocation: (number, invocationID))
+        }
+        return Invocation(number: number, function: job.function, payload: job.payload, context: job.context, logger: logger)
+    }
+
+    /// A handler task (created under the state lock, so it is registered before it can finish).
+    private func makeTask(_ number: UInt64, _ job: Pending, _ invocation: Invocation, _ delegate: some ChannelWorkerDelegate) -> Task<Void, Never> {
+        Task {
             let reply: InvocationReply
             do { reply = try await delegate.invoke(invocation) } catch is CancellationError { reply = .cancelled } catch {
                 reply = .failure(message: "\(error)")
             }
             await self.respond(number, job, reply)
-            self.finished(number, delegate)
+            if let (next, job) = self.complete(number) { self.launch(next, job, delegate) }
         }
     }
 
@@ -135,39 +136,48 @@ extension ChannelWorker {
     /// and there is room, else through the async sender in a task of its own (so a cancelled
     /// handler's answer is still written).
     func respond(_ number: UInt64, _ job: Pending, _ reply: InvocationReply) async {
-        var payload = InvocationResponsePrefix.encode(status: reply.status, payload: reply.payload)
-        let limit = segment.configuration.maxMessageSize
-        if payload.count > limit {
-            payload = InvocationResponsePrefix.encode(
-                status: .failure(message: "reply of \(reply.payload.count) bytes exceeds the maximum message size of \(limit) bytes"), payload: [])
-        }
-        if FrameHeader.size + job.contextBytes.count + payload.count <= sender.writer.maxFrameLength {
-            var progress = MessageProgress()
-            let writer = sender.writer
-            let written: Bool = payload.withUnsafeBytes { payloadBytes in
-                job.contextBytes.withUnsafeBytes { contextBytes in
-                    (try? writer.tryWriteMessage(
-                        kind: .invocationResponse, streamId: number, context: contextBytes, payload: payloadBytes, progress: &progress)) == .written
-                }
-            }
-            if written { return }
-        }
+        if respondInPlace(number, job, reply) { return }
         let sender = sender
-        let body = payload
+        let body = responsePayload(reply)
         await Task {
             try? await sender.send(kind: .invocationResponse, streamId: number, context: job.context, payload: body)
         }.value
     }
 
-    private func finished(_ number: UInt64, _ delegate: some ChannelWorkerDelegate) {
-        let idle = state.withLock { state -> Bool in
-            state.tasks[number] = nil
-            if let (next, job) = state.scheduler.finished(number) {
-                state.tasks[next] = makeTask(next, job, delegate)
+    /// The response payload (status prefix + body); a body over the maximum message size becomes a
+    /// failure that says so.
+    private func responsePayload(_ reply: InvocationReply) -> [UInt8] {
+        let payload = InvocationResponsePrefix.encode(status: reply.status, payload: reply.payload)
+        let limit = segment.configuration.maxMessageSize
+        guard payload.count > limit else { return payload }
+        return InvocationResponsePrefix.encode(
+            status: .failure(message: "reply of \(reply.payload.count) bytes exceeds the maximum message size of \(limit) bytes"), payload: [])
+    }
+
+    /// Writes the answer in place when it fits one frame and the ring has room; false otherwise.
+    private func respondInPlace(_ number: UInt64, _ job: Pending, _ reply: InvocationReply) -> Bool {
+        let payload = responsePayload(reply)
+        guard FrameHeader.size + job.contextBytes.count + payload.count <= sender.writer.maxFrameLength else { return false }
+        var progress = MessageProgress()
+        let writer = sender.writer
+        return payload.withUnsafeBytes { payloadBytes in
+            job.contextBytes.withUnsafeBytes { contextBytes in
+                (try? writer.tryWriteMessage(
+                    kind: .invocationResponse, streamId: number, context: contextBytes, payload: payloadBytes, progress: &progress)) == .written
             }
-            return state.terminating && state.scheduler.isIdle
+        }
+    }
+
+    /// Invocation `number` was answered: returns the queued invocation that may start now, and ends
+    /// the run when terminating and nothing is left.
+    private func complete(_ number: UInt64) -> (UInt64, Pending)? {
+        let (next, idle) = state.withLock { state -> ((UInt64, Pending)?, Bool) in
+            state.tasks[number] = nil
+            let next = state.scheduler.finished(number)
+            return (next, next == nil && state.terminating && state.scheduler.isIdle)
         }
         if idle { end(.success(())) }
+        return next
     }
 
     /// Terminate: nothing new is admitted; what is in flight may finish within the grace period,

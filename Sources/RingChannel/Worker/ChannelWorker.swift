@@ -104,8 +104,11 @@ public final class ChannelWorker: Sendable {
         configuration: WorkerConfiguration = WorkerConfiguration(), logger: Logger
     ) throws -> ChannelWorker {
         let reactor: Reactor
+        // The reactor's thread reads the host's ring (WorkerReader) and runs inline invocations; it
+        // waits the way the configuration's wait profile says.
+        let options = ReactorOptions(idleProfile: configuration.waitProfile)
         do {
-            reactor = try backend.map { try Reactor(backend: $0) } ?? Reactor()
+            reactor = try backend.map { try Reactor(backend: $0, options: options) } ?? Reactor(options: options)
         } catch {
             close(descriptor)
             doorbells.forEach { close($0) }
@@ -172,7 +175,7 @@ public final class ChannelWorker: Sendable {
                 maxConcurrency: UInt32(clamping: configuration.maxConcurrency), runtime: configuration.runtime)
             try await sender.send(kind: .handshake, streamId: 0, payload: hello.encoded())
         } catch {
-            await finishRun(reader: nil, logWriter: logWriter)
+            await finishRun(reader: WorkerReader<ClosureDelegate>?.none, logWriter: logWriter)
             throw error
         }
         do {
@@ -182,8 +185,8 @@ public final class ChannelWorker: Sendable {
         } catch {
             diagnostics.warning("cannot watch the host process \(hostHello.hostPID): \(error)")
         }
-        let slot = ReceiverSlot(receiver)
-        let reader = Task { await self.readLoop(slot.take(), delegate) }
+        let reader = WorkerReader(worker: self, delegate: delegate, receiver: receiver)
+        _ = reactor.addPoller(reader)
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let done = state.withLock { state in
                 if state.outcome != nil { return true }
@@ -227,9 +230,8 @@ public final class ChannelWorker: Sendable {
 
     /// Stops the reader, lets every handler answer (cancelling them if the run failed), flushes the
     /// logs, closes our ring and stops the reactor.
-    private func finishRun(reader: Task<Void, Never>?, logWriter: Task<Void, Never>) async {
-        reader?.cancel()
-        await reader?.value
+    private func finishRun<Delegate>(reader: WorkerReader<Delegate>?, logWriter: Task<Void, Never>) async {
+        await reader?.stop()
         let failed = state.withLock { state in
             if let graceTimer = state.graceTimer { reactor.cancel(graceTimer) }
             if case .failure = state.outcome { return true }

@@ -62,11 +62,18 @@ public protocol ChannelWorkerDelegate: Sendable {
     /// Runs one invocation. Throwing `CancellationError` (or returning `.cancelled`) answers
     /// `cancelled`; any other error answers `failure` with its description.
     func invoke(_ invocation: Invocation) async throws -> InvocationReply
+    /// The fast path: answers an invocation at once, on the worker's reader thread (the reactor's),
+    /// or returns nil to run it through `invoke` in a task of its own. An inline answer is written
+    /// in the same turn that read the request — no task, no thread hop — so use it for work that is
+    /// short and never blocks or waits: while it runs, the worker reads nothing else. Throwing
+    /// answers as `invoke` does. The default returns nil.
+    func invokeInline(_ invocation: Invocation) throws -> InvocationReply?
 }
 
 extension ChannelWorkerDelegate {
     public func initialize(hostVersion: String, payload: [UInt8]) async throws -> [UInt8] { [] }
     public func loadFunction(_ function: String, metadata: [UInt8]) async throws {}
+    public func invokeInline(_ invocation: Invocation) throws -> InvocationReply? { nil }
 }
 
 /// A delegate made of one closure.

@@ -1,0 +1,108 @@
+// WorkerReader — the worker's reader of the host → worker ring, polled by the worker reactor's duty
+// cycle (RingLinux's ReactorPoller): each turn it drains what the host published and dispatches it
+// inline on the reactor thread. An invocation whose delegate answers inline (`invokeInline`) is run
+// and answered in the same turn, its reply written in place: no task, no thread hop, no wake-up
+// while traffic flows. Other invocations start a task as before.
+import Atomics
+import Synchronization
+import RingCore
+import RingLinux
+
+final class WorkerReader<Delegate: ChannelWorkerDelegate>: ReactorPoller, @unchecked Sendable {
+    // @unchecked: `receiver` and `finished` are touched on the reactor thread only (the poller
+    // contract); `stopRequested` is atomic, `ended` behind a mutex.
+    private let worker: ChannelWorker
+    private let delegate: Delegate
+    private var receiver: RingReceiver
+    private let waiterWord: UInt
+    private let stopRequested = ManagedAtomic<Bool>(false)
+    private var finished = false
+    private let ended = Mutex<(done: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
+    static var batchLimit: Int { 256 }
+
+    init(worker: ChannelWorker, delegate: Delegate, receiver: consuming RingReceiver) {
+        self.worker = worker
+        self.delegate = delegate
+        self.waiterWord = UInt(bitPattern: receiver.reader.consumer.waiterWord)
+        self.receiver = receiver
+    }
+
+    /// Stops reading once what the host published so far was dispatched (from any thread), and
+    /// returns when the reader is done.
+    func stop() async {
+        stopRequested.store(true, ordering: .sequentiallyConsistent)
+        let word = UnsafeMutableRawPointer(bitPattern: waiterWord)!
+        let atomic = UnsafeAtomic<UInt32>(at: word.assumingMemoryBound(to: UInt32.AtomicRepresentation.self))
+        // Same claim as a producer's: only the side that flips sleeping → awake wakes.
+        if atomic.compareExchange(expected: RingWaiter.sleeping, desired: RingWaiter.awake, ordering: .sequentiallyConsistent).exchanged {
+            worker.reactor.wakeNow(word)
+        }
+        await withCheckedContinuation { continuation in
+            let done = ended.withLock { state in
+                if state.done { return true }
+                state.waiters.append(continuation)
+                return false
+            }
+            if done { continuation.resume() }
+        }
+    }
+
+    // MARK: ReactorPoller
+
+    func poll() -> PollOutcome {
+        guard !finished else { return .finished }
+        var violation: String?
+        do {
+            let delivered = try receiver.reader.drain(limit: Self.batchLimit) { message in
+                guard violation == nil else { return }
+                violation = worker.dispatch(message, delegate)
+            }
+            if let violation {
+                worker.end(.failure(.protocolViolation(violation)))
+                return end()
+            }
+            if delivered > 0 { return .progress }
+            return stopRequested.load(ordering: .sequentiallyConsistent) ? end() : .idle
+        } catch RingError.closed {
+            // The host will send nothing more: finish what runs now, then end.
+            worker.terminate(gracePeriodNanoseconds: 0)
+            return end()
+        } catch RingError.protocolViolation(let detail) {
+            worker.end(.failure(.protocolViolation(violation ?? detail)))
+            return end()
+        } catch {
+            return end()
+        }
+    }
+
+    func prepareToSleep() -> PollerSleep {
+        guard !finished else { return .busy }
+        do {
+            guard try receiver.reader.consumer.prepareToSleep() else { return .busy }
+        } catch {
+            return .busy  // the next poll reports it
+        }
+        // Dekker pair with stop(): announced (and fenced) first, then the flag is read.
+        if stopRequested.load(ordering: .sequentiallyConsistent) {
+            receiver.reader.consumer.finishSleep()
+            return .busy
+        }
+        return .on(word: waiterWord)
+    }
+
+    func finishSleep() { receiver.reader.consumer.finishSleep() }
+
+    func reactorStopped() { _ = end() }
+
+    private func end() -> PollOutcome {
+        guard !finished else { return .finished }
+        finished = true
+        let waiters = ended.withLock { state in
+            state.done = true
+            defer { state.waiters = [] }
+            return state.waiters
+        }
+        for waiter in waiters { waiter.resume() }
+        return .finished
+    }
+}
