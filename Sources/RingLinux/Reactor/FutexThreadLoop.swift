@@ -86,14 +86,12 @@ final class FutexThreadLoop {
     }
 
     /// Registers a wait on a poller's word; its completion marks the word unarmed.
-    private func armPollerWait(_ entry: ReactorDuties.Entry, _ word: UInt) -> UInt64? {
-        let id = shared.makeIdentifier()
+    private func armPollerWait(_ entry: ReactorDuties.Entry, _ word: UInt, _ id: UInt64) {
         registry.addWait(
             id: id,
             ReactorRegistry.Wait(word: word, expected: RingWaiter.sleeping) { _ in
                 if entry.armedWait == id { entry.armedWait = nil }
             })
-        return id
     }
 
     private func handle(_ request: ReactorRequest) {

@@ -167,19 +167,17 @@ final class IOUringReactorLoop {
         reap()
     }
 
-    /// Arms a wait on a poller's word; its completion marks the poller's word unarmed.
-    func armPollerWait(_ entry: ReactorDuties.Entry, _ word: UInt) -> UInt64? {
-        let id = shared.makeIdentifier()
+    /// Arms wait `id` on a poller's word; its completion marks the poller's word unarmed.
+    func armPollerWait(_ entry: ReactorDuties.Entry, _ word: UInt, _ id: UInt64) {
         let request = ReactorRequest.wait(id: id, word: word, expected: RingWaiter.sleeping) { _ in
             if entry.armedWait == id { entry.armedWait = nil }
         }
         do {
             try handle(request)
         } catch {
+            if entry.armedWait == id { entry.armedWait = nil }
             fail(error)
-            return nil
         }
-        return id
     }
 
     /// Cancels the waits of pollers that finished.

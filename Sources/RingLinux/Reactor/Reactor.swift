@@ -73,7 +73,7 @@ public final class Reactor: Sendable {
     /// to it), report, run until shutdown, release.
     private static func runLoop(_ shared: ReactorShared, _ executor: ReactorExecutor, _ handshake: StartupHandshake) {
         shared.enterReactorThread()
-        let duties = ReactorDuties(executor: executor, idleProfile: shared.options.idleProfile)
+        let duties = ReactorDuties(executor: executor, idleProfile: shared.options.idleProfile) { [shared] in shared.makeIdentifier() }
         shared.duties = duties
         defer { shared.duties = nil }
         switch shared.kind {

@@ -31,8 +31,12 @@ final class ReactorDuties {
     var backoff: Backoff
     private var stopped = false
 
-    init(executor: ReactorExecutor, idleProfile: WaitProfile) {
+    /// Makes the ids of the waits armed for pollers (the reactor's identifier source).
+    let makeIdentifier: () -> UInt64
+
+    init(executor: ReactorExecutor, idleProfile: WaitProfile, makeIdentifier: @escaping () -> UInt64) {
         self.executor = executor
+        self.makeIdentifier = makeIdentifier
         self.backoff = Backoff(idleProfile)
     }
 
@@ -90,8 +94,10 @@ final class ReactorDuties {
 
     /// Asks every poller to announce its sleep. Returns false (and withdraws the announcements made)
     /// when one found work meanwhile. `arm` is called for each announced word without an armed
-    /// wait; it returns the wait's id, and the wait's completion calls `waitEnded(entry)`.
-    func announceSleep(arm: (Entry, UInt) -> UInt64?) -> Bool {
+    /// wait, with the id to arm it under (already stored in `entry.armedWait`, because a wait may
+    /// complete inside `arm` when its word changed meanwhile); the wait's completion clears
+    /// `armedWait` if it still holds that id, and `arm` clears it if arming failed.
+    func announceSleep(arm: (Entry, UInt, UInt64) -> Void) -> Bool {
         for entry in entries {
             switch entry.poller.prepareToSleep() {
             case .busy:
@@ -101,7 +107,11 @@ final class ReactorDuties {
                 continue
             case .on(let word):
                 entry.announced = true
-                if entry.armedWait == nil { entry.armedWait = arm(entry, word) }
+                if entry.armedWait == nil {
+                    let id = makeIdentifier()
+                    entry.armedWait = id
+                    arm(entry, word, id)
+                }
             }
         }
         return true

@@ -56,6 +56,15 @@ final class SharedWords: @unchecked Sendable {
 
     /// Release: publishes the value before the wake that follows it.
     func store(_ index: Int, _ value: UInt32) { atomic(index).store(value, ordering: .releasing) }
+
+    /// Sequentially consistent store and load: the two halves of a Dekker pair (announce, re-check).
+    func storeSequential(_ index: Int, _ value: UInt32) { atomic(index).store(value, ordering: .sequentiallyConsistent) }
+    func loadSequential(_ index: Int) -> UInt32 { atomic(index).load(ordering: .sequentiallyConsistent) }
+
+    /// Sequentially consistent compare-exchange; whether it exchanged.
+    func compareExchange(_ index: Int, expected: UInt32, desired: UInt32) -> Bool {
+        atomic(index).compareExchange(expected: expected, desired: desired, ordering: .sequentiallyConsistent).exchanged
+    }
 }
 
 /// A callback result to block on, which also counts how often the callback ran.
