@@ -58,6 +58,42 @@ extension ChannelProcessTests {
             }
         }
 
+        /// A worker limited to 2 invocations at a time, answering `echo` inline on its reader and
+        /// `slow` (1 ms) in handler tasks, with 64 in flight from callers on the host's executor:
+        /// invocations queue behind the slow ones and start as each ends (inline or in a task), and
+        /// every one of 3000 comes back byte-exact with its own context.
+        @Test(arguments: channelBackends)
+        func inlineAndTaskHandlersShareTheConcurrencyLimit(backend: ReactorBackendKind?) async throws {
+            try await withWatchdog(seconds: 120) {
+                try await withHost(testConfiguration(backend)) { host in
+                    try await host.addWorker(exampleLaunch(environment: ["RING_EXAMPLE_MAX_CONCURRENCY": "2"]))
+                    let count: UInt64 = 3000
+                    let problems = LockedBox<[String]>([])
+                    try await withThrowingTaskGroup(of: Void.self) { group in
+                        var next: UInt64 = 0
+                        func add() {
+                            let n = next
+                            next += 1
+                            group.addTask(executorPreference: host.executor) {
+                                let slow = n % 10 == 0
+                                let sent = slow ? u32Payload(1) : payload(n, size: Int(n % 300))
+                                let result = try await host.invoke(function: slow ? "slow" : "echo", payload: sent, context: context(n))
+                                if result.status != .success || result.payload != sent || result.context != context(n) {
+                                    problems.withLock { $0.append("invocation \(n): \(result.status), \(result.payload.count) bytes") }
+                                }
+                            }
+                        }
+                        for _ in 0..<64 { add() }
+                        while try await group.next() != nil {
+                            if next < count { add() }
+                        }
+                    }
+                    #expect(problems.value == [])
+                    #expect(host.workers.map(\.inFlight) == [0])
+                }
+            }
+        }
+
         @Test(arguments: channelBackends)
         func payloadsFrom0BytesTo1MiBBothWays(backend: ReactorBackendKind?) async throws {
             try await withWatchdog(seconds: 120) {

@@ -12,6 +12,8 @@ public final class LockedBox<Value: Sendable>: Sendable {
         get { storage.withLock { $0 } }
         set { storage.withLock { $0 = newValue } }
     }
+    /// Reads and changes the value atomically.
+    public func withLock<R: Sendable>(_ body: (inout sending Value) -> sending R) -> R { storage.withLock(body) }
 }
 
 /// Moves a ring producer to another thread exactly once.

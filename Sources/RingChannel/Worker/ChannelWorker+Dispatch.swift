@@ -24,7 +24,7 @@ extension ChannelWorker {
                 switch state.scheduler.receive(number, pending) {
                 case .start(let job): return job
                 case .queued: break
-                case .refused(let job): state.auxiliary.append(Task { await self.respond(number, job, .cancelled) })
+                case .refused(let job): spawnAuxiliary(&state) { await self.respond(number, job, .cancelled) }
                 case .duplicate: violation = "invocation \(number) received twice"
                 }
                 return nil
@@ -36,7 +36,7 @@ extension ChannelWorker {
             state.withLock { state in
                 switch state.scheduler.cancel(number) {
                 case .cancelRunning: state.tasks[number]?.cancel()
-                case .removedFromQueue(let job): state.auxiliary.append(Task { await self.respond(number, job, .cancelled) })
+                case .removedFromQueue(let job): spawnAuxiliary(&state) { await self.respond(number, job, .cancelled) }
                 case .unknown: break
                 }
             }
@@ -82,7 +82,18 @@ extension ChannelWorker {
     }
 
     private func background(_ body: @escaping @Sendable () async -> Void) {
-        state.withLock { $0.auxiliary.append(Task { await body() }) }
+        state.withLock { spawnAuxiliary(&$0, body) }
+    }
+
+    /// Starts an auxiliary task under the state lock (so it is registered before it can finish); it
+    /// removes itself when done. `finishRun` waits for those still running.
+    func spawnAuxiliary(_ state: inout RuntimeState, _ body: @escaping @Sendable () async -> Void) {
+        let id = state.nextAuxiliary
+        state.nextAuxiliary &+= 1
+        state.auxiliary[id] = Task {
+            await body()
+            _ = self.state.withLock { $0.auxiliary.removeValue(forKey: id) }
+        }
     }
 
     private func sendControl(_ message: ControlMessage, _ correlation: UInt64) async {
@@ -104,8 +115,16 @@ extension ChannelWorker {
                 state.withLock { $0.tasks[number] = makeTask(number, job, invocation, delegate) }
                 continue
             }
-            if !respondInPlace(number, job, reply) {
-                state.withLock { $0.auxiliary.append(Task { await self.respond(number, job, reply) }) }
+            guard respondInPlace(number, job, reply) else {
+                // No room in the ring (or a reply that needs fragments): the invocation keeps its
+                // slot until the async sender has written the answer, which is back-pressure.
+                state.withLock { state in
+                    state.tasks[number] = Task {
+                        await self.respond(number, job, reply)
+                        if let (next, job) = self.complete(number) { self.launch(next, job, delegate) }
+                    }
+                }
+                continue
             }
             next = complete(number)
         }
@@ -207,7 +226,7 @@ extension ChannelWorker {
         state.withLock { state in
             let (running, queued) = state.scheduler.cancelAll()
             for number in running { state.tasks[number]?.cancel() }
-            for (number, job) in queued { state.auxiliary.append(Task { await self.respond(number, job, .cancelled) }) }
+            for (number, job) in queued { spawnAuxiliary(&state) { await self.respond(number, job, .cancelled) } }
         }
     }
 }

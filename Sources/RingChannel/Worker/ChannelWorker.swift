@@ -40,7 +40,10 @@ public final class ChannelWorker: Sendable {
     struct RuntimeState {
         var scheduler: WorkerScheduler<Pending>
         var tasks: [UInt64: Task<Void, Never>] = [:]
-        var auxiliary: [Task<Void, Never>] = []
+        /// Tasks that answer or report outside a handler (cancelled answers, control replies); each
+        /// removes itself when done, so a long-lived worker does not accumulate them.
+        var auxiliary: [UInt64: Task<Void, Never>] = [:]
+        var nextAuxiliary: UInt64 = 0
         var running = false
         var terminating = false
         var outcome: Result<Void, ChannelWorkerError>?
@@ -239,8 +242,7 @@ public final class ChannelWorker: Sendable {
         }
         while true {
             let tasks = state.withLock { state -> [Task<Void, Never>] in
-                defer { state.auxiliary = [] }
-                return Array(state.tasks.values) + state.auxiliary
+                return Array(state.tasks.values) + Array(state.auxiliary.values)
             }
             if tasks.isEmpty { break }
             for task in tasks {

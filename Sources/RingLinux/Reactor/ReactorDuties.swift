@@ -96,7 +96,8 @@ final class ReactorDuties {
     /// when one found work meanwhile. `arm` is called for each announced word without an armed
     /// wait, with the id to arm it under (already stored in `entry.armedWait`, because a wait may
     /// complete inside `arm` when its word changed meanwhile); the wait's completion clears
-    /// `armedWait` if it still holds that id, and `arm` clears it if arming failed.
+    /// `armedWait` if it still holds that id, and `arm` clears it if arming failed. A wait that
+    /// ended inside `arm` cancels the sleep, like `.busy`.
     func announceSleep(arm: (Entry, UInt, UInt64) -> Void) -> Bool {
         for entry in entries {
             switch entry.poller.prepareToSleep() {
@@ -111,6 +112,13 @@ final class ReactorDuties {
                     let id = makeIdentifier()
                     entry.armedWait = id
                     arm(entry, word, id)
+                    if entry.armedWait == nil {
+                        // The wait ended while being armed (its word changed meanwhile, or it
+                        // failed): some backends report that without a kernel completion, so a
+                        // sleep now could miss the change. Poll again instead.
+                        withdrawSleep()
+                        return false
+                    }
                 }
             }
         }
