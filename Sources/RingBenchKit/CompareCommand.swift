@@ -29,8 +29,8 @@ public struct CompareCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Seconds per repetition. Default 0.2 (--quick: 0.05).")
     var seconds: Double?
 
-    @Option(name: .long, help: "Invocations in flight in the invoke scenario. Default 16 (--quick: 4).")
-    var concurrency: Int?
+    @Option(name: .long, help: "Invocations in flight in the invoke scenario, comma-separated: one row each. Default 1,16,64 (--quick: 4).")
+    var concurrency: String?
 
     @Option(name: .long, help: "Worker processes in the invoke scenario.")
     var workers: Int = 1
@@ -97,10 +97,16 @@ public struct CompareCommand: AsyncParsableCommand {
     }
 
     func settings() -> CompareSettings {
-        CompareSettings(
+        let levels = (try? parsedConcurrencies()) ?? [1]
+        return CompareSettings(
             repetitions: repetitions ?? (quick ? 1 : 5), seconds: seconds ?? (quick ? 0.05 : 0.2),
             warmUpSeconds: quick ? 0.02 : 0.1, pinned: pin && ProcessInfo.processInfo.activeProcessorCount >= 2,
-            consume: consume, rate: rate, concurrency: concurrency ?? (quick ? 4 : 16), workers: workers)
+            consume: consume, rate: rate, concurrency: levels.first ?? 1, workers: workers, concurrencies: levels)
+    }
+
+    /// The invoke scenario's in-flight levels.
+    func parsedConcurrencies() throws -> [Int] {
+        try InvokeCommand.list(concurrency ?? (quick ? "4" : "1,16,64"), option: "--concurrency")
     }
 
     public func validate() throws {
@@ -109,7 +115,9 @@ public struct CompareCommand: AsyncParsableCommand {
         _ = try parsedScenarios()
         if let repetitions, repetitions < 1 || repetitions > 100 { throw ValidationError("--repetitions must be in 1…100") }
         if let seconds, !(seconds > 0 && seconds <= 60) { throw ValidationError("--seconds must be in (0, 60]") }
-        if let concurrency, concurrency < 1 || concurrency > 10_000 { throw ValidationError("--concurrency must be in 1…10000") }
+        for level in try parsedConcurrencies() where level < 1 || level > 10_000 {
+            throw ValidationError("--concurrency must be in 1…10000 (got \(level))")
+        }
         guard (1...16).contains(workers) else { throw ValidationError("--workers must be in 1…16") }
         if let rate, !(rate >= 1 && rate <= 10_000_000) { throw ValidationError("--rate must be in 1…10000000 round trips/s") }
         for (option, path) in [("--json", json), ("--csv", csv), ("--plot", plot)] {
@@ -126,7 +134,7 @@ public struct CompareCommand: AsyncParsableCommand {
         let settings = settings()
         let machine = MachineInfo.current()
         print(CompareTable.heading(settings: settings, machine: machine))
-        let plan = CompareRun.plan(scenarios: scenarios, sizes: sizes, transports: transports)
+        let plan = CompareRun.plan(scenarios: scenarios, sizes: sizes, transports: transports, concurrencies: settings.concurrencies)
         let progress = Progress(total: plan.count + CompareRun.calibrationSteps(scenarios: scenarios, sizes: sizes))
         let outcome = await CompareRun.execute(plan: plan, scenarios: scenarios, sizes: sizes, settings: settings, progress: progress)
         progress.finish()

@@ -5,13 +5,22 @@ enum CompareRun {
         var size: Int
         var transport: String
         var role: CompareTransport.Role
+        /// Invocations in flight (invoke steps); 1 otherwise.
+        var concurrency = 1
         var runner: CompareTransport.Runner
+
+        /// The settings this step runs with: the run's, at the step's concurrency.
+        func settings(_ run: CompareSettings) -> CompareSettings {
+            var settings = run
+            settings.concurrency = concurrency
+            return settings
+        }
 
         /// The failed row of this step: what it would have measured, and why it could not.
         func failure(reason: String, settings: CompareSettings) -> BenchFailure {
             let invoke = scenario == .invoke
             return BenchFailure(
-                scenario: scenario.rawValue, transport: transport, messageSize: size, concurrency: invoke ? settings.concurrency : 1,
+                scenario: scenario.rawValue, transport: transport, messageSize: size, concurrency: concurrency,
                 workers: invoke && role != .grpc ? settings.workers : 1, reason: reason)
         }
     }
@@ -30,11 +39,17 @@ enum CompareRun {
         var failures: [Failure]
     }
 
-    static func plan(scenarios: [CompareScenario], sizes: [Int], transports: [CompareTransport]) -> [Step] {
+    /// Every step in table order: scenario, size, then (invoke) in-flight level, then transport, so
+    /// the rows a ratio compares sit together.
+    static func plan(scenarios: [CompareScenario], sizes: [Int], transports: [CompareTransport], concurrencies: [Int] = [1]) -> [Step] {
         scenarios.flatMap { scenario in
             sizes.flatMap { size in
-                transports.compactMap { transport in
-                    transport.runner(for: scenario).map { Step(scenario: scenario, size: size, transport: transport.name, role: transport.role, runner: $0) }
+                (scenario == .invoke ? concurrencies : [1]).flatMap { concurrency in
+                    transports.compactMap { transport in
+                        transport.runner(for: scenario).map {
+                            Step(scenario: scenario, size: size, transport: transport.name, role: transport.role, concurrency: concurrency, runner: $0)
+                        }
+                    }
                 }
             }
         }
@@ -60,9 +75,10 @@ enum CompareRun {
             }
         }
         for step in plan {
-            progress.step("\(step.scenario.rawValue): \(step.transport) \(Format.bytes(step.size))")
+            let inFlight = step.scenario == .invoke ? " ×\(step.concurrency)" : ""
+            progress.step("\(step.scenario.rawValue): \(step.transport) \(Format.bytes(step.size))\(inFlight)")
             do {
-                outcome.results.append(try await step.runner(settings, step.size))
+                outcome.results.append(try await step.runner(step.settings(settings), step.size))
             } catch {
                 // The run goes on: the row stays in the results (and the JSON, CSV, table) as failed.
                 outcome.failures.append(Failure(scenario: step.scenario, size: step.size, transport: step.transport, reason: "\(error)"))
@@ -70,17 +86,27 @@ enum CompareRun {
             }
         }
         let rings = Set(plan.filter { $0.role == .ring }.map(\.transport))
+        let measured = outcome.results
         outcome.results = outcome.results.map {
-            rings.contains($0.transport) && $0.isMeasured ? withLimit($0, calibration: outcome.calibration) : $0
+            rings.contains($0.transport) && $0.isMeasured ? withLimit($0, calibration: outcome.calibration, results: measured) : $0
         }
         return outcome
     }
 
-    /// "% of limit" of a ring measurement: bytes/s against memcpy at the same size (throughput), or
-    /// the spin floor's p50 against the round trip p50 (pingpong).
-    static func withLimit(_ result: BenchResult, calibration: [BenchResult]) -> BenchResult {
+    /// "% of limit" of a ring measurement: bytes/s against memcpy at the same size (throughput), the
+    /// spin floor's p50 against the round trip p50 (pingpong), or the same ring's ping-pong p50 at the
+    /// same size against the invocation's p50 (invoke: what the invocation layer costs beyond the
+    /// ring's round trip).
+    static func withLimit(_ result: BenchResult, calibration: [BenchResult], results: [BenchResult] = []) -> BenchResult {
         var result = result
         switch result.scenario {
+        case CompareScenario.invoke.rawValue:
+            if let roundTrip = results.first(where: {
+                $0.scenario == CompareScenario.pingpong.rawValue && $0.transport == result.transport && $0.messageSize == result.messageSize
+                    && $0.isMeasured
+            })?.latencyNanoseconds?.p50, let p50 = result.latencyNanoseconds?.p50, p50 > 0 {
+                result.percentOfLimit = 100 * Double(roundTrip) / Double(p50)
+            }
         case CompareScenario.throughput.rawValue:
             if let memcpy = calibration.first(where: { $0.transport == "memcpy" && $0.messageSize == result.messageSize }), memcpy.bytesPerSecond > 0 {
                 result.percentOfLimit = 100 * result.bytesPerSecond / memcpy.bytesPerSecond

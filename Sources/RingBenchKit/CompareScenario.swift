@@ -27,8 +27,10 @@ struct CompareSettings: Sendable {
     var consume: ConsumeMode
     /// Open-loop rate for ping-pong (round trips/s); nil = closed loop.
     var rate: Double?
-    /// Requests in flight in the `invoke` scenario.
+    /// Requests in flight in the `invoke` step being run (each step sets its own).
     var concurrency: Int
     /// Worker processes in the `invoke` scenario.
     var workers: Int
+    /// The in-flight levels the `invoke` scenario measures, one row each.
+    var concurrencies: [Int] = [1]
 }

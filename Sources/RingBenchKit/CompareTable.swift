@@ -6,7 +6,7 @@ enum CompareTable {
         return "ringbench compare — \(machine.cores) CPUs, Linux \(machine.kernel), wait backend \(machine.ioUringBackend), \(load); "
             + "\(settings.repetitions) × \(settings.seconds) s per row, median [min–max], "
             + "\(settings.pinned ? "pinned CPU 0 / CPU 1" : "unpinned"), consume=\(settings.consume.rawValue), \(loop), "
-            + "invoke: \(settings.workers) worker × \(settings.concurrency) in flight"
+            + "invoke: \(settings.workers) worker × \(settings.concurrencies.map(String.init).joined(separator: ",")) in flight"
     }
 
     static let columns = ["scenario", "size", "transport", "rate/s [min–max]", "bytes/s", "p50", "p99", "p99.9", "max",
@@ -43,7 +43,8 @@ enum CompareTable {
         p50…max: round trip latency (HdrHistogram). CPU s/M, csw/M, sys/M: CPU seconds, context switches and
         read/write + futex syscalls of both processes per million messages. × base: speed-up over unix (throughput:
         messages/s; pingpong: p50) or over grpc-h2-unix (invoke). % limit: ring bytes/s vs single-thread memcpy
-        at the same size (throughput), spin-floor p50 vs ring p50 (pingpong).
+        at the same size (throughput), spin-floor p50 vs ring p50 (pingpong), the same ring's ping-pong p50 vs
+        the invocation's p50 (invoke: 100 % would be an invocation layer that costs nothing over the ring).
         """
 
     /// Speed-up of `result` over `base` (higher is better).

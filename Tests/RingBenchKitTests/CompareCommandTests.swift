@@ -90,6 +90,26 @@ import Testing
                                    repetitions: 1, parameters: [:])
         pingpong.latencyNanoseconds = LatencyPercentiles(p50: 400, p90: 400, p99: 400, p999: 400, max: 400)
         #expect(CompareRun.withLimit(pingpong, calibration: [memcpy, floor]).percentOfLimit == 25)
+        // invoke: the same ring's ping-pong p50 at the same size against the invocation's p50.
+        var invoke = BenchResult(scenario: "invoke", transport: "ring-latency", messageSize: 64, rates: Summary([1]),
+                                 repetitions: 1, parameters: [:], concurrency: 1)
+        invoke.latencyNanoseconds = LatencyPercentiles(p50: 1_600, p90: 1_600, p99: 1_600, p999: 1_600, max: 1_600)
+        #expect(CompareRun.withLimit(invoke, calibration: [memcpy, floor], results: [pingpong, invoke]).percentOfLimit == 25)
+        #expect(CompareRun.withLimit(invoke, calibration: [memcpy, floor], results: [invoke]).percentOfLimit == nil)
+    }
+
+    @Test func invokeRowsComeAtEveryInFlightLevelWithTheirOwnSettings() throws {
+        let command = try CompareCommand.parse(["--transports", "ring-latency,grpc-h2-unix", "--scenarios", "invoke", "--sizes", "64"])
+        #expect(try command.parsedConcurrencies() == [1, 16, 64])
+        let settings = command.settings()
+        let plan = CompareRun.plan(scenarios: [.invoke], sizes: [64], transports: try command.parsedTransports(),
+                                   concurrencies: settings.concurrencies)
+        #expect(plan.map(\.concurrency) == [1, 1, 16, 16, 64, 64])
+        #expect(plan.map(\.transport) == ["ring-latency", "grpc-h2-unix", "ring-latency", "grpc-h2-unix", "ring-latency", "grpc-h2-unix"])
+        #expect(plan.map { $0.settings(settings).concurrency } == [1, 1, 16, 16, 64, 64])
+        #expect(plan[4].failure(reason: "x", settings: settings).concurrency == 64)
+        #expect(try CompareCommand.parse(["--quick"]).parsedConcurrencies() == [4])
+        #expect(try CompareCommand.parse(["--concurrency", "8,32"]).parsedConcurrencies() == [8, 32])
     }
 
     @Test func tableShowsRatiosAgainstTheBaseline() {

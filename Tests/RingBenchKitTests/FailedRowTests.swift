@@ -30,7 +30,7 @@ import FoundationXML
     static var comparePlan: [CompareRun.Step] {
         [64, 65536].flatMap { size in
             ["grpc-h2-unix", "grpc-ring"].map { transport in
-                CompareRun.Step(scenario: .invoke, size: size, transport: transport, role: .grpc) { settings, size in
+                CompareRun.Step(scenario: .invoke, size: size, transport: transport, role: .grpc, concurrency: 64) { settings, size in
                     if transport == "grpc-h2-unix" && size == 65536 { throw Self.streamClosed }
                     return Self.measured("invoke", transport, size: size, concurrency: settings.concurrency, rate: transport == "grpc-ring" ? 4000 : 1000)
                 }
