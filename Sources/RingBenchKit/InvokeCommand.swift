@@ -78,12 +78,35 @@ public struct InvokeCommand: AsyncParsableCommand {
                           + [l.p50, l.p90, l.p99, l.p999, l.max].map { Format.pad(Format.nanoseconds($0), 10) }.joined())
                 }
             }
+            let idle = try await Self.idleCPU(host: host)
+            print("idle: host + \(workerCount) worker(s) attached, nothing to do: \(Format.fixed(idle.cpuPercent, 3)) % of one CPU, "
+                  + "\(Format.fixed(idle.contextSwitchesPerSecond, 1)) context switches/s (over \(Format.fixed(Self.idleSeconds, 1)) s)")
+            for index in results.indices where results[index].workers == workerCount {
+                results[index].parameters["idleCPUPercent"] = Format.fixed(idle.cpuPercent, 4)
+            }
             await host.shutdown(gracePeriod: .seconds(5))
         }
         if let json {
             try BenchReport(results: results, machine: .current()).write(to: json)
             print("wrote \(json)")
         }
+    }
+
+    /// How long the idle measurement watches, after `idleSettleSeconds` for the loops' spin budgets.
+    static let idleSeconds = 2.0
+    static let idleSettleSeconds = 0.5
+
+    /// CPU (percent of one CPU) and context switches per second of the host and its workers while
+    /// nothing is invoked: what an idle host with workers attached costs.
+    static func idleCPU(host: FunctionHost) async throws -> (cpuPercent: Double, contextSwitchesPerSecond: Double) {
+        try await Task.sleep(for: .seconds(idleSettleSeconds))
+        let meter = CounterMeter(peers: host.workers.map(\.pid))
+        let before = meter.snapshot()
+        let start = MonotonicClock.now()
+        try await Task.sleep(for: .seconds(idleSeconds))
+        let delta = meter.delta(since: before)
+        let elapsed = Double(MonotonicClock.now() - start) / 1e9
+        return (100 * delta.cpuSeconds / elapsed, Double(delta.contextSwitches) / elapsed)
     }
 
     /// RingExampleWorker, built beside ringbench.

@@ -60,7 +60,12 @@ public final class RingSender: Sendable {
                 continue
             }
             switch backoff.step() {
-            case .spin: continue
+            case .spin:
+                // On the reactor thread (a task preferring `reactor.executor`) a spin would hold up
+                // the duty cycle whose pollers free the space (they drain the peer's replies, which
+                // lets it drain ours): give the loop its turn instead, and retry after it.
+                if reactor.isReactorThread { await Task.yield() }
+                continue
             case .yield: await Task.yield()
             case .sleep:
                 let frame = min(writer.maxFrameLength, FrameHeader.size + payload.count + 64)
