@@ -28,6 +28,9 @@ public struct InvokeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Where the calling tasks run: host-executor (the host reactor's thread, FunctionHost.executor) or global (the global concurrent pool).")
     var callers: Callers = .hostExecutor
 
+    @Option(name: .long, help: "Invocations per FunctionHost.invoke(batch:) call (1: plain invoke). Each in-flight level is split into level/batch callers.")
+    var batch: Int = 1
+
     @Option(name: .long, help: "Write results as JSON to this path.")
     var json: String?
 
@@ -55,13 +58,17 @@ public struct InvokeCommand: AsyncParsableCommand {
         guard c.allSatisfy({ $0 <= 10_000 }) else { throw ValidationError("--concurrency: at most 10000") }
         guard s.allSatisfy({ $0 <= 16 << 20 }) else { throw ValidationError("--sizes: at most 16 MiB") }
         guard seconds > 0, seconds <= 60 else { throw ValidationError("--seconds must be in (0, 60]") }
+        guard batch >= 1, c.allSatisfy({ $0 % batch == 0 }) else {
+            throw ValidationError("--batch must be ≥ 1 and divide every --concurrency level (level/batch callers each keep one batch in flight)")
+        }
     }
 
     public func run() async throws {
         let workerCounts = try Self.list(workers, option: "--workers")
         let levels = try Self.list(concurrency, option: "--concurrency")
         let payloadSizes = try Self.list(sizes, option: "--sizes")
-        print("ringbench invoke — FunctionHost → RingExampleWorker echo, closed loop, \(seconds) s per row, callers on \(callers.rawValue)")
+        print("ringbench invoke — FunctionHost → RingExampleWorker echo, closed loop, \(seconds) s per row, callers on \(callers.rawValue)"
+              + (batch > 1 ? ", batches of \(batch)" : ""))
         print(Format.pad("workers", 9) + Format.pad("in flight", 11) + Format.pad("size", 9) + Format.pad("invocations/s", 15)
               + ["p50", "p90", "p99", "p99.9", "max"].map { Format.pad($0, 10) }.joined())
         var results: [BenchResult] = []
@@ -70,7 +77,7 @@ public struct InvokeCommand: AsyncParsableCommand {
             for level in levels {
                 for size in payloadSizes {
                     let result = try await Self.measure(
-                        host: host, workers: workerCount, concurrency: level, size: size, seconds: seconds, callers: callers)
+                        host: host, workers: workerCount, concurrency: level, size: size, seconds: seconds, callers: callers, batch: batch)
                     results.append(result)
                     let l = result.latencyNanoseconds!
                     print(Format.pad("\(workerCount)", 9) + Format.pad("\(level)", 11) + Format.pad(Format.bytes(size), 9)
@@ -129,10 +136,13 @@ public struct InvokeCommand: AsyncParsableCommand {
         return host
     }
 
-    /// Closed loop: `concurrency` tasks each invoke `echo` back to back for `seconds` after 0.1 s of
-    /// warm-up; every response must carry its own context and payload size.
+    /// Closed loop: `concurrency / batch` tasks each keep one call in flight back to back for
+    /// `seconds` after 0.1 s of warm-up — `invoke`, or `invoke(batch:)` of `batch` invocations;
+    /// every response must carry its own context and payload size. An invocation's latency is its
+    /// call's (for a batch: until the caller has every answer).
     static func measure(
-        host: FunctionHost, workers: Int, concurrency: Int, size: Int, seconds: Double, callers: Callers = .hostExecutor
+        host: FunctionHost, workers: Int, concurrency: Int, size: Int, seconds: Double, callers: Callers = .hostExecutor,
+        batch: Int = 1
     ) async throws -> BenchResult {
         let payload = [UInt8](repeating: 0x5A, count: size)
         let warmUp = MonotonicClock.now() + 100_000_000
@@ -140,22 +150,33 @@ public struct InvokeCommand: AsyncParsableCommand {
         let end = start + UInt64(seconds * 1e9)
         let samples = try await withThrowingTaskGroup(of: [UInt64].self) { group in
             let executor: (any TaskExecutor)? = callers == .hostExecutor ? host.executor : nil
-            for task in 0..<concurrency {
+            for task in 0..<max(concurrency / batch, 1) {
                 group.addTask(executorPreference: executor) {
                     var latencies: [UInt64] = []
                     var n: UInt64 = 0
-                    while true {
+                    func nextContext() -> ForwardingContext {
                         n += 1
                         let id = UInt64(task) << 40 | n
-                        let context = ForwardingContext(invocationId: ContextID(high: id, low: ~id))
-                        let before = MonotonicClock.now()
-                        if before >= end { break }
-                        let result = try await host.invoke(function: "echo", payload: payload, context: context)
-                        let after = MonotonicClock.now()
+                        return ForwardingContext(invocationId: ContextID(high: id, low: ~id))
+                    }
+                    func check(_ result: InvocationResult, _ context: ForwardingContext) throws {
                         guard result.context.invocationId == context.invocationId, result.payload.count == size else {
                             throw ValidationError("echo returned a different context or payload")
                         }
-                        if before >= start { latencies.append(after - before) }
+                    }
+                    while true {
+                        let before = MonotonicClock.now()
+                        if before >= end { break }
+                        if batch == 1 {
+                            let context = nextContext()
+                            try check(try await host.invoke(function: "echo", payload: payload, context: context), context)
+                        } else {
+                            let requests = (0..<batch).map { _ in InvocationRequest(function: "echo", payload: payload, context: nextContext()) }
+                            let outcomes = try await host.invoke(batch: requests)
+                            for (request, outcome) in zip(requests, outcomes) { try check(try outcome.get(), request.context) }
+                        }
+                        let after = MonotonicClock.now()
+                        if before >= start { latencies.append(contentsOf: repeatElement(after - before, count: batch)) }
                     }
                     return latencies
                 }
@@ -169,7 +190,7 @@ public struct InvokeCommand: AsyncParsableCommand {
         var result = BenchResult(
             scenario: "invoke", transport: "ring", messageSize: size,
             rates: Summary([Double(samples.count) / (Double(end - start) / 1e9)]), repetitions: 1,
-            parameters: ["workers": String(workers), "concurrency": String(concurrency), "callers": callers.rawValue],
+            parameters: ["workers": String(workers), "concurrency": String(concurrency), "callers": callers.rawValue, "batch": String(batch)],
             concurrency: concurrency, workers: workers)
         result.latencyNanoseconds = LatencyPercentiles(
             p50: histogram.valueAtPercentile(50), p90: histogram.valueAtPercentile(90), p99: histogram.valueAtPercentile(99),

@@ -190,31 +190,39 @@ public final class FunctionHost: Service, Sendable {
     ///   `.invalidFunctionName`; `CancellationError`.
     public func invoke(function: String, payload: [UInt8], context: ForwardingContext, deadline: InvocationDeadline? = nil) async throws -> InvocationResult {
         try Self.validate(function: function)
-        let worker = try state.withLock { state throws(ChannelError) -> WorkerConnection in
+        let worker = try dispatch(weight: 1)
+        defer { finishDispatch(worker.id, weight: 1) }
+        return try await run(on: worker, function: function, payload: payload, context: context, deadline: deadline)
+    }
+
+    /// Chooses the ready worker with the least dispatched work (ties rotate) and counts `weight`
+    /// invocations against it.
+    func dispatch(weight: Int) throws(ChannelError) -> WorkerConnection {
+        try state.withLock { state throws(ChannelError) -> WorkerConnection in
             guard !state.shuttingDown else { throw .shuttingDown }
-            let candidates = state.workers.filter { state.ready.contains($0.id) && !$0.ended.load(ordering: .acquiring) }
-            guard !candidates.isEmpty else { throw .noWorkerAvailable }
+            let workers = state.workers
+            guard !workers.isEmpty else { throw .noWorkerAvailable }
             state.rotation &+= 1
             var best: WorkerConnection?
             var bestLoad = Int.max
-            for offset in 0..<candidates.count {
-                let candidate = candidates[(state.rotation &+ offset) % candidates.count]
+            for offset in 0..<workers.count {
+                let candidate = workers[(state.rotation &+ offset) % workers.count]
+                guard state.ready.contains(candidate.id), !candidate.ended.load(ordering: .acquiring) else { continue }
                 let load = state.dispatched[candidate.id, default: 0]
                 if load < bestLoad {
                     best = candidate
                     bestLoad = load
                 }
             }
-            state.dispatched[best!.id, default: 0] += 1
-            return best!
+            guard let best else { throw .noWorkerAvailable }
+            state.dispatched[best.id, default: 0] += weight
+            return best
         }
-        defer { finishDispatch(worker.id) }
-        return try await run(on: worker, function: function, payload: payload, context: context, deadline: deadline)
     }
 
-    private func finishDispatch(_ id: WorkerID) {
+    func finishDispatch(_ id: WorkerID, weight: Int) {
         state.withLock { state in
-            if let count = state.dispatched[id] { state.dispatched[id] = count > 1 ? count - 1 : nil }
+            if let count = state.dispatched[id] { state.dispatched[id] = count > weight ? count - weight : nil }
         }
     }
 
@@ -227,35 +235,48 @@ public final class FunctionHost: Service, Sendable {
             state.dispatched[id, default: 0] += 1
             return worker
         }
-        defer { finishDispatch(id) }
+        defer { finishDispatch(id, weight: 1) }
         return try await run(on: worker, function: function, payload: payload, context: context, deadline: deadline)
     }
 
     private func run(on worker: WorkerConnection, function: String, payload: [UInt8], context invocationContext: ForwardingContext, deadline: InvocationDeadline?) async throws -> InvocationResult {
-        var effective = invocationContext
-        var candidates: [UInt64] = []
-        if let deadline { candidates.append(deadline.monotonicNanoseconds) }
-        if let own = invocationContext.deadlineNanoseconds { candidates.append(own) }
-        if let timeout = configuration.defaultInvocationTimeout { candidates.append(Reactor.now() &+ timeout.nanosecondsClamped) }
-        let due = candidates.min()
-        effective.deadlineNanoseconds = due
+        let (effective, due) = effectiveContext(invocationContext, deadline: deadline)
         let metrics = context.metrics
         metrics.inFlight.increment()
         defer { metrics.inFlight.decrement() }
         do {
             let result = try await worker.invoke(function: function, payload: payload, context: effective, deadline: due)
+            record(.success(result))
+            return result
+        } catch {
+            record(.failure(error))
+            throw error
+        }
+    }
+
+    /// The context as the worker sees it: its deadline is the earliest of the call's, the context's
+    /// own and `defaultInvocationTimeout` (also returned, for the host's timer).
+    func effectiveContext(_ invocationContext: ForwardingContext, deadline: InvocationDeadline?) -> (ForwardingContext, UInt64?) {
+        var effective = invocationContext
+        var due = invocationContext.deadlineNanoseconds
+        if let deadline { due = min(due ?? .max, deadline.monotonicNanoseconds) }
+        if let timeout = configuration.defaultInvocationTimeout { due = min(due ?? .max, Reactor.now() &+ timeout.nanosecondsClamped) }
+        effective.deadlineNanoseconds = due
+        return (effective, due)
+    }
+
+    /// Counts one invocation's outcome in the metrics.
+    func record(_ outcome: Result<InvocationResult, any Error>) {
+        let metrics = context.metrics
+        switch outcome {
+        case .success(let result):
             switch result.status {
             case .success: metrics.successes.increment()
             case .failure: metrics.failures.increment()
             case .cancelled: metrics.cancelled.increment()
             }
-            return result
-        } catch let error as ChannelError {
-            metrics.failure(kind: error.kind)
-            throw error
-        } catch {
-            metrics.failure(kind: error is CancellationError ? "cancelled" : "other")
-            throw error
+        case .failure(let error as ChannelError): metrics.failure(kind: error.kind)
+        case .failure(let error): metrics.failure(kind: error is CancellationError ? "cancelled" : "other")
         }
     }
 

@@ -12,7 +12,7 @@ import RingLinux
 import Synchronization
 
 final class WorkerConnection: Sendable {
-    typealias Waiter = CheckedContinuation<InvocationResult, any Error>
+    typealias Waiter = InvocationWaiter
     typealias Outcome = Result<InvocationResult, any Error>
 
     struct State {
@@ -236,10 +236,8 @@ final class WorkerConnection: Sendable {
     func invoke(function: String, payload: [UInt8], context invocationContext: ForwardingContext, deadline: UInt64?) async throws -> InvocationResult {
         // A task cancelled before it invokes sends nothing.
         try Task.checkCancellation()
-        let contextSize: Int
-        do { contextSize = try invocationContext.validatedEncodedSize() } catch { throw ChannelError.invalidContext(error) }
-        let request = InvocationRequestPrefix.encode(function: function, payload: payload)
-        guard request.count <= maxMessageSize else { throw ChannelError.messageTooLarge(size: request.count, limit: maxMessageSize) }
+        let item = try prepare(function: function, payload: payload, context: invocationContext, deadline: deadline).get()
+        let (contextSize, request) = (item.contextSize, item.request)
         let invocationID = invocationContext.invocationId
         let number = try state.withLock { state throws(ChannelError) -> UInt64 in
             if let error = state.endError { throw error }
@@ -258,8 +256,8 @@ final class WorkerConnection: Sendable {
         defer { if let timer { reactor.cancel(timer) } }
         transmit(number, context: invocationContext, contextSize: contextSize, request: request)
         return try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { (continuation: Waiter) in
-                if case .resume(let outcome) = state.withLock({ $0.table.attach(number, continuation) }) {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<InvocationResult, any Error>) in
+                if case .resume(let outcome) = state.withLock({ $0.table.attach(number, .single(continuation)) }) {
                     continuation.resume(with: outcome)
                 }
             }
@@ -270,7 +268,7 @@ final class WorkerConnection: Sendable {
 
     /// Writes the request: in place at once when it fits one frame and the ring has room (no task,
     /// no await), else through the async sender (waiting for space; fragments for large payloads).
-    private func transmit(_ number: UInt64, context invocationContext: ForwardingContext, contextSize: Int, request: [UInt8]) {
+    func transmit(_ number: UInt64, context invocationContext: ForwardingContext, contextSize: Int, request: [UInt8]) {
         if FrameHeader.size + contextSize + request.count <= sender.writer.maxFrameLength {
             var progress = MessageProgress()
             do {

@@ -131,12 +131,7 @@ extension ChannelWorker {
     }
 
     private func makeInvocation(_ number: UInt64, _ job: Pending) -> Invocation {
-        let sink = logSink
-        let invocationID = job.context.invocationId
-        let logger = Logger(label: job.function) { label in
-            ChannelLogHandler(sink: sink, label: label, invocation: (number, invocationID))
-        }
-        return Invocation(number: number, function: job.function, payload: job.payload, context: job.context, logger: logger)
+        Invocation(number: number, function: job.function, payload: job.payload, context: job.context, sink: logSink)
     }
 
     /// A handler task (created under the state lock, so it is registered before it can finish).

@@ -15,15 +15,40 @@ public struct Invocation: Sendable {
     /// The forwarding context decoded from the request frame — always present: a request frame
     /// without one is a protocol violation the ring rejects.
     public let context: ForwardingContext
-    /// A logger whose records go to the host's logger, tagged with this invocation's id.
-    public let logger: Logger
+    /// A logger whose records go to the host's logger, tagged with this invocation's id. Made when
+    /// asked for (most invocations never log, and a Logger is an allocation).
+    public var logger: Logger {
+        switch loggerSource {
+        case .given(let logger):
+            return logger
+        case .channel(let sink):
+            let invocation = (number, context.invocationId)
+            return Logger(label: function) { label in ChannelLogHandler(sink: sink, label: label, invocation: invocation) }
+        }
+    }
+
+    private enum LoggerSource: Sendable {
+        case given(Logger)
+        case channel(LogSink)
+    }
+
+    private let loggerSource: LoggerSource
 
     public init(number: UInt64, function: String, payload: [UInt8], context: ForwardingContext, logger: Logger) {
         self.number = number
         self.function = function
         self.payload = payload
         self.context = context
-        self.logger = logger
+        self.loggerSource = .given(logger)
+    }
+
+    /// An invocation of this worker: its logger forwards to the host through `sink`.
+    init(number: UInt64, function: String, payload: [UInt8], context: ForwardingContext, sink: LogSink) {
+        self.number = number
+        self.function = function
+        self.payload = payload
+        self.context = context
+        self.loggerSource = .channel(sink)
     }
 
     /// The user's invocation id (from the context).

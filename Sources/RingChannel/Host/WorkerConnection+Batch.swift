@@ -1,0 +1,79 @@
+// WorkerConnection+Batch — many invocations to one worker, registered under one lock, written back
+// to back, attached under one lock and awaited with one suspension (InvocationBatch.swift). Every
+// invocation still has its own table entry, so cancellation, deadlines, worker failure and the
+// context check work exactly as for a single invocation.
+import RingCore
+import RingLinux
+
+extension WorkerConnection {
+    /// One invocation of a batch, checked and encoded (its context carries the effective deadline).
+    struct BatchItem {
+        let context: ForwardingContext
+        let deadline: UInt64?
+        let request: [UInt8]
+        let contextSize: Int
+    }
+
+    /// Checks and encodes one request; the error is the one `invoke` would throw for it.
+    func prepare(function: String, payload: [UInt8], context invocationContext: ForwardingContext, deadline: UInt64?) -> Result<BatchItem, any Error> {
+        let contextSize: Int
+        do { contextSize = try invocationContext.validatedEncodedSize() } catch { return .failure(ChannelError.invalidContext(error)) }
+        let request = InvocationRequestPrefix.encode(function: function, payload: payload)
+        guard request.count <= maxMessageSize else { return .failure(ChannelError.messageTooLarge(size: request.count, limit: maxMessageSize)) }
+        return .success(BatchItem(context: invocationContext, deadline: deadline, request: request, contextSize: contextSize))
+    }
+
+    /// Sends every prepared item and returns one outcome per item, in order. Items that failed to
+    /// prepare keep their failure. Cancelling the calling task abandons every invocation still
+    /// waiting (each gets `CancellationError`, and the worker a cancel), like `invoke`.
+    func invoke(batch items: [Result<BatchItem, any Error>]) async -> [Outcome] {
+        let collector = BatchCollector(count: items.count)
+        var numbers: [(index: Int, number: UInt64)] = []
+        numbers.reserveCapacity(items.count)
+        var rejected: [(Int, Outcome)] = []
+        state.withLock { state in
+            for (index, item) in items.enumerated() {
+                guard case .success(let item) = item else { continue }
+                if let error = state.endError {
+                    rejected.append((index, .failure(error)))
+                } else if state.lifecycle.acceptsInvocations, let number = state.table.register(invocationID: item.context.invocationId) {
+                    numbers.append((index, number))
+                } else {
+                    rejected.append((index, .failure(ChannelError.workerNotReady(id))))
+                }
+            }
+        }
+        for (index, item) in items.enumerated() {
+            if case .failure(let error) = item { collector.deliver(index, .failure(error)) }
+        }
+        for (index, outcome) in rejected { collector.deliver(index, outcome) }
+        var timers: [TimerToken] = []
+        for (index, number) in numbers {
+            guard case .success(let item) = items[index] else { continue }
+            if let deadline = item.deadline {
+                let invocationID = item.context.invocationId
+                timers.append(reactor.schedule(at: deadline) { [self] result in
+                    guard result == .fired else { return }
+                    abandon(number, .failure(ChannelError.deadlineExceeded(workerID: id, invocationID: invocationID)))
+                })
+            }
+            transmit(number, context: item.context, contextSize: item.contextSize, request: item.request)
+        }
+        let ready = state.withLock { state -> [(Int, Outcome)] in
+            var ready: [(Int, Outcome)] = []
+            for (index, number) in numbers {
+                if case .resume(let outcome) = state.table.attach(number, .batch(collector, index: index)) { ready.append((index, outcome)) }
+            }
+            return ready
+        }
+        for (index, outcome) in ready { collector.deliver(index, outcome) }
+        let registered = numbers.map(\.number)
+        let outcomes = await withTaskCancellationHandler {
+            await collector.wait()
+        } onCancel: {
+            for number in registered { abandon(number, .failure(CancellationError())) }
+        }
+        for timer in timers { reactor.cancel(timer) }
+        return outcomes
+    }
+}
