@@ -148,12 +148,14 @@ extension ChannelWorker {
 
     /// Writes the answer, with the request's context bytes echoed: in place when it fits one frame
     /// and there is room, else through the async sender in a task of its own (so a cancelled
-    /// handler's answer is still written).
+    /// handler's answer is still written). That task runs on the reactor's executor: waiting for
+    /// space there takes turns with the reader instead of spinning on another thread beside it
+    /// (many replies spinning for space on two CPUs stalled the reader that frees it).
     func respond(_ number: UInt64, _ job: Pending, _ reply: InvocationReply) async {
         if respondInPlace(number, job, reply) { return }
         let sender = sender
         let body = responsePayload(reply)
-        await Task {
+        await Task(executorPreference: reactor.executor) {
             try? await sender.send(kind: .invocationResponse, streamId: number, context: job.context, payload: body)
         }.value
     }
