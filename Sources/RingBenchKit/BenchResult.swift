@@ -37,6 +37,9 @@ public struct BenchResult: Codable, Sendable, Equatable {
     /// Share of the machine limit measured in the same run (`compare`): memcpy bandwidth for one-way
     /// throughput, the busy-spin round trip for ping-pong; 100 = at the limit.
     public var percentOfLimit: Double?
+    /// One-way ring throughput as a share of the `floor` ring's messages/s at the same size in the
+    /// same run (`FloorThroughput.swift`); 100 = as fast as a ring that validates nothing.
+    public var percentOfFloor: Double?
     /// Why the row could not be measured (the error, as text); nil for a measured row. A failed
     /// row's figures are zero and mean nothing (`BenchFailure`).
     public var failure: String?

@@ -158,6 +158,14 @@ enum CompareMeasure {
         }
     }
 
+    /// The floor ring at `size` (`FloorThroughput.swift`), as a calibration row.
+    static func floor(size: Int, settings: CompareSettings) async throws -> BenchResult {
+        var result = try await throughput(.floor, profile: nil, settings: settings, size: size)
+        result.scenario = "calibration"
+        result.parameters["what"] = "simplest SPSC ring over the same shared memory: fixed records, no validation, busy-spin"
+        return result
+    }
+
     static func memcpy(size: Int, settings: CompareSettings) -> BenchResult {
         let seconds = max(settings.seconds / 4, 0.01)
         let samples = (0..<max(settings.repetitions, 1)).map { _ in

@@ -33,7 +33,7 @@ enum CompareRun {
     }
 
     struct Outcome: Sendable {
-        /// memcpy per size and the spin floor.
+        /// memcpy and the floor ring per size, and the spin floor.
         var calibration: [BenchResult]
         var results: [BenchResult]
         var failures: [Failure]
@@ -56,7 +56,7 @@ enum CompareRun {
     }
 
     static func calibrationSteps(scenarios: [CompareScenario], sizes: [Int]) -> Int {
-        (scenarios.contains(.throughput) ? sizes.count : 0) + (scenarios.contains(.pingpong) ? 1 : 0)
+        (scenarios.contains(.throughput) ? 2 * sizes.count : 0) + (scenarios.contains(.pingpong) ? 1 : 0)
     }
 
     static func execute(plan: [Step], scenarios: [CompareScenario], sizes: [Int], settings: CompareSettings, progress: Progress) async -> Outcome {
@@ -65,6 +65,13 @@ enum CompareRun {
             for size in sizes {
                 progress.step("calibration: memcpy \(Format.bytes(size))")
                 outcome.calibration.append(CompareMeasure.memcpy(size: size, settings: settings))
+            }
+            for size in sizes {
+                progress.step("calibration: floor ring \(Format.bytes(size))")
+                do { outcome.calibration.append(try await CompareMeasure.floor(size: size, settings: settings)) } catch {
+                    outcome.failures.append(Failure(scenario: .throughput, size: size, transport: "floor", reason: "\(error)"))
+                    outcome.calibration.append(.failed(BenchFailure(scenario: "calibration", transport: "floor", messageSize: size, reason: "\(error)")))
+                }
             }
         }
         if scenarios.contains(.pingpong) {
@@ -110,6 +117,10 @@ enum CompareRun {
         case CompareScenario.throughput.rawValue:
             if let memcpy = calibration.first(where: { $0.transport == "memcpy" && $0.messageSize == result.messageSize }), memcpy.bytesPerSecond > 0 {
                 result.percentOfLimit = 100 * result.bytesPerSecond / memcpy.bytesPerSecond
+            }
+            if let floor = calibration.first(where: { $0.transport == "floor" && $0.messageSize == result.messageSize && $0.isMeasured }),
+               floor.messagesPerSecond > 0 {
+                result.percentOfFloor = 100 * result.messagesPerSecond / floor.messagesPerSecond
             }
         case CompareScenario.pingpong.rawValue:
             if let floor = calibration.first(where: { $0.transport == "spin-floor" })?.latencyNanoseconds?.p50,

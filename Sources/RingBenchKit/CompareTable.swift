@@ -10,7 +10,7 @@ enum CompareTable {
     }
 
     static let columns = ["scenario", "size", "transport", "rate/s [min–max]", "bytes/s", "p50", "p99", "p99.9", "max",
-                          "CPU s/M", "csw/M", "sys/M", "× base", "% limit"]
+                          "CPU s/M", "csw/M", "sys/M", "× base", "% limit", "% floor"]
 
     static func render(_ outcome: CompareRun.Outcome, transports: [CompareTransport]) -> String {
         var rows: [[String]] = [columns]
@@ -45,6 +45,8 @@ enum CompareTable {
         messages/s; pingpong: p50) or over grpc-h2-unix (invoke). % limit: ring bytes/s vs single-thread memcpy
         at the same size (throughput), spin-floor p50 vs ring p50 (pingpong), the same ring's ping-pong p50 vs
         the invocation's p50 (invoke: 100 % would be an invocation layer that costs nothing over the ring).
+        % floor: ring messages/s vs the floor ring at the same size (limit rows `floor`: fixed records, no
+        validation, busy-spin, over the same shared memory between the same two processes).
         """
 
     /// Speed-up of `result` over `base` (higher is better).
@@ -66,7 +68,7 @@ enum CompareTable {
         let size = result.transport == "spin-floor" ? "4 B" : Format.bytes(result.messageSize)
         if !result.isMeasured {
             // The reason is printed under the table (it is long); the row keeps its place.
-            return [scenario, size, result.transport + concurrency, "FAILED"] + Array(repeating: "—", count: columns.count - 5) + [""]
+            return [scenario, size, result.transport + concurrency, "FAILED"] + Array(repeating: "—", count: columns.count - 6) + ["", ""]
         }
         let latency = result.latencyNanoseconds
         let rate = result.repetitions > 1
@@ -81,6 +83,7 @@ enum CompareTable {
             result.contextSwitchesPerMillion.map { Format.rate($0).trimmingSpace } ?? "—",
             result.syscallsPerMillion.map { Format.rate($0).trimmingSpace } ?? "—",
             baseText, result.percentOfLimit.map { Format.fixed($0, 1) + " %" } ?? "",
+            result.percentOfFloor.map { Format.fixed($0, 1) + " %" } ?? "",
         ]
     }
 

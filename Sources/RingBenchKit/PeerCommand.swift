@@ -22,6 +22,7 @@ struct PeerCommand: AsyncParsableCommand {
         case "ring":
             guard let waitProfile = LatencyCommand.profileNames[profile] else { throw ValidationError("unknown profile \(profile)") }
             try RingThroughputPeer.run(descriptor: fd, consume: consume, profile: waitProfile)
+        case "floor": try FloorThroughputPeer.run(descriptor: fd, consume: consume, payloadSize: maxSize)
         case "unix", "pipe", "tcp":
             try StreamThroughputPeer.run(input: fd, output: writeFd ?? fd, consume: consume, maxSize: maxSize)
         case "stream-echo": try StreamEchoPeer.run(input: fd, output: writeFd ?? fd, maxSize: maxSize)

@@ -12,8 +12,8 @@ public struct ThroughputCommand: ParsableCommand {
     @Option(name: .long, help: "Message sizes in bytes, comma-separated (suffixes K and M allowed).")
     var sizes: String = "64,4K,64K"
 
-    @Option(name: .long, help: "Transports, comma-separated: ring, unix, pipe, tcp.")
-    var transports: String = "ring,unix"
+    @Option(name: .long, help: "Transports, comma-separated: ring, floor (the simplest SPSC ring over the same memory: the limit), unix, pipe, tcp.")
+    var transports: String = "ring,floor,unix"
 
     @Option(name: .long, help: "Measured repetitions per (transport, size); one warm-up precedes them.")
     var repetitions: Int = 5
@@ -87,14 +87,14 @@ public struct ThroughputCommand: ParsableCommand {
         print("ringbench throughput — one way, sender process → receiver process, consume=\(consume.rawValue), "
               + "\(pinned ? "pinned CPU 0 → CPU 1" : "unpinned"), \(repetitions) × \(seconds) s, median [min–max]")
         print(Format.pad("transport", 10) + Format.pad("size", 9) + Format.pad("messages/s", 26) + Format.pad("bytes/s", 12)
-              + Format.pad("wakes/msg", 11) + Format.pad("CPU s/M", 9) + "vs unix")
+              + Format.pad("wakes/msg", 11) + Format.pad("CPU s/M", 9) + Format.pad("vs unix", 9) + "% floor")
         var results: [BenchResult] = []
         for size in sizes {
             var rowResults: [BenchResult] = []
             for kind in kinds {
                 let measured = try measure(kind: kind, size: size, capacity: capacity, pinned: pinned)
                 var parameters = ["consume": consume.rawValue, "pinned": String(pinned), "secondsPerRepetition": String(seconds)]
-                if kind == .ring {
+                if kind == .ring || kind == .floor {
                     parameters["ringCapacity"] = String(capacity)
                     parameters["batch"] = String(batch)
                     parameters["profile"] = profile
@@ -107,13 +107,18 @@ public struct ThroughputCommand: ParsableCommand {
                 rowResults.append(result)
             }
             let baseline = rowResults.first { $0.transport == ThroughputTransportKind.unix.rawValue }?.messagesPerSecond
+            let floor = rowResults.first { $0.transport == ThroughputTransportKind.floor.rawValue }?.messagesPerSecond
+            for index in rowResults.indices where rowResults[index].transport == ThroughputTransportKind.ring.rawValue {
+                if let floor, floor > 0 { rowResults[index].percentOfFloor = 100 * rowResults[index].messagesPerSecond / floor }
+            }
             for result in rowResults {
                 let ratio = baseline.map { Format.fixed(result.messagesPerSecond / $0, 1) + "×" } ?? "—"
                 print(Format.pad(result.transport, 10) + Format.pad(Format.bytes(size), 9)
                       + Format.pad("\(Format.rate(result.messagesPerSecond)) [\(Format.rate(result.messagesPerSecondMin))–\(Format.rate(result.messagesPerSecondMax))]", 26)
                       + Format.pad(Format.rate(result.bytesPerSecond) + "B", 12)
                       + Format.pad(result.wakeSyscallsPerMessage.map { Format.scientific($0) } ?? "—", 11)
-                      + Format.pad(result.cpuSecondsPerMillion.map { Format.fixed($0, 3) } ?? "—", 9) + ratio)
+                      + Format.pad(result.cpuSecondsPerMillion.map { Format.fixed($0, 3) } ?? "—", 9) + Format.pad(ratio, 9)
+                      + (result.percentOfFloor.map { Format.fixed($0, 1) + " %" } ?? "—"))
             }
             results += rowResults
         }

@@ -32,6 +32,8 @@ struct ThroughputMeasurement {
         let waitProfile = LatencyCommand.profileNames[profileName] ?? .latency
         if let stream = kind.stream {
             sender = try StreamThroughputSender(kind: stream, maxSize: size)
+        } else if kind == .floor {
+            sender = try FloorThroughputSender(capacity: ringCapacity, maxSize: size, batch: batch)
         } else {
             sender = try RingThroughputSender(capacity: ringCapacity, maxSize: size, batch: batch, profile: waitProfile)
         }

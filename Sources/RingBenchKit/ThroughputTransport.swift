@@ -13,6 +13,9 @@ protocol ThroughputSender: AnyObject {
 
 public enum ThroughputTransportKind: String, CaseIterable, Sendable {
     case ring
+    /// The simplest SPSC ring over the same shared memory (`FloorThroughput.swift`): the limit the
+    /// ring is read against ("% floor").
+    case floor
     case unix
     case pipe
     case tcp

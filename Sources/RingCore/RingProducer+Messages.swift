@@ -73,7 +73,7 @@ extension RingProducer {
     /// `tryWriteMessage` does when the payload does not fit one frame.
     public mutating func tryWriteMessage(
         kind: FrameKind, flags: FrameFlags = [], streamId: UInt64, context: ForwardingContext,
-        payload: UnsafeRawBufferPointer, progress: inout MessageProgress
+        payload: UnsafeRawBufferPointer, progress: inout MessageProgress, publish: Bool = true
     ) throws(RingError) -> WriteOutcome {
         let size: Int
         do throws(ContextCodecError) { size = try context.validatedEncodedSize() } catch {
@@ -84,7 +84,7 @@ extension RingProducer {
             // Common case: encode in place, no temporary buffer.
             let outcome = try tryWriteFrame(
                 kind: kind, flags: flags.intersection(.userSettable).union(.unfragmented), streamId: streamId,
-                contextLength: size, payloadLength: payload.count
+                contextLength: size, payloadLength: payload.count, publish: publish
             ) { contextOut, payloadOut in
                 context.encodeUnchecked(into: contextOut)  // limits checked above; sizes match by construction
                 if payload.count > 0 { payloadOut.baseAddress!.copyMemory(from: payload.baseAddress!, byteCount: payload.count) }
@@ -102,7 +102,7 @@ extension RingProducer {
             do throws(RingError) {
                 return .success(try tryWriteMessage(
                     kind: kind, flags: flags, streamId: streamId, context: contextBytes, payload: payload,
-                    progress: &local))
+                    progress: &local, publish: publish))
             } catch { return .failure(error) }
         }
         progress = local

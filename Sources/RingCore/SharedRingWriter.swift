@@ -25,6 +25,15 @@ import Synchronization
 /// the set of partial messages at the reader is always a subset of the set here when their frames
 /// were written, so the reader's limit can never be reached by a well-behaved writer. A single
 /// message is always admitted when nothing else is partial (`maxBufferedBytes ≥ maxMessageSize`).
+///
+/// **Batches.** A caller with many small messages to send at once (a drain pass's replies, a batch
+/// of invocations) writes each with `publish: false` and then calls `publish()` once: the reader
+/// sees all of them through one release store of the tail and is woken at most once. Reserving is
+/// already cheap per frame (the producer checks space against its cached copy of the reader's
+/// head, touching no shared word); the shared-memory traffic a batch saves is the tail store, the
+/// read of the reader's waiter word and the wake. Frames written unpublished stay invisible until
+/// the next `publish()` or published write of *any* writer of this ring, so a caller that defers
+/// must publish before it waits or returns.
 public final class SharedRingWriter: Sendable {
     private struct State: ~Copyable {
         var producer: RingProducer
@@ -51,34 +60,43 @@ public final class SharedRingWriter: Sendable {
 
     /// Writes one whole message if it fits one frame and the ring has space now; never blocks.
     /// Messages that need fragments go through `tryWriteMessage(progress:)`.
+    ///
+    /// - Parameter publish: false writes the frame without making it visible: a batch of writes
+    ///   followed by one `publish()` costs one release store and at most one wake-up for all of them
+    ///   (see "Batches" below).
     public func tryWrite(
         kind: FrameKind, flags: FrameFlags = [], streamId: UInt64,
         context: UnsafeRawBufferPointer = UnsafeRawBufferPointer(start: nil, count: 0),
-        payload: UnsafeRawBufferPointer
+        payload: UnsafeRawBufferPointer, publish: Bool = true
     ) throws(RingError) -> WriteOutcome {
         var progress = MessageProgress()
         return try tryWriteMessage(
-            kind: kind, flags: flags, streamId: streamId, context: context, payload: payload, progress: &progress)
+            kind: kind, flags: flags, streamId: streamId, context: context, payload: payload, progress: &progress,
+            publish: publish)
     }
 
     /// As `RingProducer.tryWriteMessage`: writes as many fragments as fit now, keeping its place in
-    /// `progress`. The lock is held for one call at a time.
+    /// `progress`. The lock is held for one call at a time. With `publish: false` an unfragmented
+    /// message stays invisible until `publish()` (fragments of a large message are published as
+    /// they are written, so the reader can drain while the rest streams in).
     public func tryWriteMessage(
         kind: FrameKind, flags: FrameFlags = [], streamId: UInt64,
         context: UnsafeRawBufferPointer = UnsafeRawBufferPointer(start: nil, count: 0),
-        payload: UnsafeRawBufferPointer, progress: inout MessageProgress
+        payload: UnsafeRawBufferPointer, progress: inout MessageProgress, publish: Bool = true
     ) throws(RingError) -> WriteOutcome {
         try write(contextLength: context.count, payloadLength: payload.count, progress: &progress) {
             (producer, progress) throws(RingError) in
             try producer.tryWriteMessage(
-                kind: kind, flags: flags, streamId: streamId, context: context, payload: payload, progress: &progress)
+                kind: kind, flags: flags, streamId: streamId, context: context, payload: payload, progress: &progress,
+                publish: publish)
         }
     }
 
-    /// Encodes the context in place with the payload (see `RingProducer.tryWriteMessage(context:)`).
+    /// Encodes the context in place with the payload (see `RingProducer.tryWriteMessage(context:)`);
+    /// `publish` as in `tryWriteMessage(context: UnsafeRawBufferPointer…)`.
     public func tryWriteMessage(
         kind: FrameKind, flags: FrameFlags = [], streamId: UInt64, context: ForwardingContext,
-        payload: UnsafeRawBufferPointer, progress: inout MessageProgress
+        payload: UnsafeRawBufferPointer, progress: inout MessageProgress, publish: Bool = true
     ) throws(RingError) -> WriteOutcome {
         // Sizing the context costs a walk over it: skip that when even the largest legal context
         // leaves the message in one frame (the common case). An unencodable context is reported
@@ -90,9 +108,15 @@ public final class SharedRingWriter: Sendable {
         return try write(contextLength: contextLength, payloadLength: payload.count, progress: &progress) {
             (producer, progress) throws(RingError) in
             try producer.tryWriteMessage(
-                kind: kind, flags: flags, streamId: streamId, context: context, payload: payload, progress: &progress)
+                kind: kind, flags: flags, streamId: streamId, context: context, payload: payload, progress: &progress,
+                publish: publish)
         }
     }
+
+    /// Makes every frame written so far visible — this caller's and any other writer's unpublished
+    /// ones — with one release store of the tail, and claims at most one wake-up of the reader.
+    /// A no-op (one uncontended lock) when nothing is pending.
+    public func publish() { state.withLock { $0.producer.publish() } }
 
     /// Whether the last `.full` of a message that had not started was the reassembly budget (other
     /// large messages of this process unfinished), not ring space: waiting for the consumer to free

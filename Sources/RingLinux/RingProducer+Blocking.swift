@@ -45,6 +45,7 @@ extension MessageReader {
     /// Waits (spin, yield, then sleep on the consumer's waiter word) until at least one message is
     /// available, then delivers every message available, up to `limit`. Returns how many (≥ 1).
     /// - Throws: `.closed` once the producer closed and everything was delivered.
+    @inlinable @inline(__always)
     public mutating func receive(limit: Int = .max, backoff: inout Backoff, _ body: (MessageView) -> Void) throws(RingError) -> Int {
         while true {
             let delivered = try drain(limit: limit, body)
@@ -52,15 +53,21 @@ extension MessageReader {
                 backoff.reset()
                 return delivered
             }
-            if backoff.idle() {
-                if try consumer.prepareToSleep() {
-                    if Futex.wait(consumer.waiterWord, expected: RingWaiter.sleeping, timeoutNanoseconds: blockingSleepBound) {
-                        backoff.timedOutSleeps += 1
-                    }
-                    consumer.finishSleep()
-                }
-                backoff.reset()
-            }
+            try idleStep(backoff: &backoff)
         }
+    }
+
+    /// One step of waiting after an empty drain: spin, yield or sleep on the consumer's waiter word
+    /// as the profile says (out of line: the drain above is the hot path).
+    @usableFromInline
+    mutating func idleStep(backoff: inout Backoff) throws(RingError) {
+        guard backoff.idle() else { return }
+        if try consumer.prepareToSleep() {
+            if Futex.wait(consumer.waiterWord, expected: RingWaiter.sleeping, timeoutNanoseconds: blockingSleepBound) {
+                backoff.timedOutSleeps += 1
+            }
+            consumer.finishSleep()
+        }
+        backoff.reset()
     }
 }
