@@ -31,10 +31,27 @@ public struct InvokeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Invocations per FunctionHost.invoke(batch:) call (1: plain invoke). Each in-flight level is split into level/batch callers.")
     var batch: Int = 1
 
+    @Option(name: .long, help: "Mixed scenario: this fraction of invocations (e.g. 0.01) carries --huge-size instead; each row is then measured without and with them, and the latencies are the small invocations' only.")
+    var hugeFraction: Double = 0
+
+    @Option(name: .long, help: "Payload of the huge invocations of --huge-fraction (K and M allowed).")
+    var hugeSize: String = "4M"
+
     @Option(name: .long, help: "Write results as JSON to this path.")
     var json: String?
 
     public init() {}
+
+    /// Every `every`-th invocation of each caller carries `size` bytes instead of the row's size.
+    struct HugeMix: Sendable {
+        var every: Int
+        var size: Int
+    }
+
+    var hugeMix: HugeMix? {
+        guard hugeFraction > 0, let size = try? ByteSize.parse(hugeSize, option: "--huge-size") else { return nil }
+        return HugeMix(every: max(Int((1 / hugeFraction).rounded()), 1), size: size)
+    }
 
     /// Where the closed loop's calling tasks run.
     enum Callers: String, ExpressibleByArgument, Sendable {
@@ -61,28 +78,43 @@ public struct InvokeCommand: AsyncParsableCommand {
         guard batch >= 1, c.allSatisfy({ $0 % batch == 0 }) else {
             throw ValidationError("--batch must be ≥ 1 and divide every --concurrency level (level/batch callers each keep one batch in flight)")
         }
+        guard hugeFraction >= 0, hugeFraction < 1 else { throw ValidationError("--huge-fraction must be in [0, 1)") }
+        let huge = try ByteSize.parse(hugeSize, option: "--huge-size")
+        guard huge >= 1, huge <= 64 << 20 else { throw ValidationError("--huge-size must be in 1 B…64 MiB") }
+        guard hugeFraction == 0 || batch == 1 else { throw ValidationError("--huge-fraction works with plain invoke (--batch 1)") }
     }
 
     public func run() async throws {
         let workerCounts = try Self.list(workers, option: "--workers")
         let levels = try Self.list(concurrency, option: "--concurrency")
         let payloadSizes = try Self.list(sizes, option: "--sizes")
+        let mix = hugeMix
         print("ringbench invoke — FunctionHost → RingExampleWorker echo, closed loop, \(seconds) s per row, callers on \(callers.rawValue)"
-              + (batch > 1 ? ", batches of \(batch)" : ""))
+              + (batch > 1 ? ", batches of \(batch)" : "")
+              + (mix.map { ", mixed rows: 1 in \($0.every) invocations carries \(Format.bytes($0.size)) (latencies: the others only)" } ?? ""))
         print(Format.pad("workers", 9) + Format.pad("in flight", 11) + Format.pad("size", 9) + Format.pad("invocations/s", 15)
               + ["p50", "p90", "p99", "p99.9", "max"].map { Format.pad($0, 10) }.joined())
         var results: [BenchResult] = []
         for workerCount in workerCounts {
-            let host = try await Self.startHost(workers: workerCount, largestPayload: payloadSizes.max()!)
+            let host = try await Self.startHost(workers: workerCount, largestPayload: max(payloadSizes.max()!, mix?.size ?? 0))
             for level in levels {
                 for size in payloadSizes {
-                    let result = try await Self.measure(
-                        host: host, workers: workerCount, concurrency: level, size: size, seconds: seconds, callers: callers, batch: batch)
-                    results.append(result)
-                    let l = result.latencyNanoseconds!
-                    print(Format.pad("\(workerCount)", 9) + Format.pad("\(level)", 11) + Format.pad(Format.bytes(size), 9)
-                          + Format.pad(Format.rate(result.messagesPerSecond), 15)
-                          + [l.p50, l.p90, l.p99, l.p999, l.max].map { Format.pad(Format.nanoseconds($0), 10) }.joined())
+                    var pair: [BenchResult] = []
+                    for huge in mix == nil ? [nil] : [nil, mix] {
+                        let result = try await Self.measure(
+                            host: host, workers: workerCount, concurrency: level, size: size, seconds: seconds, callers: callers, batch: batch,
+                            huge: huge)
+                        results.append(result)
+                        pair.append(result)
+                        let l = result.latencyNanoseconds!
+                        let label = Format.bytes(size) + (huge.map { " + 1/\($0.every) × \(Format.bytes($0.size))" } ?? "")
+                        print(Format.pad("\(workerCount)", 9) + Format.pad("\(level)", 11) + Format.pad(label, huge == nil ? 9 : 24)
+                              + Format.pad(Format.rate(result.messagesPerSecond), 15)
+                              + [l.p50, l.p90, l.p99, l.p999, l.max].map { Format.pad(Format.nanoseconds($0), 10) }.joined())
+                    }
+                    if pair.count == 2, let plain = pair[0].latencyNanoseconds?.p99, let mixed = pair[1].latencyNanoseconds?.p99, plain > 0 {
+                        print("  p99 of the \(Format.bytes(size)) invocations with huge ones mixed in: \(Format.fixed(Double(mixed) / Double(plain), 2))× the plain row's")
+                    }
                 }
             }
             let idle = try await Self.idleCPU(host: host)
@@ -142,9 +174,10 @@ public struct InvokeCommand: AsyncParsableCommand {
     /// call's (for a batch: until the caller has every answer).
     static func measure(
         host: FunctionHost, workers: Int, concurrency: Int, size: Int, seconds: Double, callers: Callers = .hostExecutor,
-        batch: Int = 1
+        batch: Int = 1, huge: HugeMix? = nil
     ) async throws -> BenchResult {
         let payload = [UInt8](repeating: 0x5A, count: size)
+        let hugePayload = huge.map { [UInt8](repeating: 0xA5, count: $0.size) } ?? []
         let warmUp = MonotonicClock.now() + 100_000_000
         let start = warmUp
         let end = start + UInt64(seconds * 1e9)
@@ -159,15 +192,20 @@ public struct InvokeCommand: AsyncParsableCommand {
                         let id = UInt64(task) << 40 | n
                         return ForwardingContext(invocationId: ContextID(high: id, low: ~id))
                     }
-                    func check(_ result: InvocationResult, _ context: ForwardingContext) throws {
-                        guard result.context.invocationId == context.invocationId, result.payload.count == size else {
+                    func check(_ result: InvocationResult, _ context: ForwardingContext, size expected: Int? = nil) throws {
+                        guard result.context.invocationId == context.invocationId, result.payload.count == expected ?? size else {
                             throw ValidationError("echo returned a different context or payload")
                         }
                     }
                     while true {
                         let before = MonotonicClock.now()
                         if before >= end { break }
-                        if batch == 1 {
+                        if let huge, (n &+ UInt64(task)) % UInt64(huge.every) == 0 {
+                            // A huge invocation: sent and checked, not part of the latency histogram.
+                            let context = nextContext()
+                            try check(try await host.invoke(function: "echo", payload: hugePayload, context: context), context, size: huge.size)
+                            continue
+                        } else if batch == 1 {
                             let context = nextContext()
                             try check(try await host.invoke(function: "echo", payload: payload, context: context), context)
                         } else {
@@ -192,6 +230,11 @@ public struct InvokeCommand: AsyncParsableCommand {
             rates: Summary([Double(samples.count) / (Double(end - start) / 1e9)]), repetitions: 1,
             parameters: ["workers": String(workers), "concurrency": String(concurrency), "callers": callers.rawValue, "batch": String(batch)],
             concurrency: concurrency, workers: workers)
+        if let huge {
+            result.scenario = "invoke-mixed"
+            result.parameters["hugeEvery"] = String(huge.every)
+            result.parameters["hugeSize"] = String(huge.size)
+        }
         result.latencyNanoseconds = LatencyPercentiles(
             p50: histogram.valueAtPercentile(50), p90: histogram.valueAtPercentile(90), p99: histogram.valueAtPercentile(99),
             p999: histogram.valueAtPercentile(99.9), max: histogram.max)

@@ -5,6 +5,12 @@
 /// with release ordering (`publish`); several frames may be published by one store. The producer
 /// caches the consumer's head and re-reads the shared word only when its cached view shows too
 /// little space. A full ring is a result (`.full`), never a drop or an overwrite.
+///
+/// **Room for small frames.** A large frame (longer than `largeFrameThreshold`, in practice the
+/// fragments of a large message) may fill the ring only up to `capacity - largeFrameReserve`;
+/// smaller frames may use all of it. A message of several MiB streaming out fragment by fragment
+/// therefore never takes the space a small message of the same process needs: the small one is
+/// written at once, between two fragments, instead of waiting behind the whole large message.
 public struct RingProducer: ~Copyable, Sendable {
     @usableFromInline let geometry: RingGeometry
     @usableFromInline let mask: UInt64
@@ -15,6 +21,11 @@ public struct RingProducer: ~Copyable, Sendable {
     /// Last head read from shared memory; never ahead of the real head.
     @usableFromInline var cachedHead: UInt64
     @usableFromInline var poison: RingError?
+    /// Frames longer than this are "large" (see "Room for small frames").
+    public let largeFrameThreshold: Int
+    /// Bytes a large frame leaves free for smaller ones: a quarter of the ring, less when the frame
+    /// limit needs more (a large frame must still fit an empty ring after a wrap's padding).
+    public let largeFrameReserve: Int
     /// Set when this side claimed a wake-up of the consumer that the waiting layer must deliver.
     @usableFromInline var wakeOwedFlag = false
     /// Whether a claimed wake-up could not be delivered (no waker installed) and is owed.
@@ -33,6 +44,9 @@ public struct RingProducer: ~Copyable, Sendable {
         self.tail = tail
         self.publishedTail = tail
         self.cachedHead = head
+        let capacity = Int(geometry.capacity)
+        largeFrameThreshold = max(capacity / 16, 4096)
+        largeFrameReserve = max(0, min(capacity / 4, capacity - 2 * Int(geometry.maxFrameLength)))
         if head > tail || tail &- head > geometry.capacity || tail % 8 != 0 {
             poison = .protocolViolation("\(geometry.direction) ring starts with head \(head), tail \(tail)")
             cachedHead = tail
@@ -141,9 +155,10 @@ public struct RingProducer: ~Copyable, Sendable {
         let offset = tail & mask
         let toEnd = geometry.capacity &- offset
         let needed = alignedLength <= toEnd ? alignedLength : toEnd &+ alignedLength
-        if tail &+ needed &- cachedHead > geometry.capacity {
+        let limit = usableCapacity(frameLength: alignedLength)
+        if tail &+ needed &- cachedHead > limit {
             try refreshHead()
-            if tail &+ needed &- cachedHead > geometry.capacity { return nil }
+            if tail &+ needed &- cachedHead > limit { return nil }
         }
         if alignedLength > toEnd {
             // Padding: only its first 8 bytes are meaningful (length = bytes to the end, kind 1).
@@ -153,6 +168,13 @@ public struct RingProducer: ~Copyable, Sendable {
             return geometry.data
         }
         return geometry.data + Int(offset)
+    }
+
+    /// How much of the ring a frame of `frameLength` bytes may fill (see "Room for small frames").
+    @inlinable @inline(__always)
+    func usableCapacity(frameLength: UInt64) -> UInt64 {
+        frameLength > UInt64(truncatingIfNeeded: largeFrameThreshold)
+            ? geometry.capacity &- UInt64(truncatingIfNeeded: largeFrameReserve) : geometry.capacity
     }
 
     /// Re-reads the consumer's head and validates it: it may only move forward and never past

@@ -87,7 +87,8 @@ extension RingProducer {
         // Dekker pair with RingConsumer.release: store announcement; full fence; load head.
         SharedAtomics.fenceSequential()
         try refreshHead()
-        let worstCase = UInt64(bytes) * 2  // a frame may need padding before it
+        // A frame may need padding before it; a large one also leaves the reserve for small ones.
+        let worstCase = UInt64(bytes) * 2 + (geometry.capacity &- usableCapacity(frameLength: UInt64(bytes)))
         if geometry.capacity &- (tail &- cachedHead) >= min(worstCase, geometry.capacity) || consumerClosed {
             finishSleep()
             return false

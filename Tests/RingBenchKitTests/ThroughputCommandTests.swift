@@ -7,7 +7,7 @@ import Testing
     @Test func defaultsParse() throws {
         let command = try ThroughputCommand.parse([])
         #expect(try command.parsedSizes() == [64, 4096, 65536])
-        #expect(try command.parsedTransports() == [.ring, .unix])
+        #expect(try command.parsedTransports() == [.ring, .floor, .unix])
     }
 
     @Test func sizesAcceptSuffixes() throws {
@@ -31,7 +31,7 @@ import Testing
         } catch {
             let message = ThroughputCommand.message(for: error)
             #expect(message.contains("smoke"))
-            #expect(message.contains("ring, unix"))
+            #expect(message.contains("ring, floor, unix"))
         }
     }
 
