@@ -14,7 +14,7 @@ public struct CompareCommand: AsyncParsableCommand {
             The default matrix takes about a minute on 2 cores; --quick is a smoke run of a few seconds.
             """)
 
-    @Option(name: .long, help: "Message sizes in bytes, comma-separated (K and M suffixes). Default 64,4K,64K (--quick: 64).")
+    @Option(name: .long, help: "Message sizes in bytes, comma-separated (K and M suffixes). Default 64,4K,64K, and 64,256,1K,4K,64K for one-way throughput (--quick: 64).")
     var sizes: String?
 
     @Option(name: .long, help: "Transports, comma-separated, or 'all'.")
@@ -68,6 +68,13 @@ public struct CompareCommand: AsyncParsableCommand {
             throw ValidationError("--sizes: \(value) is outside 1 B…16 MiB")
         }
         return values
+    }
+
+    /// Sizes of the one-way throughput rows: `--sizes` when given, else the default sizes with the
+    /// small-message steps 256 B and 1 KiB added (where per-message cost, not bandwidth, decides).
+    func parsedThroughputSizes() throws -> [Int] {
+        if sizes != nil || quick { return try parsedSizes() }
+        return [64, 256, 1 << 10, 4 << 10, 64 << 10]
     }
 
     func parsedTransports() throws -> [CompareTransport] {
@@ -134,9 +141,12 @@ public struct CompareCommand: AsyncParsableCommand {
         let settings = settings()
         let machine = MachineInfo.current()
         print(CompareTable.heading(settings: settings, machine: machine))
-        let plan = CompareRun.plan(scenarios: scenarios, sizes: sizes, transports: transports, concurrencies: settings.concurrencies)
-        let progress = Progress(total: plan.count + CompareRun.calibrationSteps(scenarios: scenarios, sizes: sizes))
-        let outcome = await CompareRun.execute(plan: plan, scenarios: scenarios, sizes: sizes, settings: settings, progress: progress)
+        let throughputSizes = try parsedThroughputSizes()
+        let plan = CompareRun.plan(
+            scenarios: scenarios, sizes: sizes, transports: transports, concurrencies: settings.concurrencies,
+            throughputSizes: throughputSizes)
+        let progress = Progress(total: plan.count + CompareRun.calibrationSteps(scenarios: scenarios, sizes: throughputSizes))
+        let outcome = await CompareRun.execute(plan: plan, scenarios: scenarios, sizes: throughputSizes, settings: settings, progress: progress)
         progress.finish()
         print(CompareTable.render(outcome, transports: transports))
         let report = BenchReport(

@@ -41,9 +41,13 @@ enum CompareRun {
 
     /// Every step in table order: scenario, size, then (invoke) in-flight level, then transport, so
     /// the rows a ratio compares sit together.
-    static func plan(scenarios: [CompareScenario], sizes: [Int], transports: [CompareTransport], concurrencies: [Int] = [1]) -> [Step] {
+    /// `throughputSizes` replaces `sizes` for the one-way throughput rows (nil: the same sizes).
+    static func plan(
+        scenarios: [CompareScenario], sizes: [Int], transports: [CompareTransport], concurrencies: [Int] = [1],
+        throughputSizes: [Int]? = nil
+    ) -> [Step] {
         scenarios.flatMap { scenario in
-            sizes.flatMap { size in
+            (scenario == .throughput ? throughputSizes ?? sizes : sizes).flatMap { size in
                 (scenario == .invoke ? concurrencies : [1]).flatMap { concurrency in
                     transports.compactMap { transport in
                         transport.runner(for: scenario).map {
@@ -59,6 +63,7 @@ enum CompareRun {
         (scenarios.contains(.throughput) ? 2 * sizes.count : 0) + (scenarios.contains(.pingpong) ? 1 : 0)
     }
 
+    /// `sizes`: the throughput rows' sizes, which the memcpy and floor calibrations are measured at.
     static func execute(plan: [Step], scenarios: [CompareScenario], sizes: [Int], settings: CompareSettings, progress: Progress) async -> Outcome {
         var outcome = Outcome(calibration: [], results: [], failures: [])
         if scenarios.contains(.throughput) {

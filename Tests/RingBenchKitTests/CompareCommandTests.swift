@@ -77,6 +77,20 @@ import Testing
         #expect(plan.first?.scenario == .throughput)
     }
 
+    @Test func throughputRowsAddTheSmallMessageSizesByDefault() throws {
+        let command = try CompareCommand.parse([])
+        #expect(try command.parsedSizes() == [64, 4096, 65536])
+        #expect(try command.parsedThroughputSizes() == [64, 256, 1024, 4096, 65536])
+        // Explicit sizes are taken as given, for every scenario.
+        #expect(try CompareCommand.parse(["--sizes", "64,4K"]).parsedThroughputSizes() == [64, 4096])
+        let transports = try CompareCommand.parse(["--transports", "ring-latency"]).parsedTransports()
+        let plan = CompareRun.plan(
+            scenarios: [.throughput, .pingpong], sizes: [64, 4096], transports: transports, throughputSizes: [64, 256, 4096])
+        #expect(plan.filter { $0.scenario == .throughput }.map(\.size) == [64, 256, 4096])
+        #expect(plan.filter { $0.scenario == .pingpong }.map(\.size) == [64, 4096])
+        #expect(CompareRun.calibrationSteps(scenarios: [.throughput, .pingpong], sizes: [64, 256, 4096]) == 7)
+    }
+
     @Test func percentOfLimitUsesTheSameRunsCalibration() {
         let memcpy = BenchResult(scenario: "calibration", transport: "memcpy", messageSize: 64, rates: Summary([100]),
                                  repetitions: 1, parameters: [:])

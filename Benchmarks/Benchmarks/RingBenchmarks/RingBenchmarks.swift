@@ -18,6 +18,7 @@ let benchmarks: @Sendable () -> Void = {
     registerRingWriteDrainBenchmarks()
     registerSharedRingWriterBenchmarks()
     registerMessageBenchmarks()
+    registerBatchWriteDrainBenchmarks()
 }
 
 /// Metrics and tolerances shared by every benchmark of the suite.

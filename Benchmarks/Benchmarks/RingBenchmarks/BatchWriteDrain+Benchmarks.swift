@@ -1,0 +1,79 @@
+// 6. Batches: 64-byte messages written `publishEvery` at a time with `publish: false` and one
+//    `publish()` per batch (one release store of the tail and one read of the reader's waiter word
+//    for the whole batch), then drained by `MessageReader` in one pass — on a bare `RingProducer`
+//    and through `SharedRingWriter`. Compare with `Ring.writeDrain.64B` and
+//    `SharedRingWriter.writeDrain.64B`, which publish every frame.
+import Benchmark
+import RingCore
+
+func registerBatchWriteDrainBenchmarks() {
+    let payloadSize = 64
+    let publishEvery = 32
+
+    Benchmark(
+        "Batch.producerWriteDrain.64B",
+        configuration: .init(thresholds: Suite.thresholds(mallocs: .exact))
+    ) { benchmark, ring in
+        let count = benchmark.scaledIterations.count
+        let payload = ring.payload.view
+        let delivered = ring.withHandles { producer, reader in
+            var delivered = 0
+            var bytes = 0
+            var i = 0
+            while i < count {
+                let end = min(i + publishEvery, count)
+                while i < end {
+                    do {
+                        let outcome = try producer.tryWrite(
+                            kind: .data, streamId: UInt64(truncatingIfNeeded: i), payload: payload, publish: false)
+                        if outcome != .written { benchmarkFailure("tryWrite", outcome) }
+                    } catch { benchmarkFailure("tryWrite", error) }
+                    i += 1
+                }
+                producer.publish()
+                do { delivered += try reader.drain { message in bytes &+= message.payload.count } } catch {
+                    benchmarkFailure("drain", error)
+                }
+            }
+            blackHole(bytes)
+            return delivered
+        }
+        if delivered != count { benchmarkFailure("delivered", delivered) }
+    } setup: {
+        MessageRing(payloadSize: payloadSize)
+    }
+
+    Benchmark(
+        "Batch.sharedWriterWriteDrain.64B",
+        configuration: .init(thresholds: Suite.thresholds(mallocs: .exact))
+    ) { benchmark, ring in
+        let count = benchmark.scaledIterations.count
+        let payload = ring.payload.view
+        let writer = ring.writer
+        let delivered = ring.withConsumer { consumer in
+            var delivered = 0
+            var bytes = 0
+            var i = 0
+            while i < count {
+                let end = min(i + publishEvery, count)
+                while i < end {
+                    do {
+                        let outcome = try writer.tryWrite(
+                            kind: .data, streamId: UInt64(truncatingIfNeeded: i), payload: payload, publish: false)
+                        if outcome != .written { benchmarkFailure("SharedRingWriter.tryWrite", outcome) }
+                    } catch { benchmarkFailure("SharedRingWriter.tryWrite", error) }
+                    i += 1
+                }
+                writer.publish()
+                do { delivered += try consumer.drain { frame in bytes &+= frame.payload.count } } catch {
+                    benchmarkFailure("drain", error)
+                }
+            }
+            blackHole(bytes)
+            return delivered
+        }
+        if delivered != count { benchmarkFailure("delivered", delivered) }
+    } setup: {
+        LockedRing(payloadSize: payloadSize)
+    }
+}
