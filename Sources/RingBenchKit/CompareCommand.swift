@@ -164,6 +164,6 @@ public struct CompareCommand: AsyncParsableCommand {
             try SVGPlot.render(report).write(toFile: plot, atomically: true, encoding: .utf8)
             print("wrote \(plot)")
         }
-        if !outcome.failures.isEmpty { throw ExitCode(1) }
+        if CompareRun.failsTheRun(outcome.failures, transports: transports) { throw ExitCode(1) }
     }
 }

@@ -77,6 +77,18 @@ import Testing
         #expect(plan.first?.scenario == .throughput)
     }
 
+    @Test func onlyFailedRowsOfRingTransportFailTheRun() {
+        let all = CompareTransport.all
+        func failure(_ transport: String) -> CompareRun.Failure {
+            CompareRun.Failure(scenario: .invoke, size: 65536, transport: transport, reason: "unavailable")
+        }
+        #expect(!CompareRun.failsTheRun([failure("grpc-h2-unix"), failure("unix")], transports: all))
+        #expect(CompareRun.failsTheRun([failure("grpc-h2-unix"), failure("ring-latency")], transports: all))
+        #expect(CompareRun.failsTheRun([failure("grpc-ring")], transports: all))
+        #expect(CompareRun.failsTheRun([failure("floor")], transports: all))
+        #expect(!CompareRun.failsTheRun([], transports: all))
+    }
+
     @Test func throughputRowsAddTheSmallMessageSizesByDefault() throws {
         let command = try CompareCommand.parse([])
         #expect(try command.parsedSizes() == [64, 4096, 65536])
