@@ -3,38 +3,28 @@
 // it inline on the reactor thread — an invocation's reply resumes its caller's continuation there,
 // and a caller that prefers the reactor's executor (`FunctionHost.executor`) runs in the same turn.
 // No task, lock hand-off or wake-up per message; the reactor's idle profile decides when to sleep.
-import Atomics
 import RingCore
 import RingLinux
 
 final class ConnectionReader: ReactorPoller, @unchecked Sendable {
     // @unchecked: `receiver` and `finished` are touched on the reactor thread only (the poller
-    // contract); `stopRequested` is atomic.
+    // contract); `stopRequest` is Sendable.
     private let connection: WorkerConnection
     private var receiver: RingReceiver
-    private let waiterWord: UInt
-    private let stopRequested = ManagedAtomic<Bool>(false)
+    private let stopRequest: ReaderStop
     private var finished = false
     /// Messages handed to the connection per poll before the reactor's other duties get a turn.
     static let batchLimit = 256
 
     init(connection: WorkerConnection, receiver: consuming RingReceiver) {
         self.connection = connection
-        self.waiterWord = UInt(bitPattern: receiver.reader.consumer.waiterWord)
+        self.stopRequest = ReaderStop(waiterWord: receiver.reader.consumer.waiterWord)
         self.receiver = receiver
     }
 
-    /// Ends the reader once everything the worker published so far was delivered (from any thread).
-    /// Wakes the reactor if the reader sleeps: the same claim as a producer's (flip the announced
-    /// `sleeping` to `awake`; only the winner wakes).
-    func stop() {
-        stopRequested.store(true, ordering: .sequentiallyConsistent)
-        let word = UnsafeMutableRawPointer(bitPattern: waiterWord)!
-        let atomic = UnsafeAtomic<UInt32>(at: word.assumingMemoryBound(to: UInt32.AtomicRepresentation.self))
-        if atomic.compareExchange(expected: RingWaiter.sleeping, desired: RingWaiter.awake, ordering: .sequentiallyConsistent).exchanged {
-            connection.reactor.wakeNow(word)
-        }
-    }
+    /// Ends the reader once everything the worker published so far was delivered (from any thread;
+    /// wakes the reader if it sleeps).
+    func stop() { stopRequest.request(waking: connection.reactor) }
 
     // MARK: ReactorPoller
 
@@ -51,7 +41,7 @@ final class ConnectionReader: ReactorPoller, @unchecked Sendable {
                 connection.recordOccupancy()
                 return .progress
             }
-            if stopRequested.load(ordering: .sequentiallyConsistent) { return end(.stopped) }
+            if stopRequest.isRequested { return end(.stopped) }
             return .idle
         } catch RingError.closed {
             return end(violation.map { .violation($0) } ?? .closedByWorker)
@@ -64,17 +54,7 @@ final class ConnectionReader: ReactorPoller, @unchecked Sendable {
 
     func prepareToSleep() -> PollerSleep {
         guard !finished else { return .busy }
-        do {
-            guard try receiver.reader.consumer.prepareToSleep() else { return .busy }
-        } catch {
-            return .busy  // the next poll reports it
-        }
-        // Dekker pair with stop(): announced (and fenced) first, then the flag is read.
-        if stopRequested.load(ordering: .sequentiallyConsistent) {
-            receiver.reader.consumer.finishSleep()
-            return .busy
-        }
-        return .on(word: waiterWord)
+        return stopRequest.prepareToSleep(&receiver.reader.consumer)
     }
 
     func finishSleep() { receiver.reader.consumer.finishSleep() }

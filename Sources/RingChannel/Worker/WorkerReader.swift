@@ -3,19 +3,17 @@
 // inline on the reactor thread. An invocation whose delegate answers inline (`invokeInline`) is run
 // and answered in the same turn, its reply written in place: no task, no thread hop, no wake-up
 // while traffic flows. Other invocations start a task as before.
-import Atomics
 import Synchronization
 import RingCore
 import RingLinux
 
 final class WorkerReader<Delegate: ChannelWorkerDelegate>: ReactorPoller, @unchecked Sendable {
     // @unchecked: `receiver` and `finished` are touched on the reactor thread only (the poller
-    // contract); `stopRequested` is atomic, `ended` behind a mutex.
+    // contract); `stopRequest` is Sendable, `ended` behind a mutex.
     private let worker: ChannelWorker
     private let delegate: Delegate
     private var receiver: RingReceiver
-    private let waiterWord: UInt
-    private let stopRequested = ManagedAtomic<Bool>(false)
+    private let stopRequest: ReaderStop
     private var finished = false
     private let ended = Mutex<(done: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
     static var batchLimit: Int { 256 }
@@ -23,20 +21,14 @@ final class WorkerReader<Delegate: ChannelWorkerDelegate>: ReactorPoller, @unche
     init(worker: ChannelWorker, delegate: Delegate, receiver: consuming RingReceiver) {
         self.worker = worker
         self.delegate = delegate
-        self.waiterWord = UInt(bitPattern: receiver.reader.consumer.waiterWord)
+        self.stopRequest = ReaderStop(waiterWord: receiver.reader.consumer.waiterWord)
         self.receiver = receiver
     }
 
     /// Stops reading once what the host published so far was dispatched (from any thread), and
     /// returns when the reader is done.
     func stop() async {
-        stopRequested.store(true, ordering: .sequentiallyConsistent)
-        let word = UnsafeMutableRawPointer(bitPattern: waiterWord)!
-        let atomic = UnsafeAtomic<UInt32>(at: word.assumingMemoryBound(to: UInt32.AtomicRepresentation.self))
-        // Same claim as a producer's: only the side that flips sleeping → awake wakes.
-        if atomic.compareExchange(expected: RingWaiter.sleeping, desired: RingWaiter.awake, ordering: .sequentiallyConsistent).exchanged {
-            worker.reactor.wakeNow(word)
-        }
+        stopRequest.request(waking: worker.reactor)
         await withCheckedContinuation { continuation in
             let done = ended.withLock { state in
                 if state.done { return true }
@@ -62,7 +54,7 @@ final class WorkerReader<Delegate: ChannelWorkerDelegate>: ReactorPoller, @unche
                 return end()
             }
             if delivered > 0 { return .progress }
-            return stopRequested.load(ordering: .sequentiallyConsistent) ? end() : .idle
+            return stopRequest.isRequested ? end() : .idle
         } catch RingError.closed {
             // The host will send nothing more: finish what runs now, then end.
             worker.terminate(gracePeriodNanoseconds: 0)
@@ -77,17 +69,7 @@ final class WorkerReader<Delegate: ChannelWorkerDelegate>: ReactorPoller, @unche
 
     func prepareToSleep() -> PollerSleep {
         guard !finished else { return .busy }
-        do {
-            guard try receiver.reader.consumer.prepareToSleep() else { return .busy }
-        } catch {
-            return .busy  // the next poll reports it
-        }
-        // Dekker pair with stop(): announced (and fenced) first, then the flag is read.
-        if stopRequested.load(ordering: .sequentiallyConsistent) {
-            receiver.reader.consumer.finishSleep()
-            return .busy
-        }
-        return .on(word: waiterWord)
+        return stopRequest.prepareToSleep(&receiver.reader.consumer)
     }
 
     func finishSleep() { receiver.reader.consumer.finishSleep() }
