@@ -111,6 +111,27 @@ struct ConformanceCases: Sendable {
         }
     }
 
+    /// gRPC metadata keys are case-insensitive ASCII; HTTP/2 carries them lowercased, so a handler
+    /// and a client see lowercase keys whatever case the other side wrote.
+    func testMetadataKeysArriveLowercased() async throws {
+        let (raw, options) = (raw, options)
+        try await run { client, _, _ in
+            var metadata = Metadata()
+            metadata.addString("acme", forKey: "X-Tenant-ID")
+            metadata.addBinary([1, 2, 3], forKey: "X-Trace-bin")
+            var expected = Metadata()
+            expected.addString("acme", forKey: "x-tenant-id")
+            expected.addBinary([1, 2, 3], forKey: "x-trace-bin")
+            let (initial, trailers) = try await client.unary(
+                request: ClientRequest(message: [1], metadata: metadata), descriptor: Conformance.echo,
+                serializer: raw.serializer, deserializer: raw.deserializer, options: options
+            ) { response in (Conformance.echoed(response.metadata), response.trailingMetadata) }
+            XCTAssertEqual(Array(initial.map(\.key)), Array(expected.map(\.key)))
+            XCTAssertEqual(initial, expected)
+            XCTAssertEqual(Conformance.echoed(trailers), expected)
+        }
+    }
+
     func testHandlerThrowingRPCErrorGivesStatusAndTrailers() async throws {
         let (raw, options) = (raw, options)
         try await run { client, _, _ in
@@ -365,6 +386,7 @@ final class RingConformanceTests: XCTestCase {
     func testBidirectionalStreaming10kMessagesEachWay() async throws { try await cases.testBidirectionalStreaming10kMessagesEachWay() }
     func test16MiBMessagesBothWays() async throws { try await cases.test16MiBMessagesBothWays() }
     func testMetadataRoundTripsIncludingBinaryValues() async throws { try await cases.testMetadataRoundTripsIncludingBinaryValues() }
+    func testMetadataKeysArriveLowercased() async throws { try await cases.testMetadataKeysArriveLowercased() }
     func testHandlerThrowingRPCErrorGivesStatusAndTrailers() async throws { try await cases.testHandlerThrowingRPCErrorGivesStatusAndTrailers() }
     func testDeadlineExceeded() async throws { try await cases.testDeadlineExceeded() }
     func testCancellationFromClientCancelsServerHandler() async throws { try await cases.testCancellationFromClientCancelsServerHandler() }
@@ -386,6 +408,7 @@ final class HTTP2UnixConformanceTests: XCTestCase {
     func testBidirectionalStreaming10kMessagesEachWay() async throws { try await cases.testBidirectionalStreaming10kMessagesEachWay() }
     func test16MiBMessagesBothWays() async throws { try await cases.test16MiBMessagesBothWays() }
     func testMetadataRoundTripsIncludingBinaryValues() async throws { try await cases.testMetadataRoundTripsIncludingBinaryValues() }
+    func testMetadataKeysArriveLowercased() async throws { try await cases.testMetadataKeysArriveLowercased() }
     func testHandlerThrowingRPCErrorGivesStatusAndTrailers() async throws { try await cases.testHandlerThrowingRPCErrorGivesStatusAndTrailers() }
     func testDeadlineExceeded() async throws { try await cases.testDeadlineExceeded() }
     func testCancellationFromClientCancelsServerHandler() async throws { try await cases.testCancellationFromClientCancelsServerHandler() }

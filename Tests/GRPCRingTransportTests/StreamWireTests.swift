@@ -8,6 +8,20 @@ import XCTest
 final class StreamWireTests: XCTestCase {
     let limits = StreamWireLimits()
 
+    func testMetadataKeysAreLoweredOnTheWireAndOnReceipt() throws {
+        var metadata = Metadata()
+        metadata.addString("acme", forKey: "X-Tenant-ID")
+        metadata.addBinary([9], forKey: "Trace-bin")
+        metadata.addString("ünï", forKey: "already-lower")
+        let bytes = StreamWire.encodeMetadata(metadata)
+        let decoded = try bytes.withUnsafeBytes { try StreamWire.decodeMetadata($0, limits: StreamWireLimits()) }
+        XCTAssertEqual(decoded.map(\.key), ["x-tenant-id", "trace-bin", "already-lower"])
+        XCTAssertEqual(Array(decoded[stringValues: "x-tenant-id"]), ["acme"])
+        XCTAssertEqual(Array(decoded[binaryValues: "trace-bin"]), [[9]])
+        XCTAssertEqual(StreamWire.lowercasedKey("x-plain"), "x-plain")
+        XCTAssertEqual(StreamWire.lowercasedKey("ÄB-c"), "Äb-c")  // only ASCII letters change
+    }
+
     var sampleMetadata: Metadata {
         var metadata = Metadata()
         metadata.addString("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", forKey: "traceparent")

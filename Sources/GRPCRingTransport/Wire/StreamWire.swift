@@ -77,21 +77,29 @@ enum StreamWire {
         out.append(contentsOf: utf8)
     }
 
+    /// Metadata keys go on the wire lowercased, as HTTP/2 carries them (gRPC keys are
+    /// case-insensitive ASCII), so both routes of `.auto` show a handler the same keys.
     private static func putMetadata(_ metadata: Metadata, into out: inout [UInt8]) {
         putU32(metadata.count, into: &out)
         for (key, value) in metadata {
             switch value {
             case .string(let string):
                 out.append(0)
-                putString(key, into: &out)
+                putString(lowercasedKey(key), into: &out)
                 putString(string, into: &out)
             case .binary(let bytes):
                 out.append(1)
-                putString(key, into: &out)
+                putString(lowercasedKey(key), into: &out)
                 putU32(bytes.count, into: &out)
                 out.append(contentsOf: bytes)
             }
         }
+    }
+
+    /// `key` with ASCII upper-case letters lowered; the key itself (no copy) when it has none.
+    static func lowercasedKey(_ key: String) -> String {
+        guard key.utf8.contains(where: { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") }) else { return key }
+        return String(decoding: key.utf8.map { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") ? $0 | 0x20 : $0 }, as: UTF8.self)
     }
 
     // MARK: Decoding
@@ -194,7 +202,8 @@ struct WireReader {
         metadata.reserveCapacity(count)
         for _ in 0..<count {
             let type = try u8("metadata type")
-            let key = try string("metadata key")
+            // A peer that is not this code may send upper case: lowered as HTTP/2 would have it.
+            let key = StreamWire.lowercasedKey(try string("metadata key"))
             switch type {
             case 0: metadata.addString(try string("metadata value"), forKey: key)
             case 1:
