@@ -310,6 +310,32 @@ struct ConformanceCases: Sendable {
         }
     }
 
+    /// GRPCCore: an RPC's cancellation handle fires when "the server began shutting down". A handler
+    /// that waits for it (a long-lived stream such as a host's event stream) must not hold a
+    /// graceful shutdown forever.
+    func testGracefulShutdownCancelsHandlersThatWaitForCancellation() async throws {
+        let (raw, options) = (raw, options)
+        try await run(seconds: 60) { client, server, events in
+            do {
+                try await client.bidirectionalStreaming(
+                    request: StreamingClientRequest<[UInt8]> { writer in try await writer.write([1]) }, descriptor: Conformance.park,
+                    serializer: raw.serializer, deserializer: raw.deserializer, options: options
+                ) { response in
+                    for try await message in response.messages {
+                        XCTAssertEqual(message, Array("parked".utf8))
+                        server.beginGracefulShutdown()
+                    }
+                }
+                XCTFail("the parked call ended without the handler's status")
+            } catch let error as RPCError {
+                XCTAssertEqual(error.code, .cancelled, "\(error)")
+                XCTAssertEqual(error.message, "parked RPC cancelled")
+            }
+            let event = await events.next()
+            XCTAssertEqual(event, "park cancelled")
+        }
+    }
+
     func testServerProcessKilledMidStreamGivesUnavailable() async throws {
         let transport = transport
         let raw = raw
@@ -394,6 +420,9 @@ final class RingConformanceTests: XCTestCase {
     func testCancellationFromServerEndsClientCall() async throws { try await cases.testCancellationFromServerEndsClientCall() }
     func testGracefulShutdownLetsOpenStreamsFinish() async throws { try await cases.testGracefulShutdownLetsOpenStreamsFinish() }
     func testServerProcessKilledMidStreamGivesUnavailable() async throws { try await cases.testServerProcessKilledMidStreamGivesUnavailable() }
+    func testGracefulShutdownCancelsHandlersThatWaitForCancellation() async throws {
+        try await cases.testGracefulShutdownCancelsHandlersThatWaitForCancellation()
+    }
     func test1000ConcurrentStreams() async throws { try await cases.test1000ConcurrentStreams() }
     func testRequestProducerThrowingEndsTheRPC() async throws { try await cases.testRequestProducerThrowingEndsTheRPC() }
     func testRPCsCancelledBeforeTheirFirstMessageLeaveTheConnectionUsable() async throws {
@@ -416,6 +445,9 @@ final class HTTP2UnixConformanceTests: XCTestCase {
     func testCancellationFromServerEndsClientCall() async throws { try await cases.testCancellationFromServerEndsClientCall() }
     func testGracefulShutdownLetsOpenStreamsFinish() async throws { try await cases.testGracefulShutdownLetsOpenStreamsFinish() }
     func testServerProcessKilledMidStreamGivesUnavailable() async throws { try await cases.testServerProcessKilledMidStreamGivesUnavailable() }
+    func testGracefulShutdownCancelsHandlersThatWaitForCancellation() async throws {
+        try await cases.testGracefulShutdownCancelsHandlersThatWaitForCancellation()
+    }
     func test1000ConcurrentStreams() async throws { try await cases.test1000ConcurrentStreams() }
     func testRequestProducerThrowingEndsTheRPC() async throws { try await cases.testRequestProducerThrowingEndsTheRPC() }
     func testRPCsCancelledBeforeTheirFirstMessageLeaveTheConnectionUsable() async throws {

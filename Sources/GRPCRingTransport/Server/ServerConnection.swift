@@ -60,12 +60,16 @@ final class ServerConnection: Sendable {
         link.start(onFrame: { [self] frame in handle(frame) }, onEnd: { [self] end in ended(end) })
     }
 
-    /// Graceful shutdown: refuse new streams; close the connection once the open ones are done.
+    /// Graceful shutdown: refuse new streams; fire the cancellation handle of every open RPC (as
+    /// GRPCCore documents — "the server began shutting down" — and the HTTP/2 server does: a handler
+    /// that waits for it ends, one that does not keeps running); close the connection once the open
+    /// streams are done.
     func drain() {
-        let idle = state.withLock { state in
+        let (idle, handles) = state.withLock { state in
             state.draining = true
-            return state.streams.isEmpty && state.ended == nil
+            return (state.streams.isEmpty && state.ended == nil, state.streams.values.compactMap(\.cancellation))
         }
+        for handle in handles { handle.cancel() }
         if idle { Task { await link.close(ownsReactor: false) } }
     }
 
@@ -73,12 +77,14 @@ final class ServerConnection: Sendable {
     func closeNow() async { await link.close(ownsReactor: false) }
 
     /// The handler task registers the RPC's cancellation handle; a reset that came first (the
-    /// stream is gone, or its id already belongs to a newer stream) cancels it now.
+    /// stream is gone, or its id already belongs to a newer stream) or a drain that came first cancels it now.
     func register(_ handle: ServerContext.RPCCancellationHandle, for accepted: AcceptedStream) {
         let cancelNow = state.withLock { state -> Bool in
             guard let entry = state.streams[accepted.streamId], entry.writer === accepted.writer else { return true }
             state.streams[accepted.streamId]!.cancellation = handle
-            return entry.cancelledEarly
+            // A stream accepted before the drain whose handler registers after it: shutting down
+            // began, so its handle fires too.
+            return entry.cancelledEarly || state.draining
         }
         if cancelNow { handle.cancel() }
     }
