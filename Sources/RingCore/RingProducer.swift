@@ -21,6 +21,8 @@ public struct RingProducer: ~Copyable, Sendable {
     /// Last head read from shared memory; never ahead of the real head.
     @usableFromInline var cachedHead: UInt64
     @usableFromInline var poison: RingError?
+    /// Set by `close()`: nothing more is written after it (a write throws `.closed`).
+    @usableFromInline var closedLocally = false
     /// Frames longer than this are "large" (see "Room for small frames").
     public let largeFrameThreshold: Int
     /// Bytes a large frame leaves free for smaller ones: a quarter of the ring, less when the frame
@@ -79,6 +81,7 @@ public struct RingProducer: ~Copyable, Sendable {
         _ fill: (_ context: UnsafeMutableRawBufferPointer, _ payload: UnsafeMutableRawBufferPointer) -> Void
     ) throws(RingError) -> WriteOutcome {
         if let poison { throw poison }
+        if closedLocally { throw .closed }
         let length = UInt64(FrameHeader.size + contextLength + payloadLength)
         precondition(contextLength >= 0 && payloadLength >= 0 && length <= geometry.maxFrameLength,
                      "frame of \(length) bytes exceeds maxFrameLength \(geometry.maxFrameLength)")
@@ -137,8 +140,11 @@ public struct RingProducer: ~Copyable, Sendable {
     public var hasUnpublished: Bool { tail != publishedTail }
 
     /// Publishes what is pending and marks the ring closed: the consumer drains what is there and
-    /// then reports `.closed`.
+    /// then reports `.closed`. Every later write throws `.closed`, so nothing can follow the close
+    /// (with `SharedRingWriter`, whose lock orders writes and the close, no writer of the process
+    /// can slip a frame in after it).
     public mutating func close() {
+        closedLocally = true
         publish()
         // Release: the final tail is visible before the closed state → RingConsumer (acquire).
         SharedAtomics.storeRelease32(1, geometry.producerStateAddress)

@@ -37,8 +37,18 @@ extension GRPCClient: Caller {}
 /// The server side a test may act on.
 protocol ServerControl: Sendable {
     func beginGracefulShutdown()
+    /// Cancels the task running `serve()` (an abrupt stop).
+    func cancelServing()
 }
-extension GRPCServer: ServerControl {}
+
+/// A `GRPCServer` and the task that serves it.
+struct ServedServer<Transport: ServerTransport>: ServerControl {
+    let server: GRPCServer<Transport>
+    let serving: Task<Void, any Error>
+
+    func beginGracefulShutdown() { server.beginGracefulShutdown() }
+    func cancelServing() { serving.cancel() }
+}
 
 enum TransportUnderTest: String, Sendable, CaseIterable {
     case ring
@@ -66,31 +76,32 @@ enum TransportUnderTest: String, Sendable, CaseIterable {
         case .ring:
             let serverTransport = GRPCRingServerTransport(socketPath: path)
             let server = GRPCServer(transport: serverTransport, services: [service])
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { try await server.serve() }
-                await serverTransport.waitUntilListening()
-                try await withGRPCClient(transport: GRPCRingClientTransport(socketPath: path)) { client in
-                    try await body(client, server)
-                }
-                server.beginGracefulShutdown()
-                try await group.waitForAll()
+            let served = ServedServer(server: server, serving: Task { try await server.serve() })
+            await serverTransport.waitUntilListening()
+            try await withGRPCClient(transport: GRPCRingClientTransport(socketPath: path)) { client in
+                try await body(client, served)
             }
+            server.beginGracefulShutdown()
+            try await Self.finished(served)
         case .h2Unix:
             let serverTransport = HTTP2ServerTransport.Posix(
                 address: .unixDomainSocket(path: path), transportSecurity: .plaintext,
                 config: .defaults { $0.rpc.maxRequestPayloadSize = Self.maxMessageBytes })
             let server = GRPCServer(transport: serverTransport, services: [service])
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { try await server.serve() }
-                _ = try await serverTransport.listeningAddress
-                let clientTransport = try HTTP2ClientTransport.Posix(target: .unixDomainSocket(path: path), transportSecurity: .plaintext)
-                try await withGRPCClient(transport: clientTransport) { client in
-                    try await body(client, server)
-                }
-                server.beginGracefulShutdown()
-                try await group.waitForAll()
+            let served = ServedServer(server: server, serving: Task { try await server.serve() })
+            _ = try await serverTransport.listeningAddress
+            let clientTransport = try HTTP2ClientTransport.Posix(target: .unixDomainSocket(path: path), transportSecurity: .plaintext)
+            try await withGRPCClient(transport: clientTransport) { client in
+                try await body(client, served)
             }
+            server.beginGracefulShutdown()
+            try await Self.finished(served)
         }
+    }
+
+    /// Waits for `serve()` to return; its error counts unless the test cancelled it.
+    static func finished<Transport>(_ served: ServedServer<Transport>) async throws {
+        do { try await served.serving.value } catch where served.serving.isCancelled {}
     }
 
     static func socketPath() -> String {

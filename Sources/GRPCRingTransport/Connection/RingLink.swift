@@ -148,6 +148,14 @@ final class RingLink: Sendable {
         }
     }
 
+    /// Closes our outbound ring now, from any thread and without waiting: the peer's reader ends
+    /// with `closedByPeer` after what was already sent, and every later `send` fails with
+    /// `unavailable` (nothing can follow the close). `close(ownsReactor:)` finishes the job.
+    func closeOutbound() {
+        state.withLock { $0.closed = true }
+        sender.close()
+    }
+
     /// Closes our outbound ring (the peer's reader ends with `closedByPeer`), stops the reader,
     /// waits for it, and stops the reactor if this link owns it.
     func close(ownsReactor: Bool) async {

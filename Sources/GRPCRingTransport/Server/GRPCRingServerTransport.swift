@@ -103,7 +103,7 @@ public final class GRPCRingServerTransport: ServerTransport {
         } onCancel: {
             continuation.finish()
             stopAccepting()
-            for connection in state.withLock({ Array($0.connections.values) }) { Task { await connection.closeNow() } }
+            for connection in state.withLock({ Array($0.connections.values) }) { connection.abortNow() }
         }
         stopAccepting()
         thread.join()

@@ -76,6 +76,14 @@ final class ServerConnection: Sendable {
     /// Abrupt stop: close now (open streams end with `unavailable` on both sides).
     func closeNow() async { await link.close(ownsReactor: false) }
 
+    /// Abrupt stop from a synchronous context (`listen` being cancelled): the outbound ring closes
+    /// at once, so no handler interrupted by the cancellation can still send a status — the client
+    /// sees the connection end (`unavailable`), as over HTTP/2 — and the rest of the close follows.
+    func abortNow() {
+        link.closeOutbound()
+        Task { await closeNow() }
+    }
+
     /// The handler task registers the RPC's cancellation handle; a reset that came first (the
     /// stream is gone, or its id already belongs to a newer stream) or a drain that came first cancels it now.
     func register(_ handle: ServerContext.RPCCancellationHandle, for accepted: AcceptedStream) {
