@@ -5,6 +5,8 @@ import Glibc
 #endif
 import GRPCCore
 @testable import GRPCRingTransport
+import RingCore
+import RingLinux
 import RingTestSupport
 import XCTest
 
@@ -25,6 +27,37 @@ final class RingTransportSemanticsTests: XCTestCase {
             try await body(path, server)
             server.beginGracefulShutdown()
             try await group.waitForAll()
+        }
+    }
+
+    /// A send waiting for space when the link's reactor shuts down fails with `unavailable`, an
+    /// RPCError — not a foreign error that GRPCCore's request writer would report as
+    /// `unknown: "Write failed."`.
+    func testASendWaitingForSpaceWhenTheReactorStopsIsUnavailable() async throws {
+        let segment = try SharedMemorySegment.create(
+            configuration: SegmentConfiguration(hostToWorkerCapacity: 4096, workerToHostCapacity: 4096, maxMessageSize: 64 << 10))
+        let reactor = try RingLink.makeReactor()
+        let link = RingLink(segment: segment, reactor: reactor, peerPID: getpid(), localPID: getpid(), limits: StreamWireLimits())
+        // Nobody reads: fill the ring, then one more message must wait for space.
+        let chunk = [UInt8](repeating: 7, count: 512)
+        var sent = 0
+        while try chunk.withUnsafeBytes({ try link.sender.writer.tryWrite(kind: .streamMessage, streamId: 1, payload: $0) }) == .written {
+            sent += 1
+        }
+        XCTAssertGreaterThan(sent, 0)
+        try await withWatchdog(seconds: 60) {
+            let waiting = Task { try await link.send(.streamMessage, streamId: 1, payload: chunk) }
+            // The send is now waiting (spin, yield, then a sleep on the reactor); stopping the reactor
+            // ends that wait however far it got.
+            reactor.shutdown()
+            do {
+                try await waiting.value
+                XCTFail("a send into a full ring nobody reads succeeded")
+            } catch let error as RPCError {
+                XCTAssertEqual(error.code, .unavailable, "\(error)")
+            } catch {
+                XCTFail("expected RPCError(.unavailable), got \(type(of: error)): \(error)")
+            }
         }
     }
 

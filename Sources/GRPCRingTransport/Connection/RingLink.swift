@@ -134,7 +134,11 @@ final class RingLink: Sendable {
         guard outcome == .written else { throw RPCError(code: .internalError, message: "no room for the handshake on a fresh ring") }
     }
 
-    /// Sends one frame; a ring that can no longer be written becomes `unavailable`.
+    /// Sends one frame; a ring that can no longer be written becomes `unavailable` — whatever the
+    /// reason (the peer closed or died, the reactor a wait for space slept on shut down), as HTTP/2
+    /// reports a connection that went away. Only `CancellationError` passes through unchanged
+    /// (GRPCCore decides what a cancelled write means). Any other error would reach GRPCCore's
+    /// request writer as a foreign error, which it reports as `unknown: "Write failed."`.
     func send(_ kind: FrameKind, flags: FrameFlags = [], streamId: UInt64, payload: [UInt8]) async throws {
         do {
             try await sender.send(kind: kind, flags: flags, streamId: streamId, payload: payload)
@@ -143,8 +147,14 @@ final class RingLink: Sendable {
             case .messageTooLarge(let size, let limit):
                 throw RPCError(code: .resourceExhausted, message: "message of \(size) bytes exceeds the ring limit of \(limit) bytes")
             default:
-                throw RPCError(code: .unavailable, message: "ring connection lost: \(error)")
+                throw RPCError(code: .unavailable, message: "ring connection lost: \(error)", cause: error)
             }
+        } catch let error as RPCError {
+            throw error
+        } catch let error as CancellationError {
+            throw error
+        } catch {
+            throw RPCError(code: .unavailable, message: "ring connection lost: \(error)", cause: error)
         }
     }
 
