@@ -5,6 +5,7 @@
 // streams with `unavailable`, lets open streams finish, and then `listen` returns; cancelling
 // `listen` closes every connection at once.
 public import GRPCCore
+public import Logging
 public import RingCore
 import RingLinux
 import Synchronization
@@ -32,12 +33,17 @@ public final class GRPCRingServerTransport: ServerTransport {
     private let state = Mutex(State())
     private let ready = Mutex<(done: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
 
+    /// Where the transport reports what it cannot hand to a caller (accept failures it retries).
+    private let logger: Logger
+
     public init(
-        socketPath: String, segmentConfiguration: SegmentConfiguration = SegmentConfiguration(), limits: StreamWireLimits = StreamWireLimits()
+        socketPath: String, segmentConfiguration: SegmentConfiguration = SegmentConfiguration(), limits: StreamWireLimits = StreamWireLimits(),
+        logger: Logger = Logger(label: "grpc.ring.server")
     ) {
         self.socketPath = socketPath
         self.segmentConfiguration = segmentConfiguration
         self.limits = limits
+        self.logger = logger
     }
 
     public func configure(context: GRPCServerContext) {
@@ -125,38 +131,45 @@ public final class GRPCRingServerTransport: ServerTransport {
         }
     }
 
+    /// Accepts until the listener is shut down; keeps accepting after EMFILE & co. (pausing, with a
+    /// log line: RingLinux's AcceptLoop), where it used to stop for good.
     private func acceptLoop(listener: Int32, reactor: Reactor) {
-        while true {
-            let socket: Int32
-            do {
-                guard let accepted = try UnixSocket.accept(listener) else { return }
-                socket = accepted
-            } catch { return }
-            if state.withLock({ $0.shuttingDown }) {
-                close(socket)
-                continue
+        AcceptLoop.run(
+            listener: listener,
+            report: { [logger, socketPath] error, pause, failures in
+                logger.warning(
+                    "accept on the gRPC ring socket failed; retrying",
+                    metadata: ["path": "\(socketPath)", "error": "\(error)", "pauseMs": "\(pause / 1_000_000)", "consecutiveFailures": "\(failures)"])
+            },
+            onAccept: { socket in accepted(socket, reactor: reactor) })
+    }
+
+    /// One accepted client: the hand-over and handshake, then its connection.
+    private func accepted(_ socket: Int32, reactor: Reactor) {
+        if state.withLock({ $0.shuttingDown }) {
+            close(socket)
+            return
+        }
+        do {
+            let (segment, clientPID) = try RingHandshake.accept(socket: socket, configuration: segmentConfiguration)
+            let link = RingLink(segment: segment, reactor: reactor, peerPID: clientPID, localPID: getpid(), limits: limits)
+            let connection = ServerConnection(
+                link: link,
+                resolveMethod: { [self] path in resolve(path) },
+                deliver: { [self] accepted in
+                    guard let streams = state.withLock({ $0.streams }) else { return false }
+                    if case .enqueued = streams.yield(accepted) { return true }
+                    return false
+                },
+                onClosed: { [self] connection in _ = state.withLock { $0.connections.removeValue(forKey: ObjectIdentifier(connection)) } })
+            let draining = state.withLock { state in
+                state.connections[ObjectIdentifier(connection)] = connection
+                return state.shuttingDown
             }
-            do {
-                let (segment, clientPID) = try RingHandshake.accept(socket: socket, configuration: segmentConfiguration)
-                let link = RingLink(segment: segment, reactor: reactor, peerPID: clientPID, localPID: getpid(), limits: limits)
-                let connection = ServerConnection(
-                    link: link,
-                    resolveMethod: { [self] path in resolve(path) },
-                    deliver: { [self] accepted in
-                        guard let streams = state.withLock({ $0.streams }) else { return false }
-                        if case .enqueued = streams.yield(accepted) { return true }
-                        return false
-                    },
-                    onClosed: { [self] connection in _ = state.withLock { $0.connections.removeValue(forKey: ObjectIdentifier(connection)) } })
-                let draining = state.withLock { state in
-                    state.connections[ObjectIdentifier(connection)] = connection
-                    return state.shuttingDown
-                }
-                try connection.start()
-                if draining { connection.drain() }
-            } catch {
-                continue  // that client gets EOF on its socket and reports `unavailable`
-            }
+            try connection.start()
+            if draining { connection.drain() }
+        } catch {
+            return  // that client gets EOF on its socket and reports `unavailable`
         }
     }
 

@@ -182,7 +182,7 @@ extension FunctionHost {
     public func listen(on path: String) throws(ChannelError) {
         let listener: SocketListener
         do {
-            listener = try SocketListener(path: path) { [weak self] client, credentials in
+            listener = try SocketListener(path: path, logger: context.logger) { [weak self] client, credentials in
                 self?.accepted(client, credentials)
             }
         } catch { throw .system(error) }
@@ -250,19 +250,27 @@ final class SocketListener: Sendable {
     private let thread: BlockingThread
     private let stopped = Mutex(false)
 
-    init(path: String, onAccept: @escaping @Sendable (Int32, PeerCredentials) -> Void) throws(SystemError) {
+    init(path: String, logger: Logger, onAccept: @escaping @Sendable (Int32, PeerCredentials) -> Void) throws(SystemError) {
         let descriptor = try UnixSocket.listen(path: path)
         self.path = path
         self.descriptor = descriptor
         do {
             thread = try BlockingThread {
-                while let client = try? UnixSocket.accept(descriptor) {
-                    guard let credentials = try? UnixSocket.peerCredentials(client) else {
-                        close(client)
-                        continue
-                    }
-                    onAccept(client, credentials)
-                }
+                // Keeps accepting after EMFILE & co. (pausing, with a log line), until stop().
+                AcceptLoop.run(
+                    listener: descriptor,
+                    report: { error, pause, failures in
+                        logger.warning(
+                            "accept on the worker socket failed; retrying",
+                            metadata: ["path": "\(path)", "error": "\(error)", "pauseMs": "\(pause / 1_000_000)", "consecutiveFailures": "\(failures)"])
+                    },
+                    onAccept: { client in
+                        guard let credentials = try? UnixSocket.peerCredentials(client) else {
+                            close(client)
+                            return
+                        }
+                        onAccept(client, credentials)
+                    })
             }
         } catch {
             close(descriptor)
