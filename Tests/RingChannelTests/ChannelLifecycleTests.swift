@@ -321,5 +321,50 @@ extension ChannelProcessTests {
                 await host.shutdown(gracePeriod: .zero)
             }
         }
+
+        /// On the eventfd backend each worker shares four doorbells (eventfds) with the host, one
+        /// per waiter word of its segment; a worker that ends gives them back. 40 workers started
+        /// and ended (half removed, half killed), each segment at a new address (a placeholder
+        /// mapping takes the hole the previous one left, as other allocations do in a long-running
+        /// host): the host's eventfds do not grow by four per worker (they used to, until shutdown).
+        /// Tests of other targets open eventfds meanwhile, hence the margin: a leak would add 160.
+        @Test func workersThatEndOnTheEventfdBackendReleaseTheirDoorbells() async throws {
+            let host: FunctionHost
+            do {
+                host = try FunctionHost(configuration: testConfiguration(.ioUringEventfd), logger: Logger(label: "host") { _ in SwiftLogNoOpLogHandler() })
+            } catch {
+                print("skipped workersThatEndOnTheEventfdBackendReleaseTheirDoorbells: iouring-eventfd is unavailable here (\(error))")
+                return
+            }
+            try await withWatchdog(seconds: 240) {
+                let warm = try await host.addWorker(exampleLaunch())
+                _ = try await host.invoke(function: "echo", payload: [1], context: context(0))
+                await host.removeWorker(warm, gracePeriod: .seconds(5))
+                await LeakProbe.released()
+                let eventfds = ProcessResources.descriptors(matching: "eventfd")
+                // The size of a segment, so a placeholder fits exactly the hole the last one left.
+                let segmentSize = (smallSegment().totalSize + 4095) & ~4095
+                var placeholders: [UnsafeMutableRawPointer] = []
+                defer { for placeholder in placeholders { munmap(placeholder, segmentSize) } }
+                for cycle in 1...40 {
+                    let id = try await host.addWorker(exampleLaunch(name: "doorbells"))
+                    let result = try await host.invoke(function: "echo", payload: payload(UInt64(cycle), size: 64), context: context(UInt64(cycle)))
+                    #expect(result.payload == payload(UInt64(cycle), size: 64))
+                    if cycle % 2 == 0 {
+                        await host.removeWorker(id, gracePeriod: .seconds(5))
+                    } else {
+                        await host.killWorker(id)
+                    }
+                    await LeakProbe.released()
+                    // Address space only (PROT_NONE): the next segment cannot reuse these addresses.
+                    if let placeholder = mmap(nil, segmentSize, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), placeholder != MAP_FAILED {
+                        placeholders.append(placeholder)
+                    }
+                }
+                let grown = ProcessResources.descriptors(matching: "eventfd") - eventfds
+                #expect(grown < 40, "eventfds grew by \(grown) over 40 workers")
+                await host.shutdown(gracePeriod: .zero)
+            }
+        }
     }
 }

@@ -184,6 +184,9 @@ extension WorkerConnection {
         }
         sender.abort(with: error)
         reader?.stop()
+        // The worker is gone: on the eventfd backend its segment's four doorbells go too (after the
+        // reader's stop rang its own), before the segment can be unmapped and its addresses reused.
+        reactor.releaseDoorbells(for: FunctionHost.waiterWords(segment))
         context.metrics.workerEnded(kind: orderly ? "orderly" : error.kind)
         if orderly {
             context.logger.debug("worker ended", metadata: ["worker.id": "\(id)", "worker.pid": "\(pid)"])

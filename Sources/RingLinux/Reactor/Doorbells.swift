@@ -52,6 +52,12 @@ final class Doorbells: Sendable {
         }
     }
 
+    /// Forgets the word's doorbell and returns it (the caller closes it); nil when it has none.
+    /// A waker looking the word up afterwards finds no doorbell (a later wait would create one).
+    func retire(_ word: UInt) -> Int32? {
+        state.withLock { state in state.byWord.removeValue(forKey: word) }
+    }
+
     /// Every doorbell descriptor (leak checks).
     var descriptors: [Int32] { state.withLock { Array($0.byWord.values) } }
 

@@ -107,6 +107,8 @@ final class FutexThreadLoop {
             registry.addTimer(id: id, deadline: deadline, callback)
         case .cancelTimer(let id):
             registry.cancelTimer(id)
+        case .releaseDoorbells(let retired):
+            for doorbell in retired { close(doorbell.descriptor) }  // (never sent: no doorbells here)
         case .watch(let id, let pidfd, let callback):
             registry.addWatch(id: id, callback)
             shared.recordOpened(pidfd)

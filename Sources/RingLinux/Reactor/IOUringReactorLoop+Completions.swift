@@ -48,11 +48,21 @@ extension IOUringReactorLoop {
             } else {
                 registry.finishWait(id, .failed(SystemError(call: "IORING_OP_FUTEX_WAIT", errno: -result)))
             }
-        case .doorbellRead(let word, let buffer):
+        case .doorbellRead(let word, let descriptor, let buffer):
             buffer.deallocate()
+            // Only the word's current doorbell's READ speaks for its waiters (a released or replaced
+            // doorbell's READ may complete after a new one was armed for the same address).
+            guard doorbellWords[word]?.descriptor == descriptor else {
+                if retiringDoorbells.remove(descriptor) != nil { close(descriptor) }
+                return
+            }
             let waiters = doorbellWords[word]?.waiters ?? []
             doorbellWords[word]?.waiters = []
             doorbellWords[word]?.readArmed = false
+            if retiringDoorbells.remove(descriptor) != nil {
+                close(descriptor)
+                doorbellWords[word] = nil
+            }
             let outcome: WaitResult =
                 result >= 0 ? .changed : .failed(SystemError(call: "io_uring READ(doorbell)", errno: -result))
             for waiter in waiters { registry.finishWait(waiter, outcome) }
@@ -95,6 +105,9 @@ extension IOUringReactorLoop {
         // Whatever is still in flight (only after a ring failure or a drain that timed out) is
         // left to the ring's teardown; its descriptors are closed, its small buffers leaked.
         for case .processPoll(let pidfd) in inFlight.values { close(pidfd) }
+        // Released doorbells whose READ never completed (the Doorbells registry no longer has them).
+        for descriptor in retiringDoorbells { close(descriptor) }
+        retiringDoorbells = []
     }
 
     /// Cancels every in-flight operation and waits for all their completions, bounded by a 2 s

@@ -24,7 +24,7 @@ final class IOUringReactorLoop {
     enum InFlight {
         case nudgeRead
         case futexWait
-        case doorbellRead(word: UInt, buffer: UnsafeMutableRawPointer)
+        case doorbellRead(word: UInt, descriptor: Int32, buffer: UnsafeMutableRawPointer)
         case processPoll(pidfd: Int32)
         case timeout(UnsafeMutablePointer<__kernel_timespec>)
     }
@@ -49,6 +49,8 @@ final class IOUringReactorLoop {
     var pendingWakeSet: Set<UInt> = []
     var submissionCarriesWakes = false
     var doorbellWords: [UInt: DoorbellWord] = [:]
+    /// Released doorbells with a READ still armed: closed when that READ completes.
+    var retiringDoorbells: Set<Int32> = []
     var armedTimeout: (userData: UInt64, deadline: UInt64)?
     var sequence: UInt64 = 0
     var stopping = false
@@ -254,6 +256,8 @@ final class IOUringReactorLoop {
             registry.addTimer(id: id, deadline: deadline, callback)
         case .cancelTimer(let id):
             registry.cancelTimer(id)
+        case .releaseDoorbells(let retired):
+            releaseDoorbells(retired)
         case .watch(let id, let pidfd, let callback):
             try reserve()
             registry.addWatch(id: id, callback)
@@ -327,6 +331,23 @@ final class IOUringReactorLoop {
         try ring.prepareTimeout(.absolute(monotonicNanoseconds: next), storage: storage, userData: userData)
     }
 
+    /// Eventfd backend: closes doorbells `Reactor.releaseDoorbells` took out of the registry. One
+    /// with a READ armed on it is rung, so the READ completes (its waiters see `.changed` and
+    /// re-check), and closed then; the others are closed now.
+    func releaseDoorbells(_ retired: [ReactorRequest.RetiredDoorbell]) {
+        for (word, descriptor) in retired.map({ ($0.word, $0.descriptor) }) {
+            if let entry = doorbellWords[word], entry.descriptor == descriptor, entry.readArmed {
+                retiringDoorbells.insert(descriptor)
+                EventDescriptor.signal(descriptor)
+            } else {
+                close(descriptor)
+            }
+            if doorbellWords[word]?.descriptor == descriptor && doorbellWords[word]?.readArmed != true {
+                doorbellWords[word] = nil
+            }
+        }
+    }
+
     /// Eventfd backend: registers the wait under its word's doorbell, arms a READ on the doorbell
     /// if none is armed, and only then checks the word. A waker that changed the word before the
     /// doorbell existed found no doorbell to ring, but its change is what this check sees; a waker
@@ -356,7 +377,7 @@ final class IOUringReactorLoop {
             try reserve()
             let buffer = UnsafeMutableRawPointer.allocate(byteCount: 8, alignment: 8)
             let userData = OperationTag.doorbellRead.userData(nextSequence())
-            inFlight[userData] = .doorbellRead(word: wait.word, buffer: buffer)
+            inFlight[userData] = .doorbellRead(word: wait.word, descriptor: entry.descriptor, buffer: buffer)
             entry.readArmed = true
             doorbellWords[wait.word] = entry
             try ring.prepareRead(descriptor: entry.descriptor, into: buffer, length: 8, userData: userData)

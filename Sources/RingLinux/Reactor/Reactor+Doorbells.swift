@@ -33,4 +33,19 @@ extension Reactor {
         shared.recordOpened(descriptor)
         _ = doorbells.adopt(descriptor, for: UInt(bitPattern: word))
     }
+
+    /// Releases the doorbells of `words` (`ioUringEventfd`; a no-op elsewhere): call it when their
+    /// segment is done with — a worker that ended — and before the segment is unmapped, so a host
+    /// that restarts workers does not keep one more set of eventfds per restart until it shuts
+    /// down. The words lose their doorbells at once (a later lookup for the same address — a new
+    /// segment mapped there — gets a fresh one); the reactor closes each descriptor once no READ is
+    /// armed on it (one still armed is rung, so its waiters see `.changed`).
+    package func releaseDoorbells(for words: [UnsafeMutableRawPointer]) {
+        guard let doorbells = shared.doorbells else { return }
+        let retired = words.compactMap { word in
+            doorbells.retire(UInt(bitPattern: word)).map { (word: UInt(bitPattern: word), descriptor: $0) }
+        }
+        guard !retired.isEmpty else { return }
+        shared.submit(.releaseDoorbells(retired.map { ReactorRequest.RetiredDoorbell(word: $0.word, descriptor: $0.descriptor) }))
+    }
 }

@@ -18,6 +18,9 @@ enum ReactorRequest: Sendable {
     case processExited(id: UInt64, status: ChildProcess.ExitStatus?)
     /// A job of the reactor's executor, enqueued from another thread.
     case job(UnownedJob)
+    /// Eventfd backend: doorbells already taken out of the registry (their segment is going away):
+    /// close each once no READ is armed on it any more.
+    case releaseDoorbells([RetiredDoorbell])
     case addPoller(id: UInt64, any ReactorPoller)
     case removePoller(id: UInt64)
     case shutdown
@@ -33,7 +36,15 @@ enum ReactorRequest: Sendable {
             callback(.shutdown)
         case .job(let job): ReactorExecutor.runElsewhere(job)
         case .addPoller(_, let poller): poller.reactorStopped()
+        case .releaseDoorbells(let retired):
+            for doorbell in retired { close(doorbell.descriptor) }
         case .cancelWait, .wake, .cancelTimer, .cancelWatch, .processExited, .removePoller, .shutdown: break
         }
+    }
+
+    /// A doorbell taken out of the registry, with the word it stood for.
+    struct RetiredDoorbell: Sendable {
+        var word: UInt
+        var descriptor: Int32
     }
 }
