@@ -32,6 +32,9 @@ public struct CompareCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Invocations in flight in the invoke scenario, comma-separated: one row each. Default 1,16,64 (--quick: 4).")
     var concurrency: String?
 
+    @Option(name: .long, help: "Worker executable of the invoke scenario (any language; it must answer `echo`). Default: RingExampleWorker beside ringbench.")
+    var workerPath: String?
+
     @Option(name: .long, help: "Worker processes in the invoke scenario.")
     var workers: Int = 1
 
@@ -108,7 +111,8 @@ public struct CompareCommand: AsyncParsableCommand {
         return CompareSettings(
             repetitions: repetitions ?? (quick ? 1 : 5), seconds: seconds ?? (quick ? 0.05 : 0.2),
             warmUpSeconds: quick ? 0.02 : 0.1, pinned: pin && ProcessInfo.processInfo.activeProcessorCount >= 2,
-            consume: consume, rate: rate, concurrency: levels.first ?? 1, workers: workers, concurrencies: levels)
+            consume: consume, rate: rate, concurrency: levels.first ?? 1, workers: workers, concurrencies: levels,
+            workerPath: workerPath)
     }
 
     /// The invoke scenario's in-flight levels.

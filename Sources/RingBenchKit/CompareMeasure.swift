@@ -89,11 +89,15 @@ enum CompareMeasure {
     /// FunctionHost → RingExampleWorker `echo`, closed loop at `settings.concurrency`, one host (and
     /// its workers) per measurement; latency percentiles are the medians of the repetitions'.
     static func invokeRing(profile: String, settings: CompareSettings, size: Int) async throws -> BenchResult {
-        guard access(InvokeCommand.workerPath, X_OK) == 0 else {
-            throw ValidationError("\(InvokeCommand.workerPath) not found: build it beside ringbench (swift build -c release --product RingExampleWorker)")
+        let worker = settings.workerPath ?? InvokeCommand.defaultWorkerPath
+        guard access(worker, X_OK) == 0 else {
+            throw ValidationError(
+                settings.workerPath == nil
+                    ? "\(worker) not found: build it beside ringbench (swift build -c release --product RingExampleWorker)"
+                    : "--worker-path \(worker) is not an executable file")
         }
         let host = try await InvokeCommand.startHost(
-            workers: settings.workers, largestPayload: size, waitProfile: LatencyCommand.profileNames[profile])
+            workers: settings.workers, largestPayload: size, waitProfile: LatencyCommand.profileNames[profile], workerPath: worker)
         var reps: [BenchResult] = []
         var counters = CounterSnapshot.zero
         var invocations = 0.0

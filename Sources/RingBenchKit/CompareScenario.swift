@@ -33,4 +33,6 @@ struct CompareSettings: Sendable {
     var workers: Int
     /// The in-flight levels the `invoke` scenario measures, one row each.
     var concurrencies: [Int] = [1]
+    /// The worker executable of the `invoke` scenario (nil: RingExampleWorker beside ringbench).
+    var workerPath: String? = nil
 }

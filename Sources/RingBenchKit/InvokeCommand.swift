@@ -37,6 +37,9 @@ public struct InvokeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Payload of the huge invocations of --huge-fraction (K and M allowed).")
     var hugeSize: String = "4M"
 
+    @Option(name: .long, help: "Worker executable (any language; it must answer `echo` with the payload). Default: RingExampleWorker beside ringbench.")
+    var workerPath: String?
+
     @Option(name: .long, help: "Write results as JSON to this path.")
     var json: String?
 
@@ -78,6 +81,7 @@ public struct InvokeCommand: AsyncParsableCommand {
         guard batch >= 1, c.allSatisfy({ $0 % batch == 0 }) else {
             throw ValidationError("--batch must be ≥ 1 and divide every --concurrency level (level/batch callers each keep one batch in flight)")
         }
+        if let workerPath, access(workerPath, X_OK) != 0 { throw ValidationError("--worker-path \(workerPath) is not an executable file") }
         guard hugeFraction >= 0, hugeFraction < 1 else { throw ValidationError("--huge-fraction must be in [0, 1)") }
         let huge = try ByteSize.parse(hugeSize, option: "--huge-size")
         guard huge >= 1, huge <= 64 << 20 else { throw ValidationError("--huge-size must be in 1 B…64 MiB") }
@@ -89,14 +93,15 @@ public struct InvokeCommand: AsyncParsableCommand {
         let levels = try Self.list(concurrency, option: "--concurrency")
         let payloadSizes = try Self.list(sizes, option: "--sizes")
         let mix = hugeMix
-        print("ringbench invoke — FunctionHost → RingExampleWorker echo, closed loop, \(seconds) s per row, callers on \(callers.rawValue)"
+        print("ringbench invoke — FunctionHost → \((workerPath ?? Self.defaultWorkerPath).split(separator: "/").last ?? "worker") echo, closed loop, \(seconds) s per row, callers on \(callers.rawValue)"
               + (batch > 1 ? ", batches of \(batch)" : "")
               + (mix.map { ", mixed rows: 1 in \($0.every) invocations carries \(Format.bytes($0.size)) (latencies: the others only)" } ?? ""))
         print(Format.pad("workers", 9) + Format.pad("in flight", 11) + Format.pad("size", 9) + Format.pad("invocations/s", 15)
               + ["p50", "p90", "p99", "p99.9", "max"].map { Format.pad($0, 10) }.joined())
         var results: [BenchResult] = []
         for workerCount in workerCounts {
-            let host = try await Self.startHost(workers: workerCount, largestPayload: max(payloadSizes.max()!, mix?.size ?? 0))
+            let host = try await Self.startHost(
+                workers: workerCount, largestPayload: max(payloadSizes.max()!, mix?.size ?? 0), workerPath: workerPath ?? Self.defaultWorkerPath)
             for level in levels {
                 for size in payloadSizes {
                     var pair: [BenchResult] = []
@@ -149,13 +154,15 @@ public struct InvokeCommand: AsyncParsableCommand {
     }
 
     /// RingExampleWorker, built beside ringbench.
-    static var workerPath: String {
+    static var defaultWorkerPath: String {
         let binary = ProcessEnvironment.executablePath()
         return String(binary[..<binary.lastIndex(of: "/")!]) + "/RingExampleWorker"
     }
 
     /// A FunctionHost with `workers` RingExampleWorker processes, ready to invoke `echo`.
-    static func startHost(workers: Int, largestPayload: Int, waitProfile: WaitProfile? = nil) async throws -> FunctionHost {
+    static func startHost(
+        workers: Int, largestPayload: Int, waitProfile: WaitProfile? = nil, workerPath: String = InvokeCommand.defaultWorkerPath
+    ) async throws -> FunctionHost {
         var logger = Logger(label: "ringbench.invoke")
         logger.logLevel = .warning
         var configuration = FunctionHostConfiguration()

@@ -23,7 +23,8 @@
 // Knobs for handshake tests (environment): RING_EXAMPLE_PROTOCOL_VERSIONS ("1-1"),
 // RING_EXAMPLE_CAPABILITIES ("k=v,k2=v2"), RING_EXAMPLE_REQUIRED_HOST_CAPABILITIES ("a,b"),
 // RING_EXAMPLE_MAX_CONCURRENCY, RING_EXAMPLE_WORKER_ID (echo another id), RING_EXAMPLE_MAX_MESSAGE_SIZE,
-// RING_EXAMPLE_FAIL_INIT=1, RING_EXAMPLE_REJECT_FUNCTIONS ("f,g"), RING_EXAMPLE_EXIT_BEFORE_HANDSHAKE
+// RING_EXAMPLE_FAIL_INIT=1, RING_EXAMPLE_REJECT_FUNCTIONS ("f,g"), RING_EXAMPLE_WITHOUT ("f,g": answer
+// these as unknown functions, as a worker that lacks them would), RING_EXAMPLE_EXIT_BEFORE_HANDSHAKE
 // (exit with that status before attaching). For benchmarks: RING_EXAMPLE_WAIT_PROFILE (latency,
 // efficiency, alwaysSleep, spinOnly).
 //
@@ -141,6 +142,7 @@ enum Digest {
 struct ExampleDelegate: ChannelWorkerDelegate {
     let worker: ChannelWorker
     let rejected = Set((environment("RING_EXAMPLE_REJECT_FUNCTIONS") ?? "").split(separator: ",").map(String.init))
+    let without = Set((environment("RING_EXAMPLE_WITHOUT") ?? "").split(separator: ",").map(String.init))
 
     func initialize(hostVersion: String, payload: [UInt8]) async throws -> [UInt8] {
         if environment("RING_EXAMPLE_FAIL_INIT") == "1" { throw HandlerError(description: "init refused by configuration") }
@@ -153,6 +155,7 @@ struct ExampleDelegate: ChannelWorkerDelegate {
 
     /// The functions that neither wait nor block answer inline, on the reader's turn.
     func invokeInline(_ invocation: Invocation) throws -> InvocationReply? {
+        if without.contains(invocation.function) { return .failure(message: "unknown function \(invocation.function)") }
         switch invocation.function {
         case "echo": return .success(invocation.payload)
         case "fail": return .failure(message: "requested failure", payload: invocation.payload)

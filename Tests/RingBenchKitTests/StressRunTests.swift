@@ -44,6 +44,29 @@ func stressRun(_ plan: StressPlan) -> StressRun {
         }
     }
 
+    /// `--hostile-every` against a worker that does not implement `hostile` injected nothing and
+    /// used to pass ("injected N, detected 0"): the run now fails and says why.
+    @Test func hostileFaultsAWorkerCannotCarryFailTheRun() async throws {
+        try await withWatchdog(seconds: 600) {
+            var plan = StressPlan()
+            plan.workerStartTimeout = 300
+            plan.workers = 1
+            plan.load = .closed(concurrency: 4)
+            plan.duration = 1
+            plan.hostileEvery = 0.2
+            plan.workerEnvironment = ["RING_EXAMPLE_WITHOUT": "hostile"]
+            plan.sizes = try StressSizeMix.parse("64:100")
+            let report = try await stressRun(plan).run()
+            #expect(!report.passed)
+            #expect(report.counts.violations == 0, "\(report.table)")
+            #expect(report.uninjectedFaults.count == 1)
+            #expect(report.uninjectedFaults.first?.contains("does not implement `hostile`") == true)
+            #expect(report.table.contains("FAIL: 1 violations"))
+            let hostile = try #require(report.faults.first { $0.name == "hostile" })
+            #expect(hostile.injected > 0 && hostile.detected == 0)
+        }
+    }
+
     @Test func negativeControlIsCaughtByTheAudit() async throws {
         try await withWatchdog(seconds: 600) {
             var plan = StressPlan()

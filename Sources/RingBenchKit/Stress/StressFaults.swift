@@ -88,6 +88,16 @@ final class StressFaultInjector: Sendable {
     /// From now on worker ends belong to the host's shutdown.
     func shutdownStarted() { state.withLock { $0.shuttingDown = true } }
     var unexplainedWorkerEnds: [String] { state.withLock { $0.unexplainedEnds } }
+
+    /// Faults that were sent but could not take effect. A `hostile` invocation never answers from
+    /// a worker that implements it (it scribbles over its ring, or is absorbed and hits its
+    /// deadline); an answer means the worker does not implement `hostile`, and nothing was injected.
+    var uninjected: [String] {
+        state.withLock { state in
+            guard let answered = state.hostileOutcomes["answered"], answered > 0 else { return [] }
+            return ["fault hostile: \(answered) of \(state.hostileSent) `hostile` invocations were answered — the worker does not implement `hostile` (scribble over its own ring and never answer), so nothing was injected"]
+        }
+    }
     var kills: UInt64 { state.withLock { $0.kills } }
 
     /// Watches the host's events until the stream ends (at shutdown). Subscribe before the first

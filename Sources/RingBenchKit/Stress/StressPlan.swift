@@ -44,6 +44,8 @@ public struct StressPlan: Sendable, Equatable {
     public var stallMilliseconds: Double = 50
     /// Make a random worker scribble over its ring every so many seconds (it is isolated, restarted).
     public var hostileEvery: Double?
+    /// Added to each worker's environment (tests: RingExampleWorker's knobs).
+    public var workerEnvironment: [String: String] = [:]
     /// Rings of 64 KiB each way: constant back-pressure and fragmentation.
     public var tinyRing = false
     /// Fraction of invocations the caller cancels after a random 0…2 ms.

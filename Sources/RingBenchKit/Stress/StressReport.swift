@@ -19,6 +19,9 @@ public struct StressReport: Codable, Sendable, Equatable {
     public var negativeControl: NegativeControlReport?
     /// Workers that ended with an error no injected fault explains (each is a violation).
     public var unexplainedWorkerEnds: [String]
+    /// Faults the plan asked for that the worker could not carry (e.g. it does not implement
+    /// `hostile`): each is a violation, so a run that injected nothing cannot pass as if it had.
+    public var uninjectedFaults: [String] = []
     /// Open-loop arrivals refused because the in-flight cap was reached (not sent, not violations).
     public var shed: UInt64
     public var machine: MachineInfo
@@ -31,7 +34,7 @@ public struct StressReport: Codable, Sendable, Equatable {
         public var storesTooLate: UInt64
     }
 
-    public var violations: UInt64 { counts.violations + UInt64(unexplainedWorkerEnds.count) }
+    public var violations: UInt64 { counts.violations + UInt64(unexplainedWorkerEnds.count + uninjectedFaults.count) }
     public var passed: Bool { violations == 0 }
 
     public func write(to path: String) throws {
@@ -63,6 +66,7 @@ public struct StressReport: Codable, Sendable, Equatable {
         row("  duplicate outcome", "\(c.duplicate)")
         row("  unexpected error", "\(c.unexpectedErrors)" + Self.kinds(c.unexpectedErrorsByKind))
         row("  unexplained worker ends", "\(unexplainedWorkerEnds.count)")
+        row("  faults not injected", "\(uninjectedFaults.count)")
         for fault in faults {
             var text = "injected \(fault.injected)"
             if let detected = fault.detected { text += ", detected \(detected)" }
@@ -87,7 +91,7 @@ public struct StressReport: Codable, Sendable, Equatable {
         if let n = negativeControl {
             row("NEGATIVE CONTROL", "drop fraction \(n.dropFraction): stores dropped \(n.storesDropped), stores too late \(n.storesTooLate)")
         }
-        for example in counts.examples + unexplainedWorkerEnds { lines.append("  ! " + example) }
+        for example in counts.examples + unexplainedWorkerEnds + uninjectedFaults { lines.append("  ! " + example) }
         lines.append(passed ? "PASS: 0 violations" : "FAIL: \(violations) violations")
         return lines.joined(separator: "\n")
     }

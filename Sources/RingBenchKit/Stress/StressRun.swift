@@ -41,7 +41,7 @@ public struct StressRun: Sendable {
             ? RestartPolicy(maxRestarts: 1_000_000, initialBackoff: .milliseconds(10), maxBackoff: .milliseconds(500)) : nil
         do {
             for index in 0..<plan.workers {
-                try await host.addWorker(WorkerLaunch(executable: workerExecutable, name: "stress\(index)", restart: restart))
+                try await host.addWorker(WorkerLaunch(executable: workerExecutable, environment: plan.workerEnvironment, name: "stress\(index)", restart: restart))
             }
         } catch {
             await host.shutdown(gracePeriod: .zero)
@@ -132,7 +132,7 @@ public struct StressRun: Sendable {
             parameters: parameters, loadSeconds: loadSeconds, outcomesPerSecond: Double(counts.outcomes) / max(loadSeconds, 1e-9),
             payloadBytes: snapshot.bytes, counts: counts, latencyNanoseconds: ledger.latency, faults: faultReports,
             resources: StressResourceReport(rss: sampled.rss, descriptors: sampled.fds), negativeControl: negative,
-            unexplainedWorkerEnds: faults.unexplainedWorkerEnds, shed: shed, machine: .current())
+            unexplainedWorkerEnds: faults.unexplainedWorkerEnds, uninjectedFaults: faults.uninjected, shed: shed, machine: .current())
     }
 
     var parameters: [String: String] {
