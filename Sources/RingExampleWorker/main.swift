@@ -25,7 +25,8 @@
 // RING_EXAMPLE_MAX_CONCURRENCY, RING_EXAMPLE_WORKER_ID (echo another id), RING_EXAMPLE_MAX_MESSAGE_SIZE,
 // RING_EXAMPLE_FAIL_INIT=1, RING_EXAMPLE_REJECT_FUNCTIONS ("f,g"), RING_EXAMPLE_WITHOUT ("f,g": answer
 // these as unknown functions, as a worker that lacks them would), RING_EXAMPLE_EXIT_BEFORE_HANDSHAKE
-// (exit with that status before attaching). For benchmarks: RING_EXAMPLE_WAIT_PROFILE (latency,
+// (exit with that status before attaching), RING_EXAMPLE_MALFORMED_HELLO=1 (attach, answer the host's
+// hello with an undecodable WorkerHello, then wait to be killed). For benchmarks: RING_EXAMPLE_WAIT_PROFILE (latency,
 // efficiency, alwaysSleep, spinOnly).
 //
 // Exit status: 0 after an orderly terminate, 2 configuration error, 4 the channel failed.
@@ -47,6 +48,16 @@ func fail(_ status: Int32, _ message: String) -> Never {
 }
 
 if let status = environment("RING_EXAMPLE_EXIT_BEFORE_HANDSHAKE").flatMap(Int32.init) { exit(status) }
+if environment("RING_EXAMPLE_MALFORMED_HELLO") == "1" {
+    // A broken worker for the host's tests: a handshake frame whose payload is not a WorkerHello.
+    guard let descriptor = environment(ChannelProtocol.Environment.segmentDescriptor).flatMap(Int32.init),
+        let segment = try? SharedMemorySegment.attach(descriptor: descriptor, role: .worker),
+        var producer = segment.takeProducer()
+    else { fail(2, "RING_EXAMPLE_MALFORMED_HELLO needs a spawned worker's segment") }
+    let garbage: [UInt8] = [0x01, 0x02, 0xFF, 0xFF]
+    _ = try? garbage.withUnsafeBytes { try producer.tryWrite(kind: .handshake, streamId: 0, payload: $0) }  // published, host woken
+    while true { pause() }
+}
 
 LoggingSystem.bootstrap { label in
     var handler = StreamLogHandler.standardError(label: label)

@@ -83,6 +83,31 @@ enum LeakProbe {
 
 extension ChannelProcessTests {
     @Suite(.serialized) struct ChannelLifecycleTests {
+        /// A worker whose WorkerHello does not decode is rejected at once — `handshakeRejected` with
+        /// `.malformed`, the process killed — where `addWorker` used to wait for it to exit by itself.
+        @Test func anUndecodableWorkerHelloIsRejectedAndTheWorkerKilled() async throws {
+            try await withWatchdog(seconds: 120) {
+                try await withHost(testConfiguration()) { host in
+                    var rejectedPID: Int32 = 0
+                    do {
+                        try await host.addWorker(exampleLaunch(environment: ["RING_EXAMPLE_MALFORMED_HELLO": "1"], name: "garbled"))
+                        Issue.record("a worker with an undecodable hello was accepted")
+                    } catch let error as ChannelError {
+                        guard case .handshakeRejected(let id, let pid, .malformed) = error else {
+                            Issue.record("expected handshakeRejected(.malformed), got \(error)")
+                            return
+                        }
+                        #expect(id == WorkerID(name: "garbled"))
+                        rejectedPID = pid
+                    }
+                    #expect(host.workers.isEmpty)
+                    // The process was killed and reaped (it would pause forever on its own).
+                    #expect(rejectedPID > 0)
+                    while rejectedPID > 0 && kill(rejectedPID, 0) == 0 { await Task.yield() }
+                }
+            }
+        }
+
         @Test func handshakeMismatchesRejectTheWorkerWithWhatDiffered() async throws {
             try await withWatchdog(seconds: 120) {
                 var configuration = testConfiguration()

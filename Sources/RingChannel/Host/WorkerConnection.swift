@@ -104,7 +104,13 @@ final class WorkerConnection: Sendable {
             waitBackend: reactor.backend.kind.rawValue, capabilities: configuration.capabilities)
         do {
             try await sender.send(kind: .handshake, streamId: 0, payload: hostHello.encoded())
-            let workerHello = try await awaitHello()
+            let workerHello: WorkerHello
+            do { workerHello = try await awaitHello() } catch let error as ChannelError {
+                // An undecodable WorkerHello ends the start like a mismatch does: the worker is
+                // killed and the caller gets the error (it used to wait for the worker to exit).
+                if case .handshakeRejected = error { apply(state.withLock { $0.lifecycle.startFailed("handshake") }, error: error) }
+                throw error
+            }
             do throws(HandshakeMismatch) {
                 _ = try HandshakeCheck.evaluate(
                     host: hostHello, worker: workerHello, expectedPID: expectedPID,
