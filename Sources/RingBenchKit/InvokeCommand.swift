@@ -200,6 +200,11 @@ public struct InvokeCommand: AsyncParsableCommand {
                         return ForwardingContext(invocationId: ContextID(high: id, low: ~id))
                     }
                     func check(_ result: InvocationResult, _ context: ForwardingContext, size expected: Int? = nil) throws {
+                        // A worker that answers `echo` with a failure (say, it does not implement
+                        // it) must not pass as a fast echo of the right length.
+                        guard result.status == .success else {
+                            throw ValidationError("echo answered \(result.status), not success")
+                        }
                         guard result.context.invocationId == context.invocationId, result.payload.count == expected ?? size else {
                             throw ValidationError("echo returned a different context or payload")
                         }
