@@ -53,6 +53,9 @@ public enum InvocationRequestPrefix {
 /// `u8 version, u8 status (0 success, 1 failure, 2 cancelled), u16 reserved (0), u32 messageLength,
 /// message (UTF-8)`, then the payload.
 public enum InvocationResponsePrefix {
+    /// Bytes of the prefix with no failure message: a response is at least this plus its body.
+    public static let minimumSize = 8
+
     public static func encode(status: InvocationStatus, payload: [UInt8]) -> [UInt8] {
         var message: [UInt8] = []
         let code: UInt8

@@ -172,6 +172,11 @@ extension ChannelWorker {
 
     /// Writes the answer in place when it fits one frame and the ring has room; false otherwise.
     private func respondInPlace(_ number: UInt64, _ job: Pending, _ reply: InvocationReply) -> Bool {
+        // A reply that cannot fit one frame whatever its status is not encoded here: a large body
+        // would be copied for nothing (on the reactor thread when the handler ran inline), and
+        // copied again by the sender that writes it.
+        let room = sender.writer.maxFrameLength - FrameHeader.size - job.contextBytes.count
+        guard InvocationResponsePrefix.minimumSize + reply.payload.count <= room else { return false }
         let payload = responsePayload(reply)
         guard FrameHeader.size + job.contextBytes.count + payload.count <= sender.writer.maxFrameLength else { return false }
         var progress = MessageProgress()
