@@ -100,16 +100,21 @@ public final class GRPCRingServerTransport: ServerTransport {
         if shutDownAlready { continuation.finish() }
         let thread = try BlockingThread { [self] in acceptLoop(listener: listener, reactor: reactor) }
         markReady()
+        // Handlers run in tasks of their own, not as children of this one: cancelling `listen`
+        // must close every connection's outbound ring *before* any handler learns of it — a child
+        // task would be cancelled first (Swift cancels a task's children before running its
+        // cancellation handlers), and an interrupted handler could still send its status.
+        let handlers = HandlerTasks()
         await withTaskCancellationHandler {
-            await withDiscardingTaskGroup { group in
-                for await accepted in streams {
-                    group.addTask { await self.serve(accepted, handler: streamHandler) }
-                }
+            for await accepted in streams {
+                handlers.start { await self.serve(accepted, handler: streamHandler) }
             }
+            await handlers.waitForAll()
         } onCancel: {
             continuation.finish()
             stopAccepting()
             for connection in state.withLock({ Array($0.connections.values) }) { connection.abortNow() }
+            handlers.cancelAll()
         }
         stopAccepting()
         thread.join()
@@ -196,5 +201,37 @@ public final class GRPCRingServerTransport: ServerTransport {
         stopAccepting()
         streams?.finish()
         for connection in connections { connection.drain() }
+    }
+}
+
+/// The stream handlers of one `listen`: started as unstructured tasks, cancelled together, awaited
+/// together.
+private final class HandlerTasks: Sendable {
+    private let state = Mutex<(next: UInt64, tasks: [UInt64: Task<Void, Never>], cancelled: Bool)>((0, [:], false))
+
+    func start(_ body: @escaping @Sendable () async -> Void) {
+        state.withLock { state in
+            let id = state.next
+            state.next += 1
+            let task = Task { [self] in
+                await body()
+                _ = self.state.withLock { $0.tasks.removeValue(forKey: id) }
+            }
+            state.tasks[id] = task
+            if state.cancelled { task.cancel() }
+        }
+    }
+
+    func cancelAll() {
+        let tasks = state.withLock { state in
+            state.cancelled = true
+            return Array(state.tasks.values)
+        }
+        for task in tasks { task.cancel() }
+    }
+
+    /// Returns once every handler started so far (and any started meanwhile) has finished.
+    func waitForAll() async {
+        while let task = state.withLock({ $0.tasks.values.first }) { await task.value }
     }
 }
