@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+    import Glibc
+#endif
 import ArgumentParser
 import Atomics
 import RingCore
@@ -99,9 +102,15 @@ enum FloorThroughputPeer {
         var position: UInt64 = 0
         var cachedTail: UInt64 = 0
         var count: UInt64 = 0
+        let parent = getppid()
         var backoff = Backoff(.spinOnly)
         while true {
-            let sequence = records.receive(position: &position, cachedTail: &cachedTail) { sink.consume($0) }
+            // A busy-spinning peer must not outlive ringbench (killed, or crashed mid-run): every
+            // 2^24 empty polls it checks that its parent is still there.
+            guard let sequence = records.receive(position: &position, cachedTail: &cachedTail, spins: 1 << 24, { sink.consume($0) }) else {
+                if getppid() != parent { break }
+                continue
+            }
             if sequence < FloorRecords.endOfRepetition {
                 count &+= 1
             } else if sequence == FloorRecords.endOfRepetition {
@@ -174,8 +183,14 @@ struct FloorRecords: @unchecked Sendable {
     /// Busy-waits for the next record, hands its payload to `consume`, gives the slot back once
     /// the published run is drained, and returns the record's sequence word.
     @inline(__always)
-    func receive(position: inout UInt64, cachedTail: inout UInt64, _ consume: (UnsafeRawBufferPointer) -> Void) -> UInt64 {
-        while cachedTail == position { cachedTail = tail.load(ordering: .acquiring) }
+    /// Gives up (nil) after `spins` empty polls, so the caller can check on its parent.
+    func receive(position: inout UInt64, cachedTail: inout UInt64, spins: Int = .max, _ consume: (UnsafeRawBufferPointer) -> Void) -> UInt64? {
+        var left = spins
+        while cachedTail == position {
+            cachedTail = tail.load(ordering: .acquiring)
+            left &-= 1
+            if left == 0 && cachedTail == position { return nil }
+        }
         let record = address(position)
         let sequence = record.load(as: UInt64.self)
         consume(UnsafeRawBufferPointer(start: record + 8, count: payloadSize))
