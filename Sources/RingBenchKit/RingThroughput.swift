@@ -20,8 +20,7 @@ final class RingThroughputSender: ThroughputSender {
         producer = segment.takeProducer()!
         reader = MessageReader(consumer: segment.takeConsumer()!)
         self.batch = max(batch, 1)
-        payload = .allocate(byteCount: max(maxSize, 8), alignment: 64)
-        for i in 0..<payload.count { payload[i] = UInt8(truncatingIfNeeded: i) }
+        payload = makeSenderPayload(size: maxSize)
     }
 
     deinit { payload.deallocate() }

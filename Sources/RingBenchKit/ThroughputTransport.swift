@@ -24,6 +24,14 @@ public enum ThroughputTransportKind: String, CaseIterable, Sendable {
     var stream: StreamKind? { StreamKind(rawValue: rawValue) }
 }
 
+/// The reused buffer a sender streams from: `size` bytes (at least 8), 64-byte aligned, byte i = i
+/// mod 256. The sender deallocates it.
+func makeSenderPayload(size: Int) -> UnsafeMutableRawBufferPointer {
+    let payload = UnsafeMutableRawBufferPointer.allocate(byteCount: max(size, 8), alignment: 64)
+    for i in 0..<payload.count { payload[i] = UInt8(truncatingIfNeeded: i) }
+    return payload
+}
+
 /// A repetition ended with the peer disagreeing about the count — a lost or invented message.
 struct CountMismatch: Error, CustomStringConvertible {
     let sent: UInt64

@@ -24,10 +24,10 @@ public struct RingProducer: ~Copyable, Sendable {
     /// Set by `close()`: nothing more is written after it (a write throws `.closed`).
     @usableFromInline var closedLocally = false
     /// Frames longer than this are "large" (see "Room for small frames").
-    public let largeFrameThreshold: Int
+    @usableFromInline package let largeFrameThreshold: Int
     /// Bytes a large frame leaves free for smaller ones: a quarter of the ring, less when the frame
     /// limit needs more (a large frame must still fit an empty ring after a wrap's padding).
-    public let largeFrameReserve: Int
+    @usableFromInline package let largeFrameReserve: Int
     /// Set when this side claimed a wake-up of the consumer that the waiting layer must deliver.
     @usableFromInline var wakeOwedFlag = false
     /// Whether a claimed wake-up could not be delivered (no waker installed) and is owed.

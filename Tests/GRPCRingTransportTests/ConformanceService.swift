@@ -52,6 +52,18 @@ enum Conformance {
         return index
     }
 
+    /// A request stream that writes `message` and then stays open until the RPC ends (no clock
+    /// involved: an AsyncStream that never yields ends its loop only when the task is cancelled).
+    static func oneMessageThenOpen(_ message: [UInt8]) -> StreamingClientRequest<[UInt8]> {
+        StreamingClientRequest<[UInt8]> { writer in
+            try await writer.write(message)
+            let (never, keepOpen) = AsyncStream<Never>.makeStream()
+            for await _ in never {}
+            keepOpen.finish()
+            try Task.checkCancellation()
+        }
+    }
+
     /// Request metadata entries a handler echoes: keys starting with "x-".
     static func echoed(_ metadata: Metadata) -> Metadata {
         var out = Metadata()

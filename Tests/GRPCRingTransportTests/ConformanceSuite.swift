@@ -347,13 +347,7 @@ struct ConformanceCases: Sendable {
                 try await transport.withClient(events: ServerEvents()) { client, server in
                     do {
                         try await client.bidirectionalStreaming(
-                            request: StreamingClientRequest<[UInt8]> { writer in
-                                try await writer.write([UInt8(round)])
-                                let (never, keepOpen) = AsyncStream<Never>.makeStream()
-                                for await _ in never {}
-                                keepOpen.finish()
-                                try Task.checkCancellation()
-                            },
+                            request: Conformance.oneMessageThenOpen([UInt8(round)]),
                             descriptor: Conformance.chat, serializer: raw.serializer, deserializer: raw.deserializer, options: options
                         ) { response in
                             var iterator = response.messages.makeAsyncIterator()
@@ -379,15 +373,7 @@ struct ConformanceCases: Sendable {
             let body: @Sendable (any Caller) async throws -> Void = { client in
                 do {
                     try await client.bidirectionalStreaming(
-                        request: StreamingClientRequest<[UInt8]> { writer in
-                            try await writer.write([42])
-                            // Keeps the request stream open until the RPC ends (no clock involved): an
-                            // AsyncStream that never yields ends its loop only when this task is cancelled.
-                            let (never, keepOpen) = AsyncStream<Never>.makeStream()
-                            for await _ in never {}
-                            keepOpen.finish()
-                            try Task.checkCancellation()
-                        },
+                        request: Conformance.oneMessageThenOpen([42]),
                         descriptor: Conformance.chat, serializer: raw.serializer, deserializer: raw.deserializer, options: .defaults
                     ) { response in
                         var iterator = response.messages.makeAsyncIterator()

@@ -17,26 +17,18 @@ func registerBatchWriteDrainBenchmarks() {
         let count = benchmark.scaledIterations.count
         let payload = ring.payload.view
         let delivered = ring.withHandles { producer, reader in
-            var delivered = 0
             var bytes = 0
-            var i = 0
-            while i < count {
-                let end = min(i + publishEvery, count)
-                while i < end {
-                    do {
-                        let outcome = try producer.tryWrite(
-                            kind: .data, streamId: UInt64(truncatingIfNeeded: i), payload: payload, publish: false)
-                        if outcome != .written { benchmarkFailure("tryWrite", outcome) }
-                    } catch { benchmarkFailure("tryWrite", error) }
-                    i += 1
-                }
+            defer { blackHole(bytes) }
+            return writeInBatches(count: count, publishEvery: publishEvery) { i in
+                do {
+                    let outcome = try producer.tryWrite(kind: .data, streamId: UInt64(truncatingIfNeeded: i), payload: payload, publish: false)
+                    if outcome != .written { benchmarkFailure("tryWrite", outcome) }
+                } catch { benchmarkFailure("tryWrite", error) }
+            } publish: {
                 producer.publish()
-                do { delivered += try reader.drain { message in bytes &+= message.payload.count } } catch {
-                    benchmarkFailure("drain", error)
-                }
+            } drain: {
+                do { return try reader.drain { message in bytes &+= message.payload.count } } catch { benchmarkFailure("drain", error) }
             }
-            blackHole(bytes)
-            return delivered
         }
         if delivered != count { benchmarkFailure("delivered", delivered) }
     } setup: {
@@ -51,29 +43,41 @@ func registerBatchWriteDrainBenchmarks() {
         let payload = ring.payload.view
         let writer = ring.writer
         let delivered = ring.withConsumer { consumer in
-            var delivered = 0
             var bytes = 0
-            var i = 0
-            while i < count {
-                let end = min(i + publishEvery, count)
-                while i < end {
-                    do {
-                        let outcome = try writer.tryWrite(
-                            kind: .data, streamId: UInt64(truncatingIfNeeded: i), payload: payload, publish: false)
-                        if outcome != .written { benchmarkFailure("SharedRingWriter.tryWrite", outcome) }
-                    } catch { benchmarkFailure("SharedRingWriter.tryWrite", error) }
-                    i += 1
-                }
+            defer { blackHole(bytes) }
+            return writeInBatches(count: count, publishEvery: publishEvery) { i in
+                do {
+                    let outcome = try writer.tryWrite(kind: .data, streamId: UInt64(truncatingIfNeeded: i), payload: payload, publish: false)
+                    if outcome != .written { benchmarkFailure("SharedRingWriter.tryWrite", outcome) }
+                } catch { benchmarkFailure("SharedRingWriter.tryWrite", error) }
+            } publish: {
                 writer.publish()
-                do { delivered += try consumer.drain { frame in bytes &+= frame.payload.count } } catch {
-                    benchmarkFailure("drain", error)
-                }
+            } drain: {
+                do { return try consumer.drain { frame in bytes &+= frame.payload.count } } catch { benchmarkFailure("drain", error) }
             }
-            blackHole(bytes)
-            return delivered
         }
         if delivered != count { benchmarkFailure("delivered", delivered) }
     } setup: {
         LockedRing(payloadSize: payloadSize)
     }
+}
+
+/// Writes `count` messages `publishEvery` at a time (`write(i)` each, then one `publish()`), draining
+/// after every batch. Returns the number of messages the drains delivered.
+@inline(__always)
+func writeInBatches(
+    count: Int, publishEvery: Int, write: (Int) -> Void, publish: () -> Void, drain: () -> Int
+) -> Int {
+    var delivered = 0
+    var i = 0
+    while i < count {
+        let end = min(i + publishEvery, count)
+        while i < end {
+            write(i)
+            i += 1
+        }
+        publish()
+        delivered += drain()
+    }
+    return delivered
 }

@@ -54,7 +54,7 @@ public enum InvocationRequestPrefix {
 /// message (UTF-8)`, then the payload.
 public enum InvocationResponsePrefix {
     /// Bytes of the prefix with no failure message: a response is at least this plus its body.
-    public static let minimumSize = 8
+    static let minimumSize = 8
 
     public static func encode(status: InvocationStatus, payload: [UInt8]) -> [UInt8] {
         var message: [UInt8] = []
