@@ -8,7 +8,7 @@ BENCH_JSON   ?= .build/ringbench.json
 BENCH_CSV    ?= .build/ringbench.csv
 BENCH_PLOT   ?= .build/ringbench.svg
 
-.PHONY: all deps build test test-asan test-tsan fuzz stress-short bench bench-micro bench-micro-check bench-micro-update fmt lint clean
+.PHONY: all deps deps-http bench-http http-host build test test-asan test-tsan fuzz stress-short bench bench-micro bench-micro-check bench-micro-update fmt lint clean
 
 all: build
 
@@ -18,6 +18,14 @@ deps:
 		echo "installing liburing-dev (apt-get)"; \
 		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq liburing-dev pkg-config >/dev/null; \
+	fi
+
+# wrk, the HTTP load generator of `ringbench http` (Debian's package), for bench-http only.
+deps-http: deps
+	@if ! command -v wrk >/dev/null 2>&1; then \
+		echo "installing wrk (apt-get)"; \
+		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq wrk >/dev/null; \
 	fi
 
 build: deps
@@ -111,6 +119,23 @@ bench: deps
 	$(SWIFT) build -c release --product ringbench
 	$(SWIFT) build -c release --product RingExampleWorker
 	$(RINGBENCH) compare --json $(BENCH_JSON) --csv $(BENCH_CSV) --plot $(BENCH_PLOT) $(BENCH_ARGS)
+
+# `ringbench http` (≈ 1.5 minutes): the HTTP function host (RingHTTPHost) under wrk, rings vs
+# gRPC/HTTP/2 to the workers vs in-process, at 16/64/256 connections with 1 KiB bodies; JSON and
+# an SVG plot in .build/ (Docs/HTTP.md). HTTP_ARGS adds options (e.g. --negative-control).
+HTTP_ARGS ?=
+bench-http: deps-http
+	$(SWIFT) build -c release --product ringbench
+	$(SWIFT) build -c release --product RingHTTPHost
+	$(SWIFT) build -c release --product RingHTTPWorker
+	$(RINGBENCH) http --json .build/ringbench-http.json --plot .build/ringbench-http.svg $(HTTP_ARGS)
+
+# Runs the HTTP function host on port 8080 over the rings (HTTP_HOST_ARGS: e.g. --route grpc).
+HTTP_HOST_ARGS ?=
+http-host: deps
+	$(SWIFT) build -c release --product RingHTTPHost
+	$(SWIFT) build -c release --product RingHTTPWorker
+	.build/release/RingHTTPHost $(HTTP_HOST_ARGS)
 
 # Micro-benchmarks (package-benchmark) live in their own package so the main one stays lean.
 bench-micro: deps

@@ -29,6 +29,8 @@ let package = Package(
         .executable(name: "RingExampleWorker", targets: ["RingExampleWorker"]),
         .executable(name: "ringbench", targets: ["ringbench"]),
         .executable(name: "GRPCRingExample", targets: ["GRPCRingExample"]),
+        .executable(name: "RingHTTPHost", targets: ["RingHTTPHost"]),
+        .executable(name: "RingHTTPWorker", targets: ["RingHTTPWorker"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-atomics.git", from: "1.3.0"),
@@ -39,6 +41,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/grpc/grpc-swift-2.git", from: "2.4.3"),
         .package(url: "https://github.com/grpc/grpc-swift-nio-transport.git", from: "2.9.2"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
     ],
     targets: [
         .systemLibrary(
@@ -140,6 +143,51 @@ let package = Package(
                 "GRPCRingTransport",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+            ],
+            swiftSettings: strict
+        ),
+        // The HTTP function host example (Docs/HTTP.md): the front, the routes and the worker's
+        // functions; RingHTTPHost and RingHTTPWorker are its executables.
+        .target(
+            name: "HTTPFunctionKit",
+            dependencies: [
+                "GRPCRingTransport", "RingChannel", "RingCore", "RingLinux",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "RingHTTPHost",
+            dependencies: [
+                "HTTPFunctionKit", "RingChannel", "RingLinux",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "RingHTTPWorker",
+            dependencies: [
+                "HTTPFunctionKit", "RingChannel",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "HTTPFunctionKitTests",
+            dependencies: [
+                "HTTPFunctionKit", "RingCore", "RingLinux", "RingTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: strict
         ),

@@ -6,7 +6,7 @@ public struct RingBench: AsyncParsableCommand {
         commandName: "ringbench",
         abstract: "Measure RingTransport against Unix sockets and other host↔worker channels.",
         subcommands: [
-            CompareCommand.self, ThroughputCommand.self, LatencyCommand.self, InvokeCommand.self, GRPCCommand.self, StressCommand.self, PeerCommand.self,
+            CompareCommand.self, ThroughputCommand.self, LatencyCommand.self, InvokeCommand.self, GRPCCommand.self, HTTPCommand.self, StressCommand.self, PeerCommand.self,
             GRPCServerCommand.self,
         ],
         defaultSubcommand: CompareCommand.self)

@@ -92,7 +92,41 @@ enum SVGPlot {
     static func invocationPanel(_ results: [BenchResult], originY: Double) -> String {
         let invoke = results.filter { $0.scenario == CompareScenario.invoke.rawValue }
         let size = invoke.map(\.messageSize).min()
-        let atSize = invoke.filter { $0.messageSize == size }
+        return ratePanel(
+            id: "invocations", rows: invoke.filter { $0.messageSize == size }, originY: originY,
+            title: "Invocations vs in flight" + (size.map { ", \(Format.bytes($0)) echo (FunctionHost or unary RPC)" } ?? ""),
+            xLabel: "in flight (log)", rateLabel: "invocations/s (log)", latency: ("p50", \.p50))
+    }
+
+    /// `ringbench http` rows: requests/s and p99 against HTTP connections, one curve per route.
+    static func httpPanel(_ results: [BenchResult], originY: Double) -> String {
+        let http = results.filter { $0.scenario == "http" }
+        let size = http.map(\.messageSize).min()
+        return ratePanel(
+            id: "http", rows: http.filter { $0.messageSize == size }, originY: originY,
+            title: "HTTP requests vs connections (wrk)" + (size.map { ", \(Format.bytes($0)) POST bodies" } ?? ""),
+            xLabel: "connections (log)", rateLabel: "requests/s (log)", latency: ("p99", \.p99))
+    }
+
+    /// `ringbench http`'s SVG: the HTTP panel alone.
+    static func renderHTTP(_ report: BenchReport) -> String {
+        let results = report.results.filter(\.isMeasured)
+        let height = panelHeight + 40
+        return """
+            <?xml version="1.0" encoding="UTF-8"?>
+            <svg xmlns="http://www.w3.org/2000/svg" width="\(Int(width))" height="\(Int(height))" viewBox="0 0 \(Int(width)) \(Int(height))" font-family="DejaVu Sans, Helvetica, Arial, sans-serif" font-size="12">
+            <rect x="0" y="0" width="\(Int(width))" height="\(Int(height))" fill="#ffffff"/>
+            <text x="\(Int(width / 2))" y="24" text-anchor="middle" font-size="15" font-weight="bold">\(escape(title(report.machine).replacingOccurrences(of: "compare", with: "http")))</text>
+
+            """ + httpPanel(results, originY: 40) + "</svg>\n"
+    }
+
+    /// Rate (median, min–max whisker) and one latency percentile against concurrency, one curve per
+    /// transport (and worker count, when it is not 1), the two plots side by side sharing one legend.
+    static func ratePanel(
+        id: String, rows atSize: [BenchResult], originY: Double, title: String, xLabel: String, rateLabel: String,
+        latency: (name: String, key: KeyPath<LatencyPercentiles, UInt64>)
+    ) -> String {
         func name(_ result: BenchResult) -> String { result.workers == 1 ? result.transport : "\(result.transport) (\(result.workers) workers)" }
         var rates: [Series] = []
         var latencies: [Series] = []
@@ -102,22 +136,21 @@ enum SVGPlot {
                 name: series, points: rows.map { (x: Double($0.concurrency), y: $0.messagesPerSecond) },
                 ranges: rows.map { (low: $0.messagesPerSecondMin, high: $0.messagesPerSecondMax) }))
             latencies.append(Series(
-                name: series, points: rows.compactMap { row in row.latencyNanoseconds.map { (x: Double(row.concurrency), y: Double(max($0.p50, 1))) } }))
+                name: series, points: rows.compactMap { row in row.latencyNanoseconds.map { (x: Double(row.concurrency), y: Double(max($0[keyPath: latency.key], 1))) } }))
         }
         let levels = Array(Set(atSize.map(\.concurrency))).sorted().map(Double.init)
         let xAxis: XAxis? = levels.isEmpty ? nil : .logarithmic(min: levels.first!, max: levels.last!, ticks: levels.map { ($0, String(Int($0))) })
         let gap = left
         let plotWidth = (width - left - right - gap) / 2
         let plotHeight = panelHeight - top - bottom
-        let title = "Invocations vs in flight" + (size.map { ", \(Format.bytes($0)) echo (FunctionHost or unary RPC)" } ?? "")
-        return "<g id=\"panel-invocations\">\n" + heading(title, originY: originY)
+        return "<g id=\"panel-\(id)\">\n" + heading(title, originY: originY)
             + plot(
-                id: "invocations-rate", frame: Frame(x: left, y: originY + top, width: plotWidth, height: plotHeight), series: rates,
-                xAxis: xAxis, xLabel: "in flight (log)", yLabel: "invocations/s (log)",
+                id: "\(id)-rate", frame: Frame(x: left, y: originY + top, width: plotWidth, height: plotHeight), series: rates,
+                xAxis: xAxis, xLabel: xLabel, yLabel: rateLabel,
                 yFormat: { decade($0, units: [(1e9, "G/s"), (1e6, "M/s"), (1e3, "K/s"), (1, "/s")]) }, legend: false)
             + plot(
-                id: "invocations-p50", frame: Frame(x: left + plotWidth + gap, y: originY + top, width: plotWidth, height: plotHeight),
-                series: latencies, xAxis: xAxis, xLabel: "in flight (log)", yLabel: "p50 latency (log)",
+                id: "\(id)-\(latency.name)", frame: Frame(x: left + plotWidth + gap, y: originY + top, width: plotWidth, height: plotHeight),
+                series: latencies, xAxis: xAxis, xLabel: xLabel, yLabel: "\(latency.name) latency (log)",
                 yFormat: { decade($0, units: [(1e9, "s"), (1e6, "ms"), (1e3, "µs"), (1, "ns")]) }, legend: true)
             + "</g>\n"
     }
