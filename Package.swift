@@ -173,7 +173,7 @@ let package = Package(
         .executableTarget(
             name: "RingHTTPWorker",
             dependencies: [
-                "HTTPFunctionKit", "RingChannel",
+                "HTTPFunctionKit", "RingChannel", "RingLinux",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),

@@ -55,9 +55,7 @@ package final class GRPCRoute: InvocationRoute {
             return .unavailable("no worker is connected")
         }
         let deadline = ContinuousClock.now.advanced(by: timeout)
-        return await withCheckedContinuation { continuation in
-            slot.send(number: number, requestID: requestID, message: message, deadline: deadline, continuation: continuation)
-        }
+        return await slot.invoke(number: number, requestID: requestID, message: message, deadline: deadline)
     }
 
     package var inFlight: Int { slots.reduce(0) { $0 + $1.join.count } }

@@ -47,10 +47,26 @@ final class GRPCWorkerSlot: Sendable {
     /// Whether the stream is open (invocations sent now reach the worker).
     var isConnected: Bool { state.withLock { $0.outbound != nil } }
 
-    /// Sends one invocation; the caller is answered through the join.
-    func send(number: UInt64, requestID: ContextID, message: [UInt8], deadline: ContinuousClock.Instant, continuation: CheckedContinuation<RouteOutcome, Never>) {
-        // The entry (with the key, unless late join) exists before the message can leave.
-        join.open(number: number, requestID: requestID, keyStored: !lateJoin, deadline: deadline, continuation: continuation)
+    /// Sends one invocation and returns its outcome, joined as the route says: the key stored
+    /// before the send, or (late join) after the send completed.
+    func invoke(number: UInt64, requestID: ContextID, message: [UInt8], deadline: ContinuousClock.Instant) async -> RouteOutcome {
+        guard lateJoin else {
+            return await withCheckedContinuation { waiter in
+                join.open(number: number, requestID: requestID, deadline: deadline, waiter: waiter)
+                enqueue(number: number, message: message)
+            }
+        }
+        await withCheckedContinuation { sent in
+            join.openLate(number: number, requestID: requestID, deadline: deadline, sent: sent)
+            enqueue(number: number, message: message)
+        }
+        // The original host's order: the forwarding key is stored once the send has completed.
+        join.storeKey(number: number)
+        return await join.wait(number: number)
+    }
+
+    /// Hands the message to the stream's writer; if the stream is gone, the invocation fails at once.
+    private func enqueue(number: UInt64, message: [UInt8]) {
         let queued = state.withLock { state -> Bool in
             guard let outbound = state.outbound else { return false }
             if case .enqueued = outbound.yield(Outbound(number: number, message: message)) { return true }
@@ -118,8 +134,8 @@ final class GRPCWorkerSlot: Sendable {
             let request = StreamingClientRequest<[UInt8]> { writer in
                 for await item in outbound {
                     try await writer.write(item.message)
-                    // The negative control: the key is stored only now, after the send.
-                    if lateJoin { join.storeKey(number: item.number) }
+                    // The negative control's caller stores the key only now, after its send.
+                    if lateJoin { join.markSent(number: item.number) }
                 }
             }
             var options = CallOptions.defaults

@@ -34,12 +34,14 @@ package final class HTTPFront: Sendable {
         }
     }
 
-    /// Runs one request on the route and completes `promise` with its response.
-    func process(_ request: HTTPFunctionRequest, promise: EventLoopPromise<Response>) {
+    /// Runs one request on the route and completes `promise` with its response. The task runs on
+    /// the route's executor when it has one (the rings: the reactor thread), otherwise on the
+    /// connection's event loop (`loopExecutor`).
+    func process(_ request: HTTPFunctionRequest, loopExecutor: EventLoopTaskExecutor, promise: EventLoopPromise<Response>) {
         stats.add(.requests)
         let requestID = RequestIDs.make(sequence.wrappingAdd(1, ordering: .relaxed).oldValue)
         let traceparent = request.header("traceparent") ?? ""
-        Task(executorPreference: route.taskExecutor) { [route, stats] in
+        Task(executorPreference: route.taskExecutor ?? loopExecutor) { [route, stats] in
             let outcome = await route.invoke(request, requestID: requestID, traceparent: traceparent)
             stats.count(outcome)
             promise.succeed(Self.response(outcome, requestID: requestID))
@@ -72,11 +74,15 @@ final class HTTPFrontHandler: ChannelInboundHandler {
     typealias OutboundOut = HTTPServerResponsePart
 
     let front: HTTPFront
+    let loopExecutor: EventLoopTaskExecutor
     private var head: HTTPRequestHead?
     private var body: [UInt8] = []
     private var tooLarge = false
 
-    init(front: HTTPFront) { self.front = front }
+    init(front: HTTPFront, eventLoop: any EventLoop) {
+        self.front = front
+        loopExecutor = EventLoopTaskExecutor(eventLoop)
+    }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
@@ -113,7 +119,7 @@ final class HTTPFrontHandler: ChannelInboundHandler {
                 let (handler, context) = bound.value
                 handler.write(response, keepAlive: keepAlive, context: context)
             }
-            front.process(request, promise: promise)
+            front.process(request, loopExecutor: loopExecutor, promise: promise)
         }
     }
 

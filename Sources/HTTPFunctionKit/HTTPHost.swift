@@ -47,7 +47,7 @@ package final class HTTPHost: Sendable {
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
-                    try channel.pipeline.syncOperations.addHandler(HTTPFrontHandler(front: front))
+                    try channel.pipeline.syncOperations.addHandler(HTTPFrontHandler(front: front, eventLoop: channel.eventLoop))
                 }
             }
             .bind(host: options.host, port: options.port).get()

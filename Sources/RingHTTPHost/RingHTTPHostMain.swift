@@ -50,6 +50,9 @@ struct RingHTTPHost: AsyncParsableCommand {
     @Option(name: .long, help: "Largest request body in bytes (413 above).")
     var maxBody: Int = 1 << 20
 
+    @Option(name: .long, help: "Wait profile of the ring route's host and workers: latency (spin 20 µs before sleeping) or efficiency (1 µs).")
+    var waitProfile: String = "latency"
+
     @Option(name: .long, help: "Write the counters as JSON here when stopping.")
     var statsFile: String?
 
@@ -62,6 +65,7 @@ struct RingHTTPHost: AsyncParsableCommand {
         guard httpThreads >= 1, httpThreads <= 64 else { throw ValidationError("--http-threads must be in 1...64") }
         guard timeout > 0 else { throw ValidationError("--timeout must be positive") }
         guard killEvery.map({ $0 > 0 }) ?? true else { throw ValidationError("--kill-every must be positive") }
+        guard ["latency", "efficiency"].contains(waitProfile) else { throw ValidationError("--wait-profile: latency or efficiency") }
         guard maxBody >= 0 else { throw ValidationError("--max-body must not be negative") }
     }
 
@@ -77,7 +81,12 @@ struct RingHTTPHost: AsyncParsableCommand {
         let deadline = Duration.nanoseconds(Int64(timeout * 1e9))
         let chosen: any InvocationRoute
         switch route {
-        case "ring": chosen = try RingRoute(workerExecutable: worker, workers: workers, timeout: deadline, logger: logger)
+        case "ring":
+            var configuration = FunctionHostConfiguration()
+            configuration.waitProfile = waitProfile == "efficiency" ? .efficiency : .latency
+            chosen = try RingRoute(
+                workerExecutable: worker, workers: workers, timeout: deadline, configuration: configuration,
+                workerEnvironment: ["RING_HTTP_WAIT_PROFILE": waitProfile], logger: logger)
         case "grpc": chosen = GRPCRoute(workerExecutable: worker, workers: workers, timeout: deadline, lateJoin: lateJoin, logger: logger)
         default: chosen = InProcessRoute()
         }

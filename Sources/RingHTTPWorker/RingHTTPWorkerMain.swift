@@ -9,6 +9,7 @@ import GRPCNIOTransportHTTP2
 import HTTPFunctionKit
 import Logging
 import RingChannel
+import RingLinux
 
 #if canImport(Glibc)
 import Glibc
@@ -70,6 +71,7 @@ if let flag = arguments.firstIndex(of: "--grpc") {
 } else {
     var configuration = WorkerConfiguration()
     configuration.runtime = "swift http example"
+    if ProcessEnvironment.value("RING_HTTP_WAIT_PROFILE") == "efficiency" { configuration.waitProfile = .efficiency }
     do {
         let worker = try ChannelWorker.connectFromEnvironment(configuration: configuration, logger: logger)
         try await worker.run(delegate: HTTPWorkerDelegate())

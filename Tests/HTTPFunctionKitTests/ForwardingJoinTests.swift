@@ -14,57 +14,69 @@ import Testing
             payload: succeeded ? try HTTPPayload.encode(HTTPFunctionReply(status: 200, body: body)) : Array("boom".utf8))
     }
 
-    /// Opens an entry, runs `then`, and returns what the waiting caller was answered.
-    func outcome(keyStored: Bool, deadline: ContinuousClock.Instant? = nil, _ then: @escaping @Sendable (ForwardingJoin) throws -> Void) async throws -> RouteOutcome {
+    /// Opens an entry in the correct order, runs `then`, and returns what the caller was answered.
+    func outcome(deadline: ContinuousClock.Instant? = nil, _ then: (ForwardingJoin) -> Void) async -> RouteOutcome {
         let join = ForwardingJoin()
-        let key = request
-        let deadline = deadline ?? far
-        return try await withCheckedThrowingContinuation { (result: CheckedContinuation<RouteOutcome, any Error>) in
-            Task {
-                let outcome = await withCheckedContinuation { continuation in
-                    join.open(number: 1, requestID: key, keyStored: keyStored, deadline: deadline, continuation: continuation)
-                    do { try then(join) } catch { join.fail(number: 1, .failed("\(error)")) }
-                }
-                #expect(join.count == 0)
-                result.resume(returning: outcome)
-            }
+        let outcome = await withCheckedContinuation { waiter in
+            join.open(number: 1, requestID: request, deadline: deadline ?? far, waiter: waiter)
+            then(join)
         }
+        #expect(join.count == 0)
+        return outcome
     }
 
     @Test func aReplyNamingItsRequestIsPassedOn() async throws {
         let reply = try reply(1, key: request, body: [4, 5])
-        #expect(try await outcome(keyStored: true) { $0.deliver(reply) } == .reply(HTTPFunctionReply(status: 200, body: [4, 5])))
+        #expect(await outcome { $0.deliver(reply) } == .reply(HTTPFunctionReply(status: 200, body: [4, 5])))
     }
 
     @Test func aReplyNamingAnotherRequestIsAMismatch() async throws {
         let other = ContextID(high: 7, low: 2)
         let reply = try reply(1, key: other)
-        #expect(try await outcome(keyStored: true) { $0.deliver(reply) } == .mismatchedKey(expected: request, received: other))
+        #expect(await outcome { $0.deliver(reply) } == .mismatchedKey(expected: request, received: other))
     }
 
     @Test func aReplyWithoutAKeyIsMissing() async throws {
         let reply = try reply(1, key: .zero)
-        #expect(try await outcome(keyStored: true) { $0.deliver(reply) } == .missingKey)
+        #expect(await outcome { $0.deliver(reply) } == .missingKey)
     }
 
-    @Test func theLateJoinLosesTheKeyWhenTheReplyWinsAndKeepsItOtherwise() async throws {
+    @Test func theLateJoinLosesTheKeyWhenTheReplyWinsTheStore() async throws {
+        let join = ForwardingJoin()
         let reply = try reply(1, key: request)
-        #expect(try await outcome(keyStored: false) { $0.deliver(reply) } == .missingKey)
-        #expect(try await outcome(keyStored: false) { join in
-            join.storeKey(number: 1)
+        // The reply arrives before the caller's send completed: the caller is released, then stores
+        // the key too late, and finds the original failure waiting for it.
+        await withCheckedContinuation { sent in
+            join.openLate(number: 1, requestID: request, deadline: far, sent: sent)
             join.deliver(reply)
-        } == .reply(HTTPFunctionReply(status: 200, body: [1])))
+        }
+        join.storeKey(number: 1)
+        #expect(await join.wait(number: 1) == .missingKey)
+        #expect(join.count == 0)
+    }
+
+    @Test func theLateJoinKeepsTheKeyWhenTheStoreWins() async throws {
+        let join = ForwardingJoin()
+        let reply = try reply(1, key: request)
+        await withCheckedContinuation { sent in
+            join.openLate(number: 1, requestID: request, deadline: far, sent: sent)
+            join.markSent(number: 1)
+        }
+        join.storeKey(number: 1)
+        join.deliver(reply)  // before the caller waits: kept for it
+        #expect(await join.wait(number: 1) == .reply(HTTPFunctionReply(status: 200, body: [1])))
+        #expect(join.count == 0)
     }
 
     @Test func failuresWorkerLossAndDeadlinesAnswerTheCaller() async throws {
         let failed = try reply(1, key: request, succeeded: false)
-        #expect(try await outcome(keyStored: true) { $0.deliver(failed) } == .failed("boom"))
-        #expect(try await outcome(keyStored: true) { $0.failAll(.workerLost("gone")) } == .workerLost("gone"))
+        #expect(await outcome { $0.deliver(failed) } == .failed("boom"))
+        #expect(await outcome { $0.failAll(.workerLost("gone")) } == .workerLost("gone"))
         let past = ContinuousClock.now
-        #expect(try await outcome(keyStored: true, deadline: past) { $0.expire(now: past) } == .timedOut)
+        #expect(await outcome(deadline: past) { $0.expire(now: past) } == .timedOut)
         // A reply for what is no longer pending is dropped, not delivered twice.
         let late = try reply(1, key: request)
-        #expect(try await outcome(keyStored: true) { join in
+        #expect(await outcome { join in
             join.fail(number: 1, .timedOut)
             join.deliver(late)
         } == .timedOut)
