@@ -136,7 +136,7 @@ enum HTTPTable {
             let cpu = result.cpuSecondsPerMillion
             row.append(Format.rate(result.messagesPerSecond))
             row.append(grpc.map { Format.fixed(result.messagesPerSecond / max($0.messagesPerSecond, 1e-9), 2) + "×" } ?? "-")
-            row.append(ceiling.map { Format.fixed(100 * result.messagesPerSecond / max($0.messagesPerSecond, 1e-9), 0) + " %" } ?? "-")
+            row.append(ceiling.map { "\(Int((100 * result.messagesPerSecond / max($0.messagesPerSecond, 1e-9)).rounded())) %" } ?? "-")
             let latency = result.latencyNanoseconds
             for value in [latency?.p50, latency?.p90, latency?.p99, latency?.p999] { row.append(value.map(Format.nanoseconds) ?? "-") }
             row.append(cpu.map { Format.fixed($0, 1) } ?? "-")
