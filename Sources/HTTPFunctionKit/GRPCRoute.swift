@@ -65,11 +65,7 @@ package final class GRPCRoute: InvocationRoute {
         return false
     }
 
-    /// Lets the invocations in flight finish (up to 2 s, as the ring route's graceful shutdown), then
-    /// stops the workers; what is still open then ends `unavailable`.
     package func shutdown() async {
-        let drainDeadline = ContinuousClock.now.advanced(by: .seconds(2))
-        while inFlight > 0, ContinuousClock.now < drainDeadline { try? await Task.sleep(for: .milliseconds(5)) }
         for slot in slots { slot.stop() }
         for task in tasks.withLock({ $0 }) {
             task.cancel()

@@ -69,8 +69,9 @@ package final class HTTPHost: Sendable {
         return channel.localAddress?.port ?? options.port
     }
 
-    /// Stops listening, stops the workers, and shuts the event loops down.
-    package func stop() async {
+    /// Stops listening, lets the requests in flight finish (up to `drainTimeout`), stops the workers
+    /// (what is still open then gets 503), and shuts the event loops down.
+    package func stop(drainTimeout: Duration = .seconds(2)) async {
         let (channel, killer) = running.withLock { running in
             defer { running = (nil, nil) }
             return running
@@ -78,6 +79,8 @@ package final class HTTPHost: Sendable {
         killer?.cancel()
         await killer?.value
         try? await channel?.close().get()
+        let deadline = ContinuousClock.now.advanced(by: drainTimeout)
+        while stats.inFlight > 0, ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(5)) }
         await route.shutdown()
         try? await group.shutdownGracefully()
     }

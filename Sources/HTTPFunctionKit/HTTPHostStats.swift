@@ -42,6 +42,11 @@ package final class HTTPHostStats: Sendable {
 
     package subscript(_ counter: Counter) -> Int { counters[Self.index(counter)].value.load(ordering: .relaxed) }
 
+    /// Requests handed to the route and not answered yet.
+    package var inFlight: Int {
+        self[.requests] - [Counter.replied, .mismatchedKeys, .missingKeys, .workerLost, .unavailable, .timedOut, .failed].reduce(0) { $0 + self[$1] }
+    }
+
     /// Counts one outcome.
     package func count(_ outcome: RouteOutcome) {
         switch outcome {
