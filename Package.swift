@@ -183,7 +183,7 @@ let package = Package(
         .testTarget(
             name: "HTTPFunctionKitTests",
             dependencies: [
-                "HTTPFunctionKit", "RingCore", "RingLinux", "RingTestSupport",
+                "HTTPFunctionKit", "RingChannel", "RingCore", "RingLinux", "RingTestSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -27,10 +27,10 @@ package struct EventStreamService: RegistrableRPCService {
                         try await withThrowingDiscardingTaskGroup { invocations in
                             for try await message in request.messages {
                                 let invocation = try Self.decode(message)
-                                if let inline = HTTPFunctions.answerInline(invocation.payload) {
+                                if let inline = HTTPFunctions.answerInline(invocation.payload, context: invocation.context) {
                                     output.yield(try Self.reply(invocation, payload: inline))
                                 } else {
-                                    invocations.addTask { output.yield(try Self.reply(invocation, payload: try await HTTPFunctions.answer(invocation.payload))) }
+                                    invocations.addTask { output.yield(try Self.reply(invocation, payload: try await HTTPFunctions.answer(invocation.payload, context: invocation.context))) }
                                 }
                             }
                         }

@@ -10,7 +10,7 @@ package struct InProcessRoute: InvocationRoute {
 
     package func invoke(_ request: HTTPFunctionRequest, requestID: ContextID, traceparent: String) async -> RouteOutcome {
         do {
-            return .reply(try await HTTPFunctions.handle(request))
+            return .reply(try await HTTPFunctions.handle(request, context: ForwardingContext(invocationId: requestID, forwardingId: requestID, traceparent: traceparent)))
         } catch {
             return .unavailable("cancelled")
         }

@@ -50,15 +50,7 @@ package final class RingRoute: InvocationRoute {
             invocationId: ContextID(high: requestID.high ^ 0x5249_4e47, low: requestID.low), forwardingId: requestID, traceparent: traceparent)
         do {
             let result = try await host.invoke(function: HTTPFunctions.functionName, payload: payload, context: context, deadline: .after(timeout))
-            // The key the reply path needs is the one decoded from the response frame.
-            guard result.context.forwardingId != .zero else { return .missingKey }
-            guard result.context.forwardingId == requestID else { return .mismatchedKey(expected: requestID, received: result.context.forwardingId) }
-            switch result.status {
-            case .success:
-                do { return .reply(try HTTPPayload.decodeReply(result.payload)) } catch { return .failed("worker \(result.workerID): \(error)") }
-            case .failure(let message): return .failed("worker \(result.workerID): \(message)")
-            case .cancelled: return .failed("worker \(result.workerID) cancelled the invocation")
-            }
+            return Self.outcome(of: result, requestID: requestID)
         } catch let error as ChannelError {
             switch error {
             case .workerExited, .protocolViolation: return .workerLost("\(error)")
@@ -68,6 +60,19 @@ package final class RingRoute: InvocationRoute {
             }
         } catch {
             return .unavailable("cancelled")
+        }
+    }
+
+    /// What a worker's answer means for the HTTP request `requestID`. The key the reply path needs
+    /// is the one decoded from the response frame.
+    static func outcome(of result: InvocationResult, requestID: ContextID) -> RouteOutcome {
+        guard result.context.forwardingId != .zero else { return .missingKey }
+        guard result.context.forwardingId == requestID else { return .mismatchedKey(expected: requestID, received: result.context.forwardingId) }
+        switch result.status {
+        case .success:
+            do { return .reply(try HTTPPayload.decodeReply(result.payload)) } catch { return .failed("worker \(result.workerID): \(error)") }
+        case .failure(let message): return .failed("worker \(result.workerID): \(message)")
+        case .cancelled: return .failed("worker \(result.workerID) cancelled the invocation")
         }
     }
 

@@ -33,12 +33,12 @@ struct HTTPWorkerDelegate: ChannelWorkerDelegate {
     /// Everything but `/hang` answers inline, on the reader's turn.
     func invokeInline(_ invocation: Invocation) throws -> InvocationReply? {
         guard invocation.function == HTTPFunctions.functionName else { return .failure(message: "unknown function \(invocation.function)") }
-        return HTTPFunctions.answerInline(invocation.payload).map { .success($0) }
+        return HTTPFunctions.answerInline(invocation.payload, context: invocation.context).map { .success($0) }
     }
 
     func invoke(_ invocation: Invocation) async throws -> InvocationReply {
         guard invocation.function == HTTPFunctions.functionName else { return .failure(message: "unknown function \(invocation.function)") }
-        return .success(try await HTTPFunctions.answer(invocation.payload))
+        return .success(try await HTTPFunctions.answer(invocation.payload, context: invocation.context))
     }
 }
 

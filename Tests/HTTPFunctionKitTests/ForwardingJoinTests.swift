@@ -1,6 +1,7 @@
 // ForwardingJoin: a reply is joined by number and checked against the key it carries; the late
 // join's reply before the store is the original failure; nothing is ever left waiting.
 @testable import HTTPFunctionKit
+import RingChannel
 import RingCore
 import Testing
 
@@ -80,5 +81,26 @@ import Testing
             join.fail(number: 1, .timedOut)
             join.deliver(late)
         } == .timedOut)
+    }
+}
+
+/// The ring route's check of the key decoded from the response frame.
+@Suite struct RingRouteOutcomeTests {
+    let request = ContextID(high: 9, low: 1)
+
+    func result(key: ContextID, status: InvocationStatus = .success, payload: [UInt8]? = nil) throws -> InvocationResult {
+        InvocationResult(
+            status: status, payload: try payload ?? HTTPPayload.encode(HTTPFunctionReply(status: 202, body: [7])),
+            context: ForwardingContext(invocationId: ContextID(high: 1, low: 1), forwardingId: key), workerID: WorkerID(name: "w"), number: 1)
+    }
+
+    @Test func onlyAReplyNamingTheRequestIsPassedOn() throws {
+        #expect(RingRoute.outcome(of: try result(key: request), requestID: request) == .reply(HTTPFunctionReply(status: 202, body: [7])))
+        let other = ContextID(high: 9, low: 2)
+        #expect(RingRoute.outcome(of: try result(key: other), requestID: request) == .mismatchedKey(expected: request, received: other))
+        #expect(RingRoute.outcome(of: try result(key: .zero), requestID: request) == .missingKey)
+        #expect(RingRoute.outcome(of: try result(key: request, status: .failure(message: "no")), requestID: request) == .failed("worker w#0: no"))
+        #expect(RingRoute.outcome(of: try result(key: request, status: .cancelled), requestID: request) == .failed("worker w#0 cancelled the invocation"))
+        #expect(RingRoute.outcome(of: try result(key: request, payload: [1]), requestID: request) == .failed("worker w#0: HTTP payload truncated in status"))
     }
 }

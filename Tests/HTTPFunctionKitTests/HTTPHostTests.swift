@@ -98,6 +98,22 @@ import Testing
         }
     }
 
+    /// The worker sees the HTTP request's id as the forwarding key and its traceparent; a request
+    /// without one gets an empty traceparent.
+    @Test(arguments: Route.allCases)
+    func theWorkerSeesTheRequestsKeyAndTraceparent(route: Route) async throws {
+        let traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+        try await withWatchdog(seconds: 120, "context \(route)") {
+            try await Self.withHost(try Self.makeRoute(route)) { _, port in
+                try await HTTPTestClient(port: port).run(count: 2, make: { ("/context", $0 == 0 ? [("traceparent", traceparent)] : [], []) }) { index, response in
+                    #expect(response.status == 200)
+                    let key = response.headers["x-forwarding-id"].first ?? "none"
+                    #expect(response.text == "forwardingId=\(key)\ntraceparent=\(index == 0 ? traceparent : "")\n")
+                }
+            }
+        }
+    }
+
     @Test(arguments: [Route.ring, .ringFutexThread, .grpc])
     func aKilledWorkerAnswers503AndItsRestartTakesTheNextRequests(route: Route) async throws {
         try await withWatchdog(seconds: 120, "kill \(route)") {

@@ -58,16 +58,21 @@ import Testing
         }
     }
 
+    let context = ForwardingContext(invocationId: ContextID(high: 1, low: 2), forwardingId: ContextID(high: 3, low: 4), traceparent: "00-ab")
+
     @Test func theFunctionsAnswerAsDocumented() throws {
-        let echo = try HTTPPayload.decodeReply(#require(HTTPFunctions.answerInline(HTTPPayload.encode(request))))
+        let echo = try HTTPPayload.decodeReply(#require(HTTPFunctions.answerInline(HTTPPayload.encode(request), context: context)))
         #expect(echo == HTTPFunctionReply(status: 200, headers: [("content-type", "text/plain"), ("x-function", "echo")], body: Array("hi".utf8)))
         let status = try HTTPPayload.decodeReply(#require(HTTPFunctions.answerInline(
-            HTTPPayload.encode(HTTPFunctionRequest(method: "GET", target: "/status/418", headers: [], body: [])))))
+            HTTPPayload.encode(HTTPFunctionRequest(method: "GET", target: "/status/418", headers: [], body: [])), context: context)))
         #expect(status.status == 418 && status.body.isEmpty)
-        #expect(HTTPFunctions.answerInline(try HTTPPayload.encode(HTTPFunctionRequest(method: "GET", target: "/hang", headers: [], body: []))) == nil)
-        let bad = try HTTPPayload.decodeReply(#require(HTTPFunctions.answerInline([9])))
+        #expect(HTTPFunctions.answerInline(try HTTPPayload.encode(HTTPFunctionRequest(method: "GET", target: "/hang", headers: [], body: [])), context: context) == nil)
+        let bad = try HTTPPayload.decodeReply(#require(HTTPFunctions.answerInline([9], context: context)))
         #expect(bad.status == 400)
         #expect(bad.text == "HTTP payload version 9 is not supported (this side speaks 1)\n")
+        let seen = try HTTPPayload.decodeReply(#require(HTTPFunctions.answerInline(
+            HTTPPayload.encode(HTTPFunctionRequest(method: "GET", target: "/context?x", headers: [], body: [])), context: context)))
+        #expect(seen.text == "forwardingId=00000000-0000-0003-0000-000000000004\ntraceparent=00-ab\n")
     }
 
     @Test func eventStreamMessagesRoundTripAndRejectGarbage() throws {
