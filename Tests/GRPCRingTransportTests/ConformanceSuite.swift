@@ -132,6 +132,33 @@ struct ConformanceCases: Sendable {
         }
     }
 
+    /// A call compressed with an algorithm the server has not enabled fails `unimplemented` naming
+    /// the algorithm — never silently sent as identity. (The rings enable none: Docs/GRPC.md.)
+    func testCompressionTheServerHasNotEnabledIsRefused() async throws {
+        let raw = raw
+        for algorithm in [CompressionAlgorithm.gzip, .deflate] {
+            var options = options
+            options.compression = algorithm
+            try await run { [options] client, _, _ in
+                do {
+                    _ = try await client.unary(
+                        request: ClientRequest(message: Conformance.message(1, size: 4096)), descriptor: Conformance.echo,
+                        serializer: raw.serializer, deserializer: raw.deserializer, options: options) { try $0.message }
+                    XCTFail("a \(algorithm) call succeeded")
+                } catch let error as RPCError {
+                    XCTAssertEqual(error.code, .unimplemented)
+                    XCTAssertTrue(error.message.hasPrefix(algorithm == .gzip ? "gzip compression is not supported" : "deflate compression is not supported"), error.message)
+                }
+                // The connection stays usable for calls without compression.
+                let payload = Conformance.message(2, size: 100)
+                let reply = try await client.unary(
+                    request: ClientRequest(message: payload), descriptor: Conformance.echo,
+                    serializer: raw.serializer, deserializer: raw.deserializer, options: TransportUnderTest.callOptions) { try $0.message }
+                XCTAssertEqual(reply, payload)
+            }
+        }
+    }
+
     func testHandlerThrowingRPCErrorGivesStatusAndTrailers() async throws {
         let (raw, options) = (raw, options)
         try await run { client, _, _ in
@@ -436,6 +463,7 @@ final class RingConformanceTests: XCTestCase {
     func testMetadataRoundTripsIncludingBinaryValues() async throws { try await cases.testMetadataRoundTripsIncludingBinaryValues() }
     func testMetadataKeysArriveLowercased() async throws { try await cases.testMetadataKeysArriveLowercased() }
     func testHandlerThrowingRPCErrorGivesStatusAndTrailers() async throws { try await cases.testHandlerThrowingRPCErrorGivesStatusAndTrailers() }
+    func testCompressionTheServerHasNotEnabledIsRefused() async throws { try await cases.testCompressionTheServerHasNotEnabledIsRefused() }
     func testDeadlineExceeded() async throws { try await cases.testDeadlineExceeded() }
     func testCancellationFromClientCancelsServerHandler() async throws { try await cases.testCancellationFromClientCancelsServerHandler() }
     func testCancellationFromServerEndsClientCall() async throws { try await cases.testCancellationFromServerEndsClientCall() }
@@ -462,6 +490,7 @@ final class HTTP2UnixConformanceTests: XCTestCase {
     func testMetadataRoundTripsIncludingBinaryValues() async throws { try await cases.testMetadataRoundTripsIncludingBinaryValues() }
     func testMetadataKeysArriveLowercased() async throws { try await cases.testMetadataKeysArriveLowercased() }
     func testHandlerThrowingRPCErrorGivesStatusAndTrailers() async throws { try await cases.testHandlerThrowingRPCErrorGivesStatusAndTrailers() }
+    func testCompressionTheServerHasNotEnabledIsRefused() async throws { try await cases.testCompressionTheServerHasNotEnabledIsRefused() }
     func testDeadlineExceeded() async throws { try await cases.testDeadlineExceeded() }
     func testCancellationFromClientCancelsServerHandler() async throws { try await cases.testCancellationFromClientCancelsServerHandler() }
     func testCancellationFromServerEndsClientCall() async throws { try await cases.testCancellationFromServerEndsClientCall() }

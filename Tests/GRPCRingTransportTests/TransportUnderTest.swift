@@ -90,7 +90,10 @@ enum TransportUnderTest: String, Sendable, CaseIterable {
             let server = GRPCServer(transport: serverTransport, services: [service])
             let served = ServedServer(server: server, serving: Task { try await server.serve() })
             _ = try await serverTransport.listeningAddress
-            let clientTransport = try HTTP2ClientTransport.Posix(target: .unixDomainSocket(path: path), transportSecurity: .plaintext)
+            // The client may compress (a call chooses); the server, as by default, enables nothing.
+            let clientTransport = try HTTP2ClientTransport.Posix(
+                target: .unixDomainSocket(path: path), transportSecurity: .plaintext,
+                config: .defaults { $0.compression.enabledAlgorithms = [.gzip, .deflate] })
             try await withGRPCClient(transport: clientTransport) { client in
                 try await body(client, served)
             }

@@ -143,6 +143,7 @@ public final class GRPCRingClientTransport: ClientTransport {
         descriptor: MethodDescriptor, options: CallOptions,
         _ closure: (RPCStream<Inbound, Outbound>, ClientContext) async throws -> T
     ) async throws -> T {
+        try Self.refuseCompression(options.compression)
         let connection = try await connectedConnection()
         defer { streamEnded() }
         let (id, responses) = try connection.open()
@@ -158,6 +159,18 @@ public final class GRPCRingClientTransport: ClientTransport {
             await writer.sendReset(RPCError(code: .cancelled, message: "the client cancelled the RPC"))
         }
         return try result.get()
+    }
+
+    /// Compression is refused, never ignored: messages cross shared memory, where compressing them
+    /// would only spend CPU on both sides (Docs/GRPC.md, "Compression"). A call that asks for an
+    /// algorithm fails `unimplemented` before anything is sent — the code an HTTP/2 server gives a call
+    /// compressed with an algorithm it has not enabled.
+    static func refuseCompression(_ algorithm: CompressionAlgorithm?) throws {
+        guard let algorithm, algorithm != .none else { return }
+        let name = algorithm == .gzip ? "gzip" : algorithm == .deflate ? "deflate" : "\(algorithm)"
+        throw RPCError(
+            code: .unimplemented,
+            message: "\(name) compression is not supported over the rings: messages cross shared memory uncompressed; call without compression (CallOptions.compression = nil or .none)")
     }
 
     /// Waits for `connect()` if needed; counts the stream as open.
