@@ -28,19 +28,22 @@ public struct FrameKind: RawRepresentable, Hashable, Sendable, CustomStringConve
     @inlinable public static var streamStatus: FrameKind { FrameKind(rawValue: 0x0023) }
     /// Abrupt end of a stream in either direction (cancellation).
     @inlinable public static var streamReset: FrameKind { FrameKind(rawValue: 0x0024) }
+    /// Flow-control credit of a stream (gRPC stream protocol 2): the receiver grants the sender more
+    /// message bytes.
+    @inlinable public static var streamCredit: FrameKind { FrameKind(rawValue: 0x0025) }
     /// Raw application data (benchmarks, tests, custom protocols).
     @inlinable public static var data: FrameKind { FrameKind(rawValue: 0x0040) }
 
     public static let allKnown: [FrameKind] = [
         .padding, .handshake, .control, .invocationRequest, .invocationResponse, .invocationCancel, .log,
-        .streamOpen, .streamMetadata, .streamMessage, .streamStatus, .streamReset, .data,
+        .streamOpen, .streamMetadata, .streamMessage, .streamStatus, .streamReset, .streamCredit, .data,
     ]
 
     /// Whether this kind exists in format version 1.
     @inlinable
     public var isKnown: Bool {
         switch rawValue {
-        case 0x0001...0x0003, 0x0010...0x0013, 0x0020...0x0024, 0x0040: true
+        case 0x0001...0x0003, 0x0010...0x0013, 0x0020...0x0025, 0x0040: true
         default: false
         }
     }
@@ -63,6 +66,7 @@ public struct FrameKind: RawRepresentable, Hashable, Sendable, CustomStringConve
         case .streamMessage: "streamMessage"
         case .streamStatus: "streamStatus"
         case .streamReset: "streamReset"
+        case .streamCredit: "streamCredit"
         case .data: "data"
         default: "kind(0x\(String(rawValue, radix: 16)))"
         }

@@ -22,6 +22,9 @@ final class HandshakeGateTests: XCTestCase {
         var short = HandshakeGate()
         XCTAssertEqual(screen(&short, .handshake, payload: [1]), .violation("handshake of 1 bytes"))
         var newer = HandshakeGate()
-        XCTAssertEqual(screen(&newer, .handshake, payload: [9, 0]), .violation("peer speaks stream protocol 9, this side 1"))
+        XCTAssertEqual(screen(&newer, .handshake, payload: [9, 0]), .violation("peer speaks stream protocol 9, this side 2"))
+        // A peer from before per-stream flow control would never grant credit: refused, not misread.
+        var older = HandshakeGate()
+        XCTAssertEqual(screen(&older, .handshake, payload: [1, 0]), .violation("peer speaks stream protocol 1, this side 2"))
     }
 }

@@ -176,7 +176,7 @@ final class RingTransportSemanticsTests: XCTestCase {
                 let open = StreamWire.encodeOpen(method: "/" + Conformance.park.fullyQualifiedMethod, metadata: [:], message: nil)
                 let reset = StreamWire.encodeReset(code: .cancelled, message: "raw reset")
                 for _ in 0..<20 {
-                    let (id, responses) = try connection.open()
+                    let (id, responses, _) = try connection.open()
                     try await connection.link.send(.streamOpen, streamId: id, payload: open)
                     var parts = responses.makeAsyncIterator()
                     guard case .metadata = try await parts.next(), case .message(let parked) = try await parts.next() else {

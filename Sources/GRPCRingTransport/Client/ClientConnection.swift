@@ -14,6 +14,10 @@ final class ClientConnection: Sendable {
     private struct Entry {
         var continuation: Continuation
         var sawMetadata = false
+        /// Request messages: what the server lets us send.
+        let sendWindow = SendWindow()
+        /// Response messages: what we let the server send.
+        var receiveWindow = ReceiveWindow()
     }
     private struct State {
         var nextID: UInt64 = 1
@@ -31,17 +35,26 @@ final class ClientConnection: Sendable {
         link.start(onFrame: { [self] frame in handle(frame) }, onEnd: { [self] end in ended(end) })
     }
 
-    /// Registers a new stream; throws `unavailable` once the link has ended.
-    func open() throws -> (UInt64, AsyncThrowingStream<Part, any Error>) {
+    /// Registers a new stream; throws `unavailable` once the link has ended. Returns its id, its
+    /// response parts and the window its request messages wait on.
+    func open() throws -> (UInt64, AsyncThrowingStream<Part, any Error>, SendWindow) {
         let (stream, continuation) = AsyncThrowingStream.makeStream(of: Part.self)
+        let entry = Entry(continuation: continuation)
         let result: Result<UInt64, RPCError> = state.withLock { state in
             if let ended = state.ended { return .failure(ended.streamError) }
             let id = state.nextID
             state.nextID += 1
-            state.streams[id] = Entry(continuation: continuation)
+            state.streams[id] = entry
             return .success(id)
         }
-        return (try result.get(), stream)
+        return (try result.get(), stream, entry.sendWindow)
+    }
+
+    /// The application consumed a response message of `bytes` on stream `id`: grants the server
+    /// credit once half a window was consumed.
+    func consumed(_ id: UInt64, bytes: Int) async {
+        guard let credit = state.withLock({ $0.streams[id]?.receiveWindow.consume(bytes) }) ?? nil else { return }
+        try? await link.send(.streamCredit, streamId: id, payload: StreamFlow.encodeCredit(credit))
     }
 
     /// Forgets a stream the caller is done with (or whose request side failed), ending its
@@ -50,6 +63,7 @@ final class ClientConnection: Sendable {
     func close(_ id: UInt64, error: RPCError) -> Bool {
         guard let entry = state.withLock({ $0.streams.removeValue(forKey: id) }) else { return false }
         entry.continuation.finish(throwing: error)
+        entry.sendWindow.end(error)
         return true
     }
 
@@ -85,7 +99,15 @@ final class ClientConnection: Sendable {
             entry.continuation.yield(.metadata(metadata))
         case .streamMessage:
             guard frame.flags.isEmpty else { return "stream \(id): response message with flags \(frame.flags.rawValue)" }
+            let count = frame.payload.count
+            guard state.withLock({ $0.streams[id]?.receiveWindow.received(count) }) ?? true else {
+                return "stream \(id): the server sent beyond its flow-control window"
+            }
             entry.continuation.yield(.message([UInt8](frame.payload)))
+        case .streamCredit:
+            let credit: Int
+            do { credit = try StreamFlow.decodeCredit(frame.payload) } catch { return "stream \(id): \(error)" }
+            guard entry.sendWindow.grant(credit) else { return "stream \(id): credit beyond the largest window" }
         case .streamStatus:
             let status: Status
             let trailers: Metadata
@@ -93,12 +115,15 @@ final class ClientConnection: Sendable {
             state.withLock { _ = $0.streams.removeValue(forKey: id) }
             entry.continuation.yield(.status(status, trailers))
             entry.continuation.finish()
+            entry.sendWindow.end(RPCError(code: .failedPrecondition, message: "the server already ended the RPC"))
         case .streamReset:
             let code: Status.Code
             let message: String
             do { (code, message) = try StreamWire.decodeReset(frame.payload, limits: link.limits) } catch { return "stream \(id): \(error)" }
             state.withLock { _ = $0.streams.removeValue(forKey: id) }
-            entry.continuation.finish(throwing: RPCError(code: RPCError.Code(code) ?? .unknown, message: message))
+            let error = RPCError(code: RPCError.Code(code) ?? .unknown, message: message)
+            entry.continuation.finish(throwing: error)
+            entry.sendWindow.end(error)
         default:
             return "server sent a \(frame.kind) frame on stream \(id)"
         }
@@ -115,7 +140,10 @@ final class ClientConnection: Sendable {
             return (Array(state.streams.values), state.endWaiters)
         }
         let error = end.streamError
-        for entry in streams { entry.continuation.finish(throwing: error) }
+        for entry in streams {
+            entry.continuation.finish(throwing: error)
+            entry.sendWindow.end(error)
+        }
         for waiter in waiters { waiter.resume() }
     }
 }

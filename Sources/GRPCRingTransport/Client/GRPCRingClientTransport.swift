@@ -146,11 +146,11 @@ public final class GRPCRingClientTransport: ClientTransport {
         try Self.refuseCompression(options.compression)
         let connection = try await connectedConnection()
         defer { streamEnded() }
-        let (id, responses) = try connection.open()
+        let (id, responses, window) = try connection.open()
         let method = "/" + descriptor.fullyQualifiedMethod
-        let writer = RequestWriter(link: connection.link, streamId: id, method: method) { error in _ = connection.close(id, error: error) }
-        let stream = RPCStream(
-            descriptor: descriptor, inbound: RPCAsyncSequence(wrapping: ResponseParts(base: responses)), outbound: RPCWriter.Closable(wrapping: writer))
+        let writer = RequestWriter(link: connection.link, streamId: id, method: method, window: window) { error in _ = connection.close(id, error: error) }
+        let parts = ResponseParts(base: responses) { bytes in await connection.consumed(id, bytes: bytes) }
+        let stream = RPCStream(descriptor: descriptor, inbound: RPCAsyncSequence(wrapping: parts), outbound: RPCWriter.Closable(wrapping: writer))
         let context = ClientContext(descriptor: descriptor, remotePeer: connection.link.remotePeer, localPeer: connection.link.localPeer)
         let result: Result<T, any Error>
         do { result = .success(try await closure(stream, context)) } catch { result = .failure(error) }

@@ -16,6 +16,8 @@ final class RequestWriter: ClosableRPCWriterProtocol, Sendable {
     private let link: RingLink
     private let streamId: UInt64
     private let method: String
+    /// Request messages wait here for the server's credit (StreamFlowControl.swift).
+    private let window: SendWindow
     /// Ends the local response stream with an error (the request side failed).
     private let abortResponse: @Sendable (RPCError) -> Void
     private struct State {
@@ -40,10 +42,11 @@ final class RequestWriter: ClosableRPCWriterProtocol, Sendable {
     }
     private let state = Mutex(State())
 
-    init(link: RingLink, streamId: UInt64, method: String, abortResponse: @escaping @Sendable (RPCError) -> Void) {
+    init(link: RingLink, streamId: UInt64, method: String, window: SendWindow, abortResponse: @escaping @Sendable (RPCError) -> Void) {
         self.link = link
         self.streamId = streamId
         self.method = method
+        self.window = window
         self.abortResponse = abortResponse
     }
 
@@ -66,6 +69,8 @@ final class RequestWriter: ClosableRPCWriterProtocol, Sendable {
             }
             if reset { throw RPCError(code: .cancelled, message: "the stream was already reset by the client") }
         case .message(let bytes):
+            if state.withLock(\.finished) { throw RPCError(code: .failedPrecondition, message: "the request stream is already finished") }
+            try await window.acquire(bytes.count)
             let (metadata, flush, finished) = state.withLock { state in
                 state.finished ? (nil, nil, true) : (state.takeForOpen(), state.flush, false)
             }

@@ -6,12 +6,17 @@ import GRPCCore
 /// executors and the HTTP/2 transport report a caller's cancellation, never as a stream that simply
 /// ended (which GRPCCore would take for a complete response). Should the stream end without a
 /// status while the task is *not* cancelled, that is `RPCError(.cancelled)`.
+///
+/// Every message handed to the caller counts as consumed for the stream's flow control
+/// (`consumed`, which grants the server credit).
 struct ResponseParts: AsyncSequence, Sendable {
     typealias Element = RPCResponsePart<[UInt8]>
     let base: AsyncThrowingStream<Element, any Error>
+    let consumed: @Sendable (Int) async -> Void
 
     struct AsyncIterator: AsyncIteratorProtocol {
         var base: AsyncThrowingStream<Element, any Error>.AsyncIterator
+        let consumed: @Sendable (Int) async -> Void
         var sawStatus = false
 
         mutating func next() async throws -> Element? {
@@ -20,10 +25,14 @@ struct ResponseParts: AsyncSequence, Sendable {
                 if Task.isCancelled { throw CancellationError() }
                 throw RPCError(code: .cancelled, message: "the RPC was cancelled before the server's status arrived")
             }
-            if case .status = part { sawStatus = true }
+            switch part {
+            case .status: sawStatus = true
+            case .message(let bytes): await consumed(bytes.count)
+            case .metadata: break
+            }
             return part
         }
     }
 
-    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(base: base.makeAsyncIterator()) }
+    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(base: base.makeAsyncIterator(), consumed: consumed) }
 }

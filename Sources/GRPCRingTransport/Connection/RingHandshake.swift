@@ -12,7 +12,9 @@ import RingLinux
 
 enum RingHandshake {
     static let greeting = "GRPCRING1"
-    static let protocolVersion: UInt16 = 1
+    /// 2: per-stream flow control (`streamCredit` frames, StreamFlowControl.swift). A peer that
+    /// speaks 1 is refused at the handshake, never misread.
+    static let protocolVersion: UInt16 = 2
 
     /// The payload of our handshake frame.
     static var helloPayload: [UInt8] { [UInt8(truncatingIfNeeded: protocolVersion), UInt8(truncatingIfNeeded: protocolVersion >> 8)] }

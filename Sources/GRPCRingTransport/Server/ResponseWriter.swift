@@ -10,6 +10,8 @@ final class ResponseWriter: ClosableRPCWriterProtocol, Sendable {
 
     private let link: RingLink
     private let streamId: UInt64
+    /// Response messages wait here for the client's credit (StreamFlowControl.swift).
+    private let window: SendWindow
     /// Called once the response ended (status sent or stream reset), with this writer: a stream
     /// id the client reuses later belongs to another writer, which this end must not touch.
     private let onEnd: @Sendable (ResponseWriter) -> Void
@@ -19,9 +21,10 @@ final class ResponseWriter: ClosableRPCWriterProtocol, Sendable {
     }
     private let state = Mutex(State())
 
-    init(link: RingLink, streamId: UInt64, onEnd: @escaping @Sendable (ResponseWriter) -> Void) {
+    init(link: RingLink, streamId: UInt64, window: SendWindow, onEnd: @escaping @Sendable (ResponseWriter) -> Void) {
         self.link = link
         self.streamId = streamId
+        self.window = window
         self.onEnd = onEnd
     }
 
@@ -42,6 +45,7 @@ final class ResponseWriter: ClosableRPCWriterProtocol, Sendable {
         case .metadata(let metadata):
             try await link.send(.streamMetadata, streamId: streamId, payload: StreamWire.encodeMetadata(metadata))
         case .message(let bytes):
+            try await window.acquire(bytes.count)
             try await link.send(.streamMessage, streamId: streamId, payload: bytes)
         case .status(let status, let trailers):
             defer { onEnd(self) }

@@ -27,6 +27,10 @@ final class ServerConnection: Sendable {
     private struct Entry {
         var requests: Continuation
         var writer: ResponseWriter
+        /// Response messages: what the client lets us send (shared with `writer`).
+        var sendWindow: SendWindow
+        /// Request messages: what we let the client send.
+        var receiveWindow = ReceiveWindow()
         var cancellation: ServerContext.RPCCancellationHandle?
         var cancelledEarly = false
         var requestsEnded = false
@@ -112,8 +116,19 @@ final class ServerConnection: Sendable {
                 endRequests(id, entry)
             } else {
                 guard frame.flags.isEmpty else { return "stream \(id): message with flags \(frame.flags.rawValue)" }
+                let count = frame.payload.count
+                guard state.withLock({ $0.streams[id]?.receiveWindow.received(count) }) ?? true else {
+                    return "stream \(id): the client sent beyond its flow-control window"
+                }
                 entry.requests.yield(.message([UInt8](frame.payload)))
             }
+            return nil
+        case .streamCredit:
+            let (entry, known) = state.withLock { ($0.streams[id], id <= $0.highestID && id > 0) }
+            guard known else { return "credit for stream \(id), which was never opened" }
+            let credit: Int
+            do { credit = try StreamFlow.decodeCredit(frame.payload) } catch { return "stream \(id): \(error)" }
+            guard entry?.sendWindow.grant(credit) ?? true else { return "stream \(id): credit beyond the largest window" }
             return nil
         case .streamReset:
             let known = state.withLock { id <= $0.highestID && id > 0 }
@@ -132,7 +147,8 @@ final class ServerConnection: Sendable {
         do { open = try StreamWire.decodeOpen(frame.payload, limits: link.limits) } catch { return "stream \(id): \(error)" }
         guard frame.flags.subtracting(.endOfStream).isEmpty else { return "stream \(id): open with flags \(frame.flags.rawValue)" }
         let (requests, continuation) = AsyncThrowingStream.makeStream(of: Part.self)
-        let writer = ResponseWriter(link: link, streamId: id) { [weak self] writer in self?.finishStream(id, writer: writer) }
+        let sendWindow = SendWindow()
+        let writer = ResponseWriter(link: link, streamId: id, window: sendWindow) { [weak self] writer in self?.finishStream(id, writer: writer) }
         enum Decision { case accepted, refused, violation(String) }
         let maxStreams = link.limits.maxConcurrentStreams
         let decision: Decision = state.withLock { state in
@@ -140,7 +156,9 @@ final class ServerConnection: Sendable {
             state.highestID = max(state.highestID, id)
             guard state.streams.count + state.refusing < maxStreams else { return .violation("more than \(maxStreams) concurrent streams") }
             if state.draining || state.ended != nil { return .refused }
-            state.streams[id] = Entry(requests: continuation, writer: writer)
+            var entry = Entry(requests: continuation, writer: writer, sendWindow: sendWindow)
+            if let message = open.message { _ = entry.receiveWindow.received(message.count) }  // the first message always fits
+            state.streams[id] = entry
             return .accepted
         }
         let isAccepted: Bool
@@ -164,14 +182,25 @@ final class ServerConnection: Sendable {
             continuation.finish()
             state.withLock { $0.streams[id]?.requestsEnded = true }
         }
-        let stream = RPCStream(
-            descriptor: descriptor, inbound: RPCAsyncSequence(wrapping: requests), outbound: RPCWriter.Closable(wrapping: writer))
+        let parts = RequestParts(base: requests) { [weak self] bytes in await self?.consumed(id, writer: writer, bytes: bytes) }
+        let stream = RPCStream(descriptor: descriptor, inbound: RPCAsyncSequence(wrapping: parts), outbound: RPCWriter.Closable(wrapping: writer))
         if !deliver(AcceptedStream(stream: stream, connection: self, streamId: id, writer: writer)) {
             state.withLock { _ = $0.streams.removeValue(forKey: id) }
             continuation.finish(throwing: RPCError(code: .unavailable, message: "the server is shutting down"))
             refuse(id, Status(code: .unavailable, message: "the server is shutting down"))
         }
         return nil
+    }
+
+    /// The handler consumed a request message of `bytes`: grants the client credit once half a
+    /// window was consumed (only while `id` still names the stream `writer` belongs to).
+    private func consumed(_ id: UInt64, writer: ResponseWriter, bytes: Int) async {
+        let credit = state.withLock { state -> Int? in
+            guard state.streams[id]?.writer === writer else { return nil }
+            return state.streams[id]!.receiveWindow.consume(bytes)
+        }
+        guard let credit else { return }
+        try? await link.send(.streamCredit, streamId: id, payload: StreamFlow.encodeCredit(credit))
     }
 
     /// Answers a stream that never reached a handler with `status`, counted in `refusing` until
@@ -198,7 +227,9 @@ final class ServerConnection: Sendable {
             return state.streams[id]
         }) else { return }
         entry.writer.clientReset()
-        entry.requests.finish(throwing: RPCError(code: .cancelled, message: "the client cancelled the RPC"))
+        let error = RPCError(code: .cancelled, message: "the client cancelled the RPC")
+        entry.requests.finish(throwing: error)
+        entry.sendWindow.end(error)
         entry.cancellation?.cancel()
         finishStream(id, writer: entry.writer)
     }
@@ -207,11 +238,12 @@ final class ServerConnection: Sendable {
     /// reset the client may open a new stream under the same id); a draining connection closes
     /// with its last stream.
     private func finishStream(_ id: UInt64, writer: ResponseWriter) {
-        let close = state.withLock { state -> Bool in
-            guard state.streams[id]?.writer === writer else { return false }
-            state.streams.removeValue(forKey: id)
-            return state.draining && state.streams.isEmpty && state.ended == nil
+        let (close, window) = state.withLock { state -> (Bool, SendWindow?) in
+            guard state.streams[id]?.writer === writer else { return (false, nil) }
+            let window = state.streams.removeValue(forKey: id)?.sendWindow
+            return (state.draining && state.streams.isEmpty && state.ended == nil, window)
         }
+        window?.end(RPCError(code: .failedPrecondition, message: "the response stream already ended"))
         if close { Task { await link.close(ownsReactor: false) } }
     }
 
@@ -225,6 +257,7 @@ final class ServerConnection: Sendable {
         for entry in streams {
             entry.writer.clientReset()
             entry.requests.finish(throwing: error)
+            entry.sendWindow.end(error)
             entry.cancellation?.cancel()
         }
         onClosed(self)
