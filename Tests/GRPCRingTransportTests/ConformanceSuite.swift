@@ -9,6 +9,7 @@ import GRPCCore
 import GRPCNIOTransportHTTP2
 import GRPCRingTransport
 import RingTestSupport
+import Synchronization
 import XCTest
 
 struct ConformanceCases: Sendable {
@@ -424,6 +425,59 @@ struct ConformanceCases: Sendable {
         }
     }
 
+    /// The server process is killed and started again on the same socket under a live client: calls
+    /// made meanwhile fail with `unavailable` (or wait, as the transport chooses), and once the
+    /// client has reconnected they succeed, byte-exact — with the same client, never rebuilt.
+    func testClientReconnectsAfterTheServerRestarts() async throws {
+        let transport = transport
+        let raw = raw
+        try await withWatchdog(seconds: 120, "\(transport.rawValue) restart") {
+            let fixture = try FixtureServer.start(transport)
+            let restarted = Mutex<FixtureServer?>(nil)
+            defer { try? restarted.withLock { $0 }?.kill() }
+            let body: @Sendable (any Caller) async throws -> Void = { client in
+                // The fixture serves `Chat`: one message out, its echo back.
+                func echo(_ bytes: [UInt8]) async throws -> [UInt8] {
+                    try await client.bidirectionalStreaming(
+                        request: StreamingClientRequest<[UInt8]> { try await $0.write(bytes) }, descriptor: Conformance.chat,
+                        serializer: raw.serializer, deserializer: raw.deserializer, options: .defaults
+                    ) { response in
+                        var echoes: [[UInt8]] = []
+                        for try await message in response.messages { echoes.append(message) }
+                        return echoes.count == 1 ? echoes[0] : echoes.flatMap { $0 } + [0xEE]
+                    }
+                }
+                let before = try await echo([1])
+                XCTAssertEqual(before, [1])
+                try fixture.kill()
+                let again = try FixtureServer.start(transport, path: fixture.socketPath)
+                restarted.withLock { $0 = again }
+                var attempts = 0
+                while true {
+                    attempts += 1
+                    do {
+                        let payload: [UInt8] = [2, UInt8(truncatingIfNeeded: attempts)]
+                        let reply = try await echo(payload)
+                        XCTAssertEqual(reply, payload)
+                        break
+                    } catch let error as RPCError {
+                        XCTAssertEqual(error.code, .unavailable, "\(error)")
+                        await Task.yield()
+                    }
+                }
+                let after = try await echo([3])
+                XCTAssertEqual(after, [3])
+            }
+            switch transport {
+            case .ring:
+                try await withGRPCClient(transport: GRPCRingClientTransport(socketPath: fixture.socketPath)) { try await body($0) }
+            case .h2Unix:
+                let clientTransport = try HTTP2ClientTransport.Posix(target: .unixDomainSocket(path: fixture.socketPath), transportSecurity: .plaintext)
+                try await withGRPCClient(transport: clientTransport) { try await body($0) }
+            }
+        }
+    }
+
     func test1000ConcurrentStreams() async throws {
         let (raw, options) = (raw, options)
         try await run { client, _, _ in
@@ -469,6 +523,7 @@ final class RingConformanceTests: XCTestCase {
     func testCancellationFromServerEndsClientCall() async throws { try await cases.testCancellationFromServerEndsClientCall() }
     func testGracefulShutdownLetsOpenStreamsFinish() async throws { try await cases.testGracefulShutdownLetsOpenStreamsFinish() }
     func testServerProcessKilledMidStreamGivesUnavailable() async throws { try await cases.testServerProcessKilledMidStreamGivesUnavailable() }
+    func testClientReconnectsAfterTheServerRestarts() async throws { try await cases.testClientReconnectsAfterTheServerRestarts() }
     func testCancellingServeGivesUnavailable() async throws { try await cases.testCancellingServeGivesUnavailable() }
     func testGracefulShutdownCancelsHandlersThatWaitForCancellation() async throws {
         try await cases.testGracefulShutdownCancelsHandlersThatWaitForCancellation()
@@ -496,6 +551,7 @@ final class HTTP2UnixConformanceTests: XCTestCase {
     func testCancellationFromServerEndsClientCall() async throws { try await cases.testCancellationFromServerEndsClientCall() }
     func testGracefulShutdownLetsOpenStreamsFinish() async throws { try await cases.testGracefulShutdownLetsOpenStreamsFinish() }
     func testServerProcessKilledMidStreamGivesUnavailable() async throws { try await cases.testServerProcessKilledMidStreamGivesUnavailable() }
+    func testClientReconnectsAfterTheServerRestarts() async throws { try await cases.testClientReconnectsAfterTheServerRestarts() }
     func testCancellingServeGivesUnavailable() async throws { try await cases.testCancellingServeGivesUnavailable() }
     func testGracefulShutdownCancelsHandlersThatWaitForCancellation() async throws {
         try await cases.testGracefulShutdownCancelsHandlersThatWaitForCancellation()

@@ -9,10 +9,11 @@ struct FixtureServer {
     let process: ChildProcess
     let socketPath: String
 
-    static func start(_ transport: TransportUnderTest) throws -> FixtureServer {
+    /// - Parameter path: the socket path (a new one when nil; a killed fixture's to restart it).
+    static func start(_ transport: TransportUnderTest, path: String? = nil) throws -> FixtureServer {
         let testBinary = ProcessEnvironment.executablePath()
         let directory = testBinary[..<testBinary.lastIndex(of: "/")!]
-        let path = TransportUnderTest.socketPath()
+        let path = path ?? TransportUnderTest.socketPath()
         // Blocks until the fixture is listening (the test's watchdog bounds it).
         let (process, _) = try ChildProcess.spawnAnnouncing(
             executable: "\(directory)/GRPCRingFixture", arguments: [transport.rawValue, path], expectedPrefix: "ready")

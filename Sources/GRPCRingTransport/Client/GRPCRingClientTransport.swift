@@ -2,8 +2,12 @@
 // `GRPCRingServerTransport` on this machine. Semantics follow GRPCCore's documentation: streams
 // opened before `connect()` wait for it; after `beginGracefulShutdown()` new streams fail with
 // `failedPrecondition` while open ones finish, then `connect()` returns; cancelling `connect()`
-// ends every stream. A lost server ends its streams — and every later one — with `unavailable`.
+// ends every stream. A lost server ends its streams with `unavailable`; the transport then
+// reconnects with back-off (`ReconnectPolicy`), as the HTTP/2 client does, and streams opened while
+// it reconnects fail at once with `unavailable`. The socket hand-over runs on NIO's blocking-I/O
+// thread pool, never on a Concurrency thread.
 public import GRPCCore
+import NIOPosix
 import RingCore
 import RingLinux
 import Synchronization
@@ -19,10 +23,13 @@ public final class GRPCRingClientTransport: ClientTransport {
     public let retryThrottle: RetryThrottle?
     private let methodConfigs: MethodConfigLookup
     private let limits: StreamWireLimits
+    private let reconnect: ReconnectPolicy
 
     private enum Phase {
         case idle(waiters: [CheckedContinuation<Void, any Error>])
         case connected(ClientConnection)
+        /// The connection was lost; `attempt` reconnections have been tried since.
+        case reconnecting(attempt: Int)
         case closing(ClientConnection)
         case closed
     }
@@ -45,8 +52,13 @@ public final class GRPCRingClientTransport: ClientTransport {
     /// - Parameters:
     ///   - socketPath: where the `GRPCRingServerTransport` listens.
     ///   - serviceConfig: method configuration and retry throttling, as for any GRPCCore transport.
-    public init(socketPath: String, serviceConfig: ServiceConfig = ServiceConfig(), limits: StreamWireLimits = StreamWireLimits()) {
+    ///   - reconnect: what to do when the server goes away after a connection was made.
+    public init(
+        socketPath: String, serviceConfig: ServiceConfig = ServiceConfig(), limits: StreamWireLimits = StreamWireLimits(),
+        reconnect: ReconnectPolicy = ReconnectPolicy()
+    ) {
         self.socketPath = socketPath
+        self.reconnect = reconnect
         self.retryThrottle = serviceConfig.retryThrottling.map { RetryThrottle(policy: $0) }
         self.methodConfigs = MethodConfigLookup(serviceConfig)
         self.limits = limits
@@ -55,49 +67,125 @@ public final class GRPCRingClientTransport: ClientTransport {
     public func config(forMethod descriptor: MethodDescriptor) -> MethodConfig? { methodConfigs[descriptor] }
 
     public func connect() async throws {
-        let reactor: Reactor
-        let connection: ClientConnection
-        do {
-            guard case .idle = state.withLock({ $0.phase }) else {
-                throw RPCError(code: .failedPrecondition, message: "connect() was already called on this transport")
+        guard case .idle = state.withLock({ $0.phase }) else {
+            throw RPCError(code: .failedPrecondition, message: "connect() was already called on this transport")
+        }
+        var attempt = 0
+        while true {
+            let connection: ClientConnection
+            let reactor: Reactor
+            do {
+                (connection, reactor) = try await openConnection()
+            } catch {
+                let failure = (error as? RPCError) ?? RPCError(code: .unavailable, message: "ring connection failed: \(error)")
+                // The first connection failed: as before any reconnection policy, connect() fails.
+                guard attempt > 0 else {
+                    let waiters = state.withLock { state -> [CheckedContinuation<Void, any Error>] in
+                        guard case .idle(let waiters) = state.phase else { return [] }
+                        state.phase = .closed
+                        return waiters
+                    }
+                    for waiter in waiters { waiter.resume(throwing: failure) }
+                    throw failure
+                }
+                guard let delay = reconnect.delay(attempt: attempt), await backOff(delay, attempt: attempt) else { return finishClosed() }
+                attempt += 1
+                continue
             }
-            let (segment, serverPID) = try RingHandshake.connect(path: socketPath)
-            reactor = try RingLink.makeReactor()
-            connection = ClientConnection(link: RingLink(segment: segment, reactor: reactor, peerPID: serverPID, localPID: getpid(), limits: limits))
+            let waiters = state.withLock { state -> [CheckedContinuation<Void, any Error>] in
+                switch state.phase {
+                case .idle(let waiters):
+                    state.phase = state.shutdownRequested ? .closing(connection) : .connected(connection)
+                    return waiters
+                case .reconnecting:
+                    state.phase = state.shutdownRequested ? .closing(connection) : .connected(connection)
+                    return []
+                case .connected, .closing, .closed:
+                    return []
+                }
+            }
+            for waiter in waiters { waiter.resume() }
+            let lost = await serve(connection)
+            reactor.shutdown()
+            guard lost, let delay = reconnect.delay(attempt: 1) else { return finishClosed() }
+            attempt = 1
+            guard await backOff(delay, attempt: attempt) else { return finishClosed() }
+            attempt += 1
+        }
+    }
+
+    /// The socket hand-over, on NIO's blocking-I/O pool (it blocks briefly on a local socket), then
+    /// the link started.
+    private func openConnection() async throws -> (ClientConnection, Reactor) {
+        let path = socketPath
+        let (segment, serverPID) = try await NIOThreadPool.singleton.runIfActive { try RingHandshake.connect(path: path) }
+        let reactor = try RingLink.makeReactor()
+        let connection = ClientConnection(link: RingLink(segment: segment, reactor: reactor, peerPID: serverPID, localPID: getpid(), limits: limits))
+        do {
             try connection.start()
         } catch {
-            let waiters = state.withLock { state -> [CheckedContinuation<Void, any Error>] in
-                guard case .idle(let waiters) = state.phase else { return [] }
-                state.phase = .closed
-                return waiters
-            }
-            let failure = (error as? RPCError) ?? RPCError(code: .unavailable, message: "ring connection failed: \(error)")
-            for waiter in waiters { waiter.resume(throwing: failure) }
-            throw failure
+            await connection.link.close(ownsReactor: true)
+            throw error
         }
-        let (waiters, shutdownEarly) = state.withLock { state -> ([CheckedContinuation<Void, any Error>], Bool) in
-            guard case .idle(let waiters) = state.phase else { return ([], true) }
-            state.phase = state.shutdownRequested ? .closing(connection) : .connected(connection)
-            return (waiters, state.shutdownRequested)
-        }
-        for waiter in waiters { waiter.resume() }
-        // Runs until graceful shutdown completes, the link ends, or the task is cancelled.
+        return (connection, reactor)
+    }
+
+    /// Runs until graceful shutdown completes, the link ends, or the task is cancelled; returns
+    /// true if the connection was lost (the server went away) rather than closed by this side.
+    private func serve(_ connection: ClientConnection) async -> Bool {
         await withTaskCancellationHandler {
-            await withTaskGroup(of: Void.self) { group in
-                group.addTask { await connection.waitUntilEnded() }
-                group.addTask { [self] in await waitForShutdown() }
-                await group.next()
-                state.withLock { $0.phase = .closed }
+            await withTaskGroup(of: Bool.self) { group in
+                group.addTask {
+                    await connection.waitUntilEnded()
+                    return true
+                }
+                group.addTask { [self] in
+                    await waitForShutdown()
+                    return false
+                }
+                let endedByPeer = await group.next() ?? false
+                let lost = state.withLock { state -> Bool in
+                    let lost = endedByPeer && !state.shutdownRequested && !Task.isCancelled
+                    state.phase = lost ? .reconnecting(attempt: 0) : .closed
+                    return lost
+                }
                 group.cancelAll()
                 signalShutdownWaiter()
                 // Ends the reader (and with it every stream still open, with `unavailable`).
                 await connection.link.close(ownsReactor: false)
+                return lost
             }
         } onCancel: {
             signalShutdownWaiter()
         }
-        _ = shutdownEarly
-        reactor.shutdown()
+    }
+
+    /// Waits `delay` before reconnection `attempt`; false if shutdown or cancellation came first.
+    private func backOff(_ delay: Duration, attempt: Int) async -> Bool {
+        let proceed = state.withLock { state -> Bool in
+            guard !state.shutdownRequested, !Task.isCancelled else { return false }
+            state.phase = .reconnecting(attempt: attempt)
+            return true
+        }
+        guard proceed else { return false }
+        let slept = await withTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                (try? await Task.sleep(for: delay)) != nil
+            }
+            group.addTask { [self] in
+                await waitForShutdown()
+                return false
+            }
+            let first = await group.next() ?? false
+            group.cancelAll()
+            signalShutdownWaiter()
+            return first
+        }
+        return slept && !Task.isCancelled && !state.withLock(\.shutdownRequested)
+    }
+
+    private func finishClosed() {
+        state.withLock { $0.phase = .closed }
     }
 
     /// Suspends until graceful shutdown has no open streams left (or `signalShutdownWaiter`).
@@ -129,6 +217,8 @@ public final class GRPCRingClientTransport: ClientTransport {
                 return (waiters, nil)
             case .connected(let connection):
                 state.phase = .closing(connection)
+            case .reconnecting:
+                state.phase = .closed
             case .closing, .closed: break
             }
             guard state.openStreams == 0 else { return ([], nil) }
@@ -183,6 +273,10 @@ public final class GRPCRingClientTransport: ClientTransport {
                 case .connected(let connection):
                     state.openStreams += 1
                     return .ready(connection)
+                case .reconnecting(let attempt):
+                    return .fail(RPCError(
+                        code: .unavailable,
+                        message: "the ring server at \(socketPath) went away; reconnecting" + (attempt > 0 ? " (attempt \(attempt))" : "")))
                 case .closing, .closed:
                     return .fail(RPCError(code: .failedPrecondition, message: "the client transport is shutting down or closed"))
                 }
