@@ -26,6 +26,7 @@ let package = Package(
         .library(name: "RingBenchKit", targets: ["RingBenchKit"]),
         .library(name: "RingChannel", targets: ["RingChannel"]),
         .library(name: "GRPCRingTransport", targets: ["GRPCRingTransport"]),
+        .library(name: "GRPCRingAutoTransport", targets: ["GRPCRingAutoTransport"]),
         .executable(name: "RingExampleWorker", targets: ["RingExampleWorker"]),
         .executable(name: "ringbench", targets: ["ringbench"]),
         .executable(name: "GRPCRingExample", targets: ["GRPCRingExample"]),
@@ -125,6 +126,16 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
+            ],
+            swiftSettings: strict
+        ),
+        // `.auto`: the rings to a server on this machine, HTTP/2 (with the caller's transport
+        // security) to the rest. Its own target so that GRPCRingTransport links no TLS.
+        .target(
+            name: "GRPCRingAutoTransport",
+            dependencies: [
+                "GRPCRingTransport",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
             ],
             swiftSettings: strict
@@ -132,7 +143,7 @@ let package = Package(
         .executableTarget(
             name: "GRPCRingExample",
             dependencies: [
-                "GRPCRingTransport", "RingLinux",
+                "GRPCRingAutoTransport", "GRPCRingTransport", "RingLinux",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
             ],
@@ -195,7 +206,7 @@ let package = Package(
         .testTarget(
             name: "GRPCRingTransportTests",
             dependencies: [
-                "GRPCRingTransport", "RingTestSupport", "RingLinux", "RingCore",
+                "GRPCRingAutoTransport", "GRPCRingTransport", "RingTestSupport", "RingLinux", "RingCore",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
             ],

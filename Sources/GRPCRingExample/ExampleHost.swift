@@ -1,5 +1,6 @@
 import GRPCCore
 import GRPCNIOTransportHTTP2
+import GRPCRingAutoTransport
 import GRPCRingTransport
 import RingLinux
 import Synchronization
@@ -48,7 +49,7 @@ struct ExampleHost: RegistrableRPCService {
     static func serve(ringSocket: String, port: Int, invocations: Int, worker: String?) async throws {
         let finished = AsyncStream<Void>.makeStream()
         let service = ExampleHost(invocations: invocations, done: { finished.continuation.yield() })
-        let transport = GRPCAutoServerTransport(ringSocketPath: ringSocket, http2Address: .ipv4(host: "127.0.0.1", port: port))
+        let transport = GRPCAutoServerTransport(ringSocketPath: ringSocket, http2Address: .ipv4(host: "127.0.0.1", port: port), transportSecurity: .plaintext)
         let server = GRPCServer(transport: transport, services: [service])
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await server.serve() }

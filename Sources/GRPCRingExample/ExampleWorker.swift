@@ -1,4 +1,5 @@
 import GRPCCore
+import GRPCRingAutoTransport
 import GRPCRingTransport
 #if canImport(Glibc)
 import Glibc
@@ -7,7 +8,7 @@ import Glibc
 /// The worker: a gRPC client of the host's `EventStream`. Same code over either route.
 enum ExampleWorker {
     static func run(host: String, port: Int, ringSocket: String) async throws {
-        let transport = try GRPCAutoClientTransport(host: host, port: port, ringSocketPath: ringSocket)
+        let transport = try GRPCAutoClientTransport(host: host, port: port, ringSocketPath: ringSocket, transportSecurity: .plaintext)
         print("worker \(getpid()): route \(transport.route)")
         try await withGRPCClient(transport: transport) { client in
             let (outbox, send) = AsyncStream<StreamingMessage>.makeStream()

@@ -2,6 +2,7 @@
 // (for clients on this machine) and over HTTP/2 (for the rest) at once, through one stream handler.
 public import GRPCCore
 public import GRPCNIOTransportHTTP2
+public import GRPCRingTransport
 
 public final class GRPCAutoServerTransport: ServerTransport {
     public typealias Bytes = [UInt8]
@@ -9,9 +10,15 @@ public final class GRPCAutoServerTransport: ServerTransport {
     public let ring: GRPCRingServerTransport
     public let http2: HTTP2ServerTransport.Posix
 
-    public init(ringSocketPath: String, http2Address: GRPCNIOTransportCore.SocketAddress, http2Config: HTTP2ServerTransport.Posix.Config = .defaults) {
+    /// - Parameters:
+    ///   - transportSecurity, http2Config: the HTTP/2 listener's, exactly as `HTTP2ServerTransport.Posix`
+    ///     takes them (`.tls` for remote clients); the rings never leave the machine and need none.
+    public init(
+        ringSocketPath: String, http2Address: GRPCNIOTransportCore.SocketAddress, transportSecurity: HTTP2ServerTransport.Posix.TransportSecurity,
+        http2Config: HTTP2ServerTransport.Posix.Config = .defaults
+    ) {
         ring = GRPCRingServerTransport(socketPath: ringSocketPath)
-        http2 = HTTP2ServerTransport.Posix(address: http2Address, transportSecurity: .plaintext, config: http2Config)
+        http2 = HTTP2ServerTransport.Posix(address: http2Address, transportSecurity: transportSecurity, config: http2Config)
     }
 
     public func configure(context: GRPCServerContext) {

@@ -2,7 +2,8 @@
 // when it is on this machine (the host is a loopback name or this machine's own name, and the
 // server's ring socket exists) and over HTTP/2 otherwise. Service code is the same either way.
 public import GRPCCore
-import GRPCNIOTransportHTTP2
+public import GRPCNIOTransportHTTP2
+public import GRPCRingTransport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -23,7 +24,12 @@ public final class GRPCAutoClientTransport: ClientTransport {
     /// - Parameters:
     ///   - host, port: the server's HTTP/2 address (used when the server is elsewhere).
     ///   - ringSocketPath: where a same-machine server's ring transport listens.
-    public init(host: String, port: Int, ringSocketPath: String, serviceConfig: ServiceConfig = ServiceConfig()) throws {
+    ///   - transportSecurity, config: the HTTP/2 route's, exactly as `HTTP2ClientTransport.Posix`
+    ///     takes them (`.tls` for remote servers); the rings never leave the machine and need none.
+    public init(
+        host: String, port: Int, ringSocketPath: String, transportSecurity: HTTP2ClientTransport.Posix.TransportSecurity,
+        config: HTTP2ClientTransport.Posix.Config = .defaults, serviceConfig: ServiceConfig = ServiceConfig()
+    ) throws {
         if Self.isLocal(host) && access(ringSocketPath, F_OK) == 0 {
             route = .ring(socketPath: ringSocketPath)
             ring = GRPCRingClientTransport(socketPath: ringSocketPath, serviceConfig: serviceConfig)
@@ -32,7 +38,7 @@ public final class GRPCAutoClientTransport: ClientTransport {
             route = .http2(host: host, port: port)
             ring = nil
             http2 = try HTTP2ClientTransport.Posix(
-                target: .dns(host: host, port: port), transportSecurity: .plaintext, serviceConfig: serviceConfig)
+                target: .dns(host: host, port: port), transportSecurity: transportSecurity, config: config, serviceConfig: serviceConfig)
         }
     }
 
