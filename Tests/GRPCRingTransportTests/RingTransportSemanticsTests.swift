@@ -73,6 +73,30 @@ final class RingTransportSemanticsTests: XCTestCase {
         }
     }
 
+    /// Client transports of one process share one reactor thread, started with the first
+    /// connection and stopped with the last.
+    func testClientConnectionsShareOneReactor() async throws {
+        try await withWatchdog(seconds: 60) {
+            try await withRingServer { path, _ in
+                let before = SharedClientReactor.users  // connections of other tests, if any
+                let first = GRPCRingClientTransport(socketPath: path)
+                let second = GRPCRingClientTransport(socketPath: path)
+                let connections = [Task { try await first.connect() }, Task { try await second.connect() }]
+                _ = try await Self.echo(first, [1])
+                _ = try await Self.echo(second, [2])
+                let reactors = try [XCTUnwrap(first.currentConnection), XCTUnwrap(second.currentConnection)].map(\.link.reactor)
+                XCTAssertTrue(reactors[0] === reactors[1])
+                XCTAssertEqual(SharedClientReactor.users, before + 2)
+                first.beginGracefulShutdown()
+                try await connections[0].value
+                XCTAssertEqual(SharedClientReactor.users, before + 1)
+                second.beginGracefulShutdown()
+                try await connections[1].value
+                XCTAssertEqual(SharedClientReactor.users, before)
+            }
+        }
+    }
+
     func testStreamOpenedBeforeConnectWaitsForIt() async throws {
         try await withWatchdog(seconds: 60) {
             try await withRingServer { path, _ in

@@ -106,7 +106,7 @@ public final class GRPCRingClientTransport: ClientTransport {
             }
             for waiter in waiters { waiter.resume() }
             let lost = await serve(connection)
-            reactor.shutdown()
+            SharedClientReactor.release(reactor)
             guard lost, let delay = reconnect.delay(attempt: 1) else { return finishClosed() }
             attempt = 1
             guard await backOff(delay, attempt: attempt) else { return finishClosed() }
@@ -119,12 +119,13 @@ public final class GRPCRingClientTransport: ClientTransport {
     private func openConnection() async throws -> (ClientConnection, Reactor) {
         let path = socketPath
         let (segment, serverPID) = try await NIOThreadPool.singleton.runIfActive { try RingHandshake.connect(path: path) }
-        let reactor = try RingLink.makeReactor()
+        let reactor = try SharedClientReactor.acquire()
         let connection = ClientConnection(link: RingLink(segment: segment, reactor: reactor, peerPID: serverPID, localPID: getpid(), limits: limits))
         do {
             try connection.start()
         } catch {
-            await connection.link.close(ownsReactor: true)
+            await connection.link.close(ownsReactor: false)
+            SharedClientReactor.release(reactor)
             throw error
         }
         return (connection, reactor)

@@ -180,8 +180,13 @@ final class RingLink: Sendable {
         if ownsReactor { reactor.shutdown() }
     }
 
-    /// A reactor with a backend whose wake-ups cross processes without shared doorbells.
+    /// A reactor on the process-wide backend choice (`WaitBackend.selected()`, which honours
+    /// RINGTRANSPORT_BACKEND, as FunctionHost's does) — except `iouring-eventfd`, whose doorbells
+    /// a gRPC link has no way to hand to its peer: then the best backend whose wake-ups cross
+    /// processes on the shared words themselves (iouring-futex, else futex-thread).
     static func makeReactor() throws -> Reactor {
+        let choice = try WaitBackend.selected()
+        if choice.kind != .ioUringEventfd { return try Reactor(choice: choice) }
         do { return try Reactor(backend: .ioUringFutex) } catch { return try Reactor(backend: .futexThread) }
     }
 }
