@@ -78,6 +78,10 @@ public enum ChannelError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The worker process ended (exited, crashed, was killed) with the invocation in flight.
     /// `status` is nil for a worker that is not this process's child (attached over a socket).
     case workerExited(workerID: WorkerID, pid: Int32, status: ChildProcess.ExitStatus?)
+    /// The worker held invocations but sent nothing and answered no status request for
+    /// `silentFor` (`FunctionHostConfiguration.livenessTimeout`) while its process was alive —
+    /// stopped, or its reader stuck; it was killed.
+    case workerStalled(workerID: WorkerID, pid: Int32, silentFor: Duration)
     /// The worker broke the protocol (garbage in its ring, an impossible length, an answer to an
     /// invocation it never got); it was isolated and killed.
     case protocolViolation(workerID: WorkerID, pid: Int32, detail: String)
@@ -116,6 +120,8 @@ public enum ChannelError: Error, Equatable, Sendable, CustomStringConvertible {
         switch self {
         case .workerExited(let id, let pid, let status):
             "worker \(id) (pid \(pid)) \(status.map { "\($0)" } ?? "exited (status unknown: not our child)")"
+        case .workerStalled(let id, let pid, let silence):
+            "worker \(id) (pid \(pid)) stalled: no frame and no status answer for \(silence) with invocations in flight; it was killed"
         case .protocolViolation(let id, let pid, let detail): "worker \(id) (pid \(pid)) violated the protocol: \(detail)"
         case .handshakeRejected(let id, let pid, let mismatch): "worker \(id) (pid \(pid)) rejected at handshake: \(mismatch)"
         case .startTimedOut(let id, let pid): "worker \(id) (pid \(pid)) did not start in time"
@@ -140,6 +146,7 @@ public enum ChannelError: Error, Equatable, Sendable, CustomStringConvertible {
     public var kind: String {
         switch self {
         case .workerExited: "workerExited"
+        case .workerStalled: "workerStalled"
         case .protocolViolation: "protocolViolation"
         case .handshakeRejected: "handshakeRejected"
         case .startTimedOut: "startTimedOut"

@@ -196,3 +196,31 @@ import Testing
         #expect(after == nil && scheduler.isIdle)
     }
 }
+
+/// The liveness watch's decision: one ping when work is pending and nothing arrived since the last
+/// look, never two at once; the lifecycle's stall ends the connection once and kills the worker.
+@Suite struct LivenessWatchTests {
+    @Test func aPingOnlyWhenSilentWithWorkPending() {
+        var watch = LivenessWatch()
+        let looks = [
+            watch.look(frames: 0, pending: false),  // idle: never
+            watch.look(frames: 0, pending: true),  // silent since the last look, work pending
+            watch.look(frames: 0, pending: true),  // a ping is already out
+        ]
+        #expect(looks == [false, true, false])
+        watch.pingEnded()
+        let after = [watch.look(frames: 3, pending: true), watch.look(frames: 3, pending: true)]  // frames arrived, then silence
+        #expect(after == [false, true])
+    }
+
+    @Test func aStallEndsTheConnectionOnceAndKills() {
+        var lifecycle = WorkerLifecycle()
+        let started = lifecycle.handshakeSucceeded() && lifecycle.initialized()
+        let actions = [lifecycle.stalled(.seconds(10)), lifecycle.stalled(.seconds(10)), lifecycle.processExited(.signaled(9))]
+        #expect(started)
+        #expect(actions == [.endAndKill(.stalled(.seconds(10))), .none, .none])
+        var exited = WorkerLifecycle()
+        let gone = [exited.processExited(.exited(0)), exited.stalled(.seconds(1))]
+        #expect(gone == [.stopReader, .end(.stalled(.seconds(1)))])  // already gone: nothing to kill
+    }
+}

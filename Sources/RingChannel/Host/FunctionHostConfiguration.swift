@@ -34,6 +34,12 @@ public struct FunctionHostConfiguration: Sendable {
     /// How often a sleeping reader re-checks its worker's ring without being woken: bounds how long
     /// garbage written by a worker that never wakes the host (a hostile or broken peer) goes unseen.
     public var readerRecheckInterval: Duration = .seconds(1)
+    /// The liveness watch (Aeron's client-liveness timeout, applied to workers): a worker that holds
+    /// invocations and has sent no frame for half of this is asked for its status; no answer within
+    /// the other half and it has stalled — stopped, or its reader stuck — while its process lives:
+    /// it is killed, every invocation it held fails once with `ChannelError.workerStalled`, and the
+    /// restart policy applies. nil turns the watch off (deadlines and `status` still work).
+    public var livenessTimeout: Duration? = .seconds(10)
 
     public init(
         segment: SegmentConfiguration = SegmentConfiguration(), waitBackend: ReactorBackendKind? = nil,

@@ -15,6 +15,7 @@ extension WorkerConnection {
 
     /// Handles one message from the worker; returns a violation, or nil.
     func handle(_ message: MessageView) -> String? {
+        framesReceived.wrappingAdd(1, ordering: .relaxed)
         switch message.kind {
         case .invocationResponse:
             return handleResponse(message)
@@ -163,6 +164,7 @@ extension WorkerConnection {
         case .exited(let status): .workerExited(workerID: id, pid: pid, status: status)
         case .violation(let detail): .protocolViolation(workerID: id, pid: pid, detail: detail)
         case .startFailed: .startTimedOut(workerID: id, pid: pid)
+        case .stalled(let silence): .workerStalled(workerID: id, pid: pid, silentFor: silence)
         }
     }
 
@@ -209,6 +211,8 @@ extension WorkerConnection {
             state.timers = []
             if let recheck = state.recheckTimer { reactor.cancel(recheck) }
             state.recheckTimer = nil
+            if let liveness = state.liveness.timer { reactor.cancel(liveness) }
+            state.liveness.timer = nil
             return state.closedWaiters
         }
         for waiter in waiters { waiter.resume() }

@@ -33,6 +33,7 @@ final class WorkerConnection: Sendable {
         var closedWaiters: [CheckedContinuation<Void, Never>] = []
         var timers: [TimerToken] = []
         var recheckTimer: TimerToken?
+        var liveness = LivenessWatch()
     }
 
     let id: WorkerID
@@ -45,6 +46,8 @@ final class WorkerConnection: Sendable {
     /// it without taking `state`, so a dying worker — idle, hence least loaded — does not attract
     /// invocations in the window before it leaves the ready set (found by `ringbench stress`).
     let ended = Atomic<Bool>(false)
+    /// Frames read from the worker, ever (the liveness watch's sign of life).
+    let framesReceived = Atomic<UInt64>(0)
     /// Told once when the connection ends (the pool drops it and may restart the slot); the error
     /// is nil after an orderly terminate.
     let onEnded: @Sendable (WorkerConnection, ChannelError?) -> Void
@@ -86,6 +89,7 @@ final class WorkerConnection: Sendable {
         state.withLock { $0.reader = reader }
         _ = reactor.addPoller(reader)
         scheduleRecheck()
+        scheduleLivenessCheck()
         do {
             try reactor.watchProcess(pid: pid) { [self] result in processEnded(result) }
         } catch {
@@ -234,6 +238,36 @@ final class WorkerConnection: Sendable {
             scheduleRecheck()
         }
         state.withLock { $0.recheckTimer = token }
+    }
+
+    /// The liveness watch (`FunctionHostConfiguration.livenessTimeout`), every half timeout on the
+    /// reactor: a worker that holds invocations and sent no frame since the last look is asked for
+    /// its status, with the other half as the answer's timeout; no answer, and it has stalled.
+    private func scheduleLivenessCheck() {
+        guard let timeout = context.configuration.livenessTimeout else { return }
+        let half = timeout / 2
+        let token = reactor.schedule(at: Reactor.now() &+ half.nanosecondsClamped) { [weak self] result in
+            guard result == .fired, let self else { return }
+            let frames = framesReceived.load(ordering: .relaxed)
+            let (ping, alive) = state.withLock { state -> (Bool, Bool) in
+                guard state.endError == nil else { return (false, false) }
+                return (state.liveness.look(frames: frames, pending: state.table.outstanding > 0 || !state.controlWaiters.isEmpty), true)
+            }
+            guard alive else { return }
+            scheduleLivenessCheck()
+            guard ping else { return }
+            Task {
+                defer { self.state.withLock { $0.liveness.pingEnded() } }
+                do throws(ChannelError) {
+                    _ = try await self.status(timeout: half)
+                } catch .statusTimedOut {
+                    self.apply(self.state.withLock { $0.lifecycle.stalled(timeout) }, error: .workerStalled(workerID: self.id, pid: self.pid, silentFor: timeout))
+                } catch {
+                    // The connection ended some other way: nothing to decide.
+                }
+            }
+        }
+        state.withLock { $0.liveness.timer = token }
     }
 
     // MARK: Invocations

@@ -6,8 +6,8 @@
 //
 // The end is decided once. A process exit is not final until the reader has drained what the worker
 // published before it died (those responses are real); so an exit first stops the reader, and the
-// connection ends when both the exit and the reader's end are known. A protocol violation ends it at
-// once (and the worker is killed).
+// connection ends when both the exit and the reader's end are known. A protocol violation or a stall
+// (the liveness watch) ends it at once (and the worker is killed).
 import RingLinux
 
 struct WorkerLifecycle {
@@ -24,6 +24,8 @@ struct WorkerLifecycle {
         case exited(ChildProcess.ExitStatus?)
         case violation(String)
         case startFailed(String)
+        /// Silent for this long with work pending (the liveness watch).
+        case stalled(Duration)
     }
 
     /// How the reader task stopped.
@@ -98,6 +100,12 @@ struct WorkerLifecycle {
     mutating func violation(_ detail: String) -> Action {
         guard end == nil else { return .none }
         return decide(.violation(detail), kill: exitStatus == nil)
+    }
+
+    /// The liveness watch found the worker silent for `silence` with work pending.
+    mutating func stalled(_ silence: Duration) -> Action {
+        guard end == nil else { return .none }
+        return decide(.stalled(silence), kill: exitStatus == nil)
     }
 
     mutating func startFailed(_ reason: String) -> Action {
