@@ -44,6 +44,32 @@ func stressRun(_ plan: StressPlan) -> StressRun {
         }
     }
 
+    /// Stalls (SIGSTOP) longer than the host's liveness timeout: the host finds each stalled worker,
+    /// kills and restarts it; what it held fails with `workerStalled`, every outcome is accounted for.
+    @Test func stallsPastTheLivenessTimeoutAreDetectedAndAuditClean() async throws {
+        try await withWatchdog(seconds: 600) {
+            var plan = StressPlan()
+            plan.workerStartTimeout = 300
+            plan.workers = 2
+            plan.load = .closed(concurrency: 16)
+            plan.duration = 2
+            plan.stallEvery = 0.5
+            plan.stallMilliseconds = 700
+            plan.livenessTimeout = 0.3
+            plan.sizes = try StressSizeMix.parse("64:100")
+            let report = try await stressRun(plan).run()
+            let counts = report.counts
+            #expect(report.passed, "\(report.table)")
+            #expect(counts.violations == 0)
+            #expect(counts.issued == counts.outcomes)
+            #expect(counts.issued == counts.verified + counts.expectedErrors)
+            #expect(Set(counts.expectedErrorsByKind.keys).isSubset(of: ["workerStalled", "workerNotReady", "noWorkerAvailable"]))
+            let stall = try #require(report.faults.first { $0.name == "stall" })
+            #expect(stall.injected >= 1)
+            #expect((stall.detected ?? 0) >= 1 && (stall.detected ?? 0) <= stall.injected)
+        }
+    }
+
     /// `--hostile-every` against a worker that does not implement `hostile` injected nothing and
     /// used to pass ("injected N, detected 0"): the run now fails and says why.
     @Test func hostileFaultsAWorkerCannotCarryFailTheRun() async throws {

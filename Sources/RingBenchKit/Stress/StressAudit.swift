@@ -32,6 +32,8 @@ public struct StressExpectations: Sendable {
     /// Workers the run killed or made hostile: their `workerExited` / `protocolViolation` are expected.
     public var killed: Set<WorkerID> = []
     public var hostile: Set<WorkerID> = []
+    /// Workers the run stopped for longer than the liveness timeout: their `workerStalled` is expected.
+    public var stalled: Set<WorkerID> = []
     /// Whether workers may all be down at once (kill or hostile faults on).
     public var poolMayBeEmpty = false
 
@@ -96,10 +98,12 @@ public enum StressAudit {
         switch error {
         case .workerExited(let worker, _, _): expected = expectations.killed.contains(worker) || expectations.hostile.contains(worker)
         case .protocolViolation(let worker, _, _): expected = expectations.hostile.contains(worker)
+        case .workerStalled(let worker, _, _): expected = expectations.stalled.contains(worker)
         case .noWorkerAvailable: expected = expectations.poolMayBeEmpty
         // Dispatched to a worker that was already ending (killed, or isolated after its scribble)
         // but not yet out of the pool's ready set.
-        case .workerNotReady(let worker): expected = expectations.killed.contains(worker) || expectations.hostile.contains(worker)
+        case .workerNotReady(let worker):
+            expected = expectations.killed.contains(worker) || expectations.hostile.contains(worker) || expectations.stalled.contains(worker)
         case .deadlineExceeded: expected = invocation.hasDeadline
         default: expected = false
         }

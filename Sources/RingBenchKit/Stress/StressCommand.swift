@@ -26,6 +26,7 @@ public struct StressCommand: AsyncParsableCommand {
     @Option(help: "Keep the load and the kills going past --duration until this many kills were sent.") var minKills: Int = 0
     @Option(help: "Fault: SIGSTOP a random worker every so many seconds …") var stallEvery: Double?
     @Option(name: .customLong("stall-ms"), help: "… for this many milliseconds, then SIGCONT.") var stallMilliseconds: Double = 50
+    @Option(help: "The host's liveness timeout in seconds (default 10): a stall longer than it ends the worker (workerStalled).") var livenessTimeout: Double?
     @Option(help: "Fault: a random worker scribbles over its ring every so many seconds.") var hostileEvery: Double?
     @Flag(help: "Fault: 64 KiB rings each way (constant back-pressure, fragmentation).") var tinyRing = false
     @Option(help: "Fault: fraction of invocations cancelled by the caller after 0…2 ms.") var cancelFraction: Double = 0
@@ -69,6 +70,7 @@ public struct StressCommand: AsyncParsableCommand {
         plan.minimumKills = minKills
         plan.stallEvery = stallEvery
         plan.stallMilliseconds = stallMilliseconds
+        plan.livenessTimeout = livenessTimeout
         plan.hostileEvery = hostileEvery
         plan.tinyRing = tinyRing
         plan.cancelFraction = cancelFraction

@@ -57,6 +57,9 @@ final class StressFaultInjector: Sendable {
         var stopped: Set<Int32> = []
         var stalls: UInt64 = 0
         var stalledNanoseconds: UInt64 = 0
+        /// pid → when its SIGSTOP was sent (stalls the liveness watch is expected to catch).
+        var pendingStalls: [Int32: UInt64] = [:]
+        var stallDetections: [UInt64] = []
         var hostileSent: UInt64 = 0
         var hostileDetections: [UInt64] = []
         var hostileOutcomes: [String: UInt64] = [:]
@@ -114,7 +117,11 @@ final class StressFaultInjector: Sendable {
                         state.killDetections.append(now &- sent)
                         if let hostTime { state.killHostDetections.append(hostTime &- min(hostTime, sent)) }
                     }
+                    if case .workerStalled = error, let stopped = state.pendingStalls.removeValue(forKey: pid) {
+                        state.stallDetections.append((hostTime ?? now) &- stopped)
+                    }
                     let explained = error == nil || state.expectations.killed.contains(id) || state.expectations.hostile.contains(id)
+                        || state.expectations.stalled.contains(id)
                     if state.shuttingDown {
                         state.endsDuringShutdown += 1
                     } else if !explained, state.unexplainedEnds.count < 8 {
@@ -148,12 +155,20 @@ final class StressFaultInjector: Sendable {
         }
     }
 
-    /// Every `every` seconds: SIGSTOP a random worker for `plan.stallMilliseconds`, then SIGCONT.
+    /// Every `every` seconds: SIGSTOP a random worker for `plan.stallMilliseconds`, then SIGCONT. A
+    /// stall longer than the host's liveness timeout must be detected (`workerStalled`): the time
+    /// from SIGSTOP to the host's ended event is the detection time.
     func stallLoop(every: Double) async {
         while await Self.pause(seconds: every) {
             guard let victim = readyWorker() else { continue }
-            state.withLock { _ = $0.stopped.insert(victim.pid) }
             let start = MonotonicClock.now()
+            state.withLock { state in
+                _ = state.stopped.insert(victim.pid)
+                if plan.stallsEndWorkers {
+                    state.expectations.stalled.insert(victim.id)
+                    state.pendingStalls[victim.pid] = start
+                }
+            }
             kill(victim.pid, SIGSTOP)
             _ = await Self.pause(seconds: plan.stallMilliseconds / 1000)
             kill(victim.pid, SIGCONT)
@@ -227,9 +242,13 @@ final class StressFaultInjector: Sendable {
                             "restartsExhausted": "\(state.restartsExhausted)", "noReadyWorkerAtTick": "\(state.skipped)"]))
             }
             if plan.stallEvery != nil {
+                let restartsNote = plan.stallsEndWorkers ? ["restarts": "\(restarts)"] : [:]
                 reports.append(StressFaultReport(
-                    name: "stall", injected: state.stalls, detected: nil, detectionNanoseconds: nil, failedInvocations: [:],
-                    notes: ["stalledMilliseconds": Format.fixed(Double(state.stalledNanoseconds) / 1e6, 1)]))
+                    name: "stall", injected: state.stalls, detected: plan.stallsEndWorkers ? UInt64(state.stallDetections.count) : nil,
+                    detectionNanoseconds: StressPercentiles(state.stallDetections),
+                    failedInvocations: counts.expectedErrorsByKind.filter { ["workerStalled", "workerNotReady", "noWorkerAvailable"].contains($0.key) },
+                    notes: ["stalledMilliseconds": Format.fixed(Double(state.stalledNanoseconds) / 1e6, 1),
+                            "livenessTimeoutSeconds": "\(plan.livenessTimeout ?? 10)"].merging(restartsNote) { $1 }))
             }
             if plan.hostileEvery != nil {
                 reports.append(StressFaultReport(

@@ -42,6 +42,10 @@ public struct StressPlan: Sendable, Equatable {
     /// SIGSTOP a random worker every so many seconds, SIGCONT after `stallMilliseconds`.
     public var stallEvery: Double?
     public var stallMilliseconds: Double = 50
+    /// The host's liveness timeout in seconds (`FunctionHostConfiguration.livenessTimeout`); nil
+    /// keeps the host's default. A stall longer than it is detected: the worker is killed, what it
+    /// held fails with `workerStalled`, and it is restarted.
+    public var livenessTimeout: Double?
     /// Make a random worker scribble over its ring every so many seconds (it is isolated, restarted).
     public var hostileEvery: Double?
     /// Added to each worker's environment (tests: RingExampleWorker's knobs).
@@ -66,7 +70,13 @@ public struct StressPlan: Sendable, Equatable {
     public init() {}
 
     /// Whether workers are restarted (any fault that ends one).
-    var restartsWorkers: Bool { killEvery != nil || hostileEvery != nil }
+    var restartsWorkers: Bool { killEvery != nil || hostileEvery != nil || stallsEndWorkers }
+
+    /// Whether a stall outlasts the host's liveness timeout (the host then ends the worker).
+    var stallsEndWorkers: Bool {
+        guard stallEvery != nil else { return false }
+        return stallMilliseconds / 1000 >= livenessTimeout ?? 10
+    }
 
     /// Largest request or reply payload this plan produces.
     var largestMessage: Int { max(sizes.largest, hugeFraction > 0 ? StressSizeMix.hugeRange.upperBound : 0) + StressReply.headerSize }
@@ -101,6 +111,7 @@ public struct StressPlan: Sendable, Equatable {
         }
         guard minimumKills == 0 || killEvery != nil else { throw .invalid("--min-kills needs --kill-every") }
         guard stallMilliseconds > 0 else { throw .invalid("--stall-ms must be positive") }
+        if let timeout = livenessTimeout, !(timeout > 0) { throw .invalid("--liveness-timeout must be positive") }
         if let control = negativeControl, !(0...1).contains(control.dropFraction) { throw .invalid("--negative-control drop fraction must be in 0...1") }
         guard sampleInterval > 0, progressInterval > 0, drainTimeout > 0 else { throw .invalid("intervals must be positive") }
     }

@@ -28,6 +28,7 @@ public struct StressRun: Sendable {
             : SegmentConfiguration(maxMessageSize: maxMessage)
         configuration.killMargin = .milliseconds(500)
         configuration.startTimeout = .milliseconds(Int64(plan.workerStartTimeout * 1000))
+        if let timeout = plan.livenessTimeout { configuration.livenessTimeout = .nanoseconds(Int64(timeout * 1e9)) }
         return configuration
     }
 
@@ -146,6 +147,7 @@ public struct StressRun: Sendable {
         if let every = plan.killEvery { p["killEvery"] = "\(every)s" }
         if plan.minimumKills > 0 { p["minKills"] = "\(plan.minimumKills)" }
         if let every = plan.stallEvery { p["stallEvery"] = "\(every)s/\(plan.stallMilliseconds)ms" }
+        if let timeout = plan.livenessTimeout { p["livenessTimeout"] = "\(timeout)s" }
         if let every = plan.hostileEvery { p["hostileEvery"] = "\(every)s" }
         if let control = plan.negativeControl { p["negativeControl"] = "late-store,drop=\(control.dropFraction)" }
         return p
