@@ -13,7 +13,8 @@ final class ClientConnection: Sendable {
     let link: RingLink
     private struct Entry {
         var continuation: Continuation
-        var sawMetadata = false
+        /// The responses' lifecycle (StreamLifecycle+StateMachine.swift).
+        var responses = ClientResponsesStateMachine()
         /// Request messages: what the server lets us send.
         let sendWindow = SendWindow()
         /// Response messages: what we let the server send.
@@ -88,21 +89,21 @@ final class ClientConnection: Sendable {
         let (entry, issued) = state.withLock { ($0.streams[id], id < $0.nextID && id > 0) }
         guard issued else { return "server sent a \(frame.kind) frame on stream \(id), which was never opened" }
         // A frame for a stream the client already closed (it sent a reset that crossed this frame).
-        guard var entry else { return nil }
+        guard let entry else { return nil }
         switch frame.kind {
         case .streamMetadata:
-            guard !entry.sawMetadata else { return "stream \(id): second response metadata" }
             let metadata: Metadata
             do { metadata = try StreamWire.decodeMetadata(frame.payload, limits: link.limits) } catch { return "stream \(id): \(error)" }
-            entry.sawMetadata = true
-            state.withLock { $0.streams[id]?.sawMetadata = true }
+            if let violation = decide(id, { $0.responses.metadata() }) { return violation }
             entry.continuation.yield(.metadata(metadata))
         case .streamMessage:
             guard frame.flags.isEmpty else { return "stream \(id): response message with flags \(frame.flags.rawValue)" }
             let count = frame.payload.count
-            guard state.withLock({ $0.streams[id]?.receiveWindow.received(count) }) ?? true else {
-                return "stream \(id): the server sent beyond its flow-control window"
-            }
+            if let violation = decide(id, { entry in
+                let decision = entry.responses.message()
+                guard decision == .deliver, !entry.receiveWindow.received(count) else { return decision }
+                return .violation("the server sent beyond its flow-control window")
+            }) { return violation }
             entry.continuation.yield(.message([UInt8](frame.payload)))
         case .streamCredit:
             let credit: Int
@@ -112,6 +113,7 @@ final class ClientConnection: Sendable {
             let status: Status
             let trailers: Metadata
             do { (status, trailers) = try StreamWire.decodeStatus(frame.payload, limits: link.limits) } catch { return "stream \(id): \(error)" }
+            if let violation = decide(id, { $0.responses.end(reset: false) }) { return violation }
             state.withLock { _ = $0.streams.removeValue(forKey: id) }
             entry.continuation.yield(.status(status, trailers))
             entry.continuation.finish()
@@ -120,6 +122,7 @@ final class ClientConnection: Sendable {
             let code: Status.Code
             let message: String
             do { (code, message) = try StreamWire.decodeReset(frame.payload, limits: link.limits) } catch { return "stream \(id): \(error)" }
+            if let violation = decide(id, { $0.responses.end(reset: true) }) { return violation }
             state.withLock { _ = $0.streams.removeValue(forKey: id) }
             let error = RPCError(code: RPCError.Code(code) ?? .unknown, message: message)
             entry.continuation.finish(throwing: error)
@@ -127,6 +130,17 @@ final class ClientConnection: Sendable {
         default:
             return "server sent a \(frame.kind) frame on stream \(id)"
         }
+        return nil
+    }
+
+    /// Runs a lifecycle decision on stream `id`'s entry under the lock; the violation it found, if any.
+    private func decide(_ id: UInt64, _ transition: (inout Entry) -> ClientResponsesStateMachine.Decision) -> String? {
+        let decision = state.withLock { state -> ClientResponsesStateMachine.Decision? in
+            guard var entry = state.streams[id] else { return nil }
+            defer { state.streams[id] = entry }
+            return transition(&entry)
+        }
+        if case .violation(let detail) = decision { return "stream \(id): \(detail)" }
         return nil
     }
 

@@ -15,11 +15,8 @@ final class ResponseWriter: ClosableRPCWriterProtocol, Sendable {
     /// Called once the response ended (status sent or stream reset), with this writer: a stream
     /// id the client reuses later belongs to another writer, which this end must not touch.
     private let onEnd: @Sendable (ResponseWriter) -> Void
-    private struct State {
-        var ended = false
-        var cancelledByClient = false
-    }
-    private let state = Mutex(State())
+    /// The responses' lifecycle (StreamLifecycle+StateMachine.swift).
+    private let state = Mutex(ServerResponsesStateMachine())
 
     init(link: RingLink, streamId: UInt64, window: SendWindow, onEnd: @escaping @Sendable (ResponseWriter) -> Void) {
         self.link = link
@@ -30,17 +27,16 @@ final class ResponseWriter: ClosableRPCWriterProtocol, Sendable {
 
     /// The client reset the stream: later writes fail, nothing more is sent.
     func clientReset() {
-        state.withLock { $0.cancelledByClient = true }
+        state.withLock { $0.clientReset() }
     }
 
     func write(_ element: Element) async throws {
-        let (ended, cancelled) = state.withLock { state in
-            let was = (state.ended, state.cancelledByClient)
-            if case .status = element { state.ended = true }
-            return was
+        let part: ServerResponsesStateMachine.Part = switch element {
+        case .metadata: .metadata
+        case .message: .message
+        case .status: .status
         }
-        if cancelled { throw RPCError(code: .cancelled, message: "the client cancelled the RPC") }
-        if ended { throw RPCError(code: .failedPrecondition, message: "the response stream already ended") }
+        if case .refuse(let code, let message) = state.withLock({ $0.write(part) }) { throw RPCError(code: code, message: message) }
         switch element {
         case .metadata(let metadata):
             try await link.send(.streamMetadata, streamId: streamId, payload: StreamWire.encodeMetadata(metadata))
@@ -62,13 +58,14 @@ final class ResponseWriter: ClosableRPCWriterProtocol, Sendable {
     }
 
     func finish(throwing error: any Error) async {
-        let (ended, cancelled) = state.withLock { state in
-            defer { state.ended = true }
-            return (state.ended, state.cancelledByClient)
+        switch state.withLock({ $0.finish() }) {
+        case .none: return
+        case .endSilently:
+            onEnd(self)
+            return
+        case .sendReset: break
         }
-        if ended { return }
         defer { onEnd(self) }
-        if cancelled { return }
         let rpcError = error as? RPCError
         let code = rpcError.map { Status.Code($0.code) } ?? .unknown
         let message = rpcError?.message ?? "the server aborted the stream: \(error)"

@@ -26,15 +26,14 @@ final class ServerConnection: Sendable {
 
     private struct Entry {
         var requests: Continuation
+        /// The requests' lifecycle (StreamLifecycle+StateMachine.swift); the responses' is the writer's.
+        var requestState = ServerRequestsStateMachine()
         var writer: ResponseWriter
         /// Response messages: what the client lets us send (shared with `writer`).
         var sendWindow: SendWindow
         /// Request messages: what we let the client send.
         var receiveWindow = ReceiveWindow()
         var cancellation: ServerContext.RPCCancellationHandle?
-        var cancelledEarly = false
-        var requestsEnded = false
-        var responseEnded = false
     }
     private struct State {
         var highestID: UInt64 = 0
@@ -96,7 +95,7 @@ final class ServerConnection: Sendable {
             state.streams[accepted.streamId]!.cancellation = handle
             // A stream accepted before the drain whose handler registers after it: shutting down
             // began, so its handle fires too.
-            return entry.cancelledEarly || state.draining
+            return entry.requestState.resetByClient || state.draining
         }
         if cancelNow { handle.cancel() }
     }
@@ -108,19 +107,29 @@ final class ServerConnection: Sendable {
         switch frame.kind {
         case .streamOpen: return open(frame)
         case .streamMessage:
-            let (entry, known) = state.withLock { ($0.streams[id], id <= $0.highestID && id > 0) }
-            guard known else { return "message on stream \(id), which was never opened" }
-            guard let entry, !entry.requestsEnded else { return nil }  // ended already (reset/status crossed it)
-            if frame.flags.contains(.endOfStream) {
+            let halfClose = frame.flags.contains(.endOfStream)
+            if halfClose {
                 guard frame.payload.isEmpty else { return "stream \(id): half-close with \(frame.payload.count) payload bytes" }
-                endRequests(id, entry)
             } else {
                 guard frame.flags.isEmpty else { return "stream \(id): message with flags \(frame.flags.rawValue)" }
-                let count = frame.payload.count
-                guard state.withLock({ $0.streams[id]?.receiveWindow.received(count) }) ?? true else {
-                    return "stream \(id): the client sent beyond its flow-control window"
-                }
-                entry.requests.yield(.message([UInt8](frame.payload)))
+            }
+            let count = frame.payload.count
+            enum Step { case unknown, drop, deliver(Continuation), overrun }
+            let step: Step = state.withLock { state in
+                guard id <= state.highestID && id > 0 else { return .unknown }
+                // Gone, or ended already (a reset or status crossed this frame): dropped.
+                guard var entry = state.streams[id] else { return .drop }
+                defer { state.streams[id] = entry }
+                guard (halfClose ? entry.requestState.halfClose() : entry.requestState.message()) == .deliver else { return .drop }
+                if !halfClose, !entry.receiveWindow.received(count) { return .overrun }
+                return .deliver(entry.requests)
+            }
+            switch step {
+            case .unknown: return "message on stream \(id), which was never opened"
+            case .overrun: return "stream \(id): the client sent beyond its flow-control window"
+            case .drop: break
+            case .deliver(let requests):
+                if halfClose { requests.finish() } else { requests.yield(.message([UInt8](frame.payload))) }
             }
             return nil
         case .streamCredit:
@@ -180,7 +189,7 @@ final class ServerConnection: Sendable {
         if let message = open.message { continuation.yield(.message(message)) }
         if frame.flags.contains(.endOfStream) {
             continuation.finish()
-            state.withLock { $0.streams[id]?.requestsEnded = true }
+            state.withLock { _ = $0.streams[id]?.requestState.halfClose() }
         }
         let parts = RequestParts(base: requests) { [weak self] bytes in await self?.consumed(id, writer: writer, bytes: bytes) }
         let stream = RPCStream(descriptor: descriptor, inbound: RPCAsyncSequence(wrapping: parts), outbound: RPCWriter.Closable(wrapping: writer))
@@ -214,16 +223,10 @@ final class ServerConnection: Sendable {
         }
     }
 
-    private func endRequests(_ id: UInt64, _ entry: Entry) {
-        entry.requests.finish()
-        state.withLock { $0.streams[id]?.requestsEnded = true }
-    }
-
     private func clientReset(_ id: UInt64) {
         guard let entry = state.withLock({ state -> Entry? in
             guard state.streams[id] != nil else { return nil }
-            state.streams[id]!.cancelledEarly = true
-            state.streams[id]!.requestsEnded = true
+            _ = state.streams[id]!.requestState.reset()
             return state.streams[id]
         }) else { return }
         entry.writer.clientReset()
