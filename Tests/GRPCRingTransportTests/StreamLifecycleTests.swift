@@ -119,4 +119,55 @@ final class StreamLifecycleTests: XCTestCase {
         XCTAssertEqual(early.message(), .violation("response message before response metadata"))
         XCTAssertEqual(early.state, .awaitingMetadata)
     }
+
+    // MARK: Client, requests sent
+
+    func testClientRequestsMetadataTravelsWithTheFirstMessage() {
+        var requests = ClientRequestsStateMachine()
+        XCTAssertEqual(requests.writeMetadata(), .hold)
+        XCTAssertEqual(requests.open, .held)
+        XCTAssertEqual(requests.writeMessage(), .sendWithOpen)
+        XCTAssertEqual(requests.open, .sending)
+        XCTAssertFalse(requests.takeForFlush(), "the flush finds the metadata taken")
+        XCTAssertEqual(requests.writeMessage(), .sendAfterOpen, "a second message waits for the open frame")
+        requests.openSendReturned()
+        XCTAssertEqual(requests.open, .sent)
+        XCTAssertEqual(requests.writeMessage(), .sendAfterOpen)
+        XCTAssertEqual(requests.finish(), .sendHalfCloseAfterOpen)
+        XCTAssertEqual(requests.finish(), .alreadyFinished)
+        XCTAssertEqual(requests.writeMessage(), .refuseFinished)
+        XCTAssertFalse(requests.finishWithError())
+        XCTAssertEqual(requests.resetStream(), .sendNow, "a reset after the half-close: the server knows the stream")
+        XCTAssertEqual(requests.resetStream(), .nothing, "never twice")
+    }
+
+    func testClientRequestsFlushHalfCloseAndErrors() {
+        var flushed = ClientRequestsStateMachine()
+        XCTAssertEqual(flushed.writeMetadata(), .hold)
+        XCTAssertTrue(flushed.takeForFlush())
+        XCTAssertFalse(flushed.takeForFlush())
+        XCTAssertEqual(flushed.writeMessage(), .sendAfterOpen)
+        XCTAssertEqual(flushed.resetStream(), .sendAfterOpen, "the open frame is still being sent: the reset waits for it")
+
+        var unary = ClientRequestsStateMachine()
+        XCTAssertEqual(unary.writeMetadata(), .hold)
+        XCTAssertEqual(unary.finish(), .sendOpenWithHalfClose, "metadata and half-close in one frame")
+        XCTAssertEqual(unary.open, .sending)
+
+        var failed = ClientRequestsStateMachine()
+        XCTAssertEqual(failed.writeMetadata(), .hold)
+        XCTAssertTrue(failed.finishWithError())
+        XCTAssertEqual(failed.writeMessage(), .refuseFinished)
+        XCTAssertEqual(failed.resetStream(), .nothing, "the server never heard of the stream")
+        XCTAssertEqual(failed.open, .discarded)
+        XCTAssertFalse(failed.takeForFlush(), "discarded metadata is never flushed")
+    }
+
+    func testClientRequestsResetBeforeAnythingWasSent() {
+        var early = ClientRequestsStateMachine()
+        XCTAssertEqual(early.resetStream(), .nothing)
+        XCTAssertEqual(early.writeMetadata(), .refuseReset, "GRPCCore's request task arrives after the reset")
+        XCTAssertEqual(early.writeMessage(), .refuseFinished)
+        XCTAssertEqual(early.finish(), .alreadyFinished)
+    }
 }

@@ -21,24 +21,16 @@ final class RequestWriter: ClosableRPCWriterProtocol, Sendable {
     /// Ends the local response stream with an error (the request side failed).
     private let abortResponse: @Sendable (RPCError) -> Void
     private struct State {
+        /// The stream's request lifecycle (StreamLifecycle+StateMachine.swift).
+        var machine = ClientRequestsStateMachine()
+        /// The metadata while `machine.open == .held`.
         var pending: Metadata?
         var flush: Task<Void, any Error>?
-        var metadataWritten = false
-        /// The open frame was handed to a send (by a message, the half-close or the flush).
-        var openSent = false
-        /// That send has not returned yet; `openWaiters` resume when it does.
-        var openSending = false
+        /// Resets waiting for the open frame's send to return.
         var openWaiters: [CheckedContinuation<Void, Never>] = []
-        var finished = false
-        var reset = false
 
-        /// Takes the held metadata to send as the open frame (nil if taken or discarded already).
-        mutating func takeForOpen() -> Metadata? {
-            guard let metadata = pending.take() else { return nil }
-            openSent = true
-            openSending = true
-            return metadata
-        }
+        /// Takes the held metadata for an open frame the machine decided to send now.
+        mutating func takePending() -> Metadata { pending.take() ?? [:] }
     }
     private let state = Mutex(State())
 
@@ -53,32 +45,33 @@ final class RequestWriter: ClosableRPCWriterProtocol, Sendable {
     func write(_ element: Element) async throws {
         switch element {
         case .metadata(let metadata):
-            let reset = state.withLock { state -> Bool in
-                precondition(!state.metadataWritten, "request metadata written twice")
-                state.metadataWritten = true
-                // Reset before GRPCCore's request task got here: the server must never see it.
-                if state.reset { return true }
+            let decision = state.withLock { state -> ClientRequestsStateMachine.Metadata in
+                let decision = state.machine.writeMetadata()
+                guard decision == .hold else { return decision }
                 state.pending = metadata
                 state.flush = Task { [self] in
                     await Task.yield()
-                    guard let metadata = self.state.withLock({ $0.takeForOpen() }) else { return }
+                    guard let metadata = self.state.withLock({ $0.machine.takeForFlush() ? $0.takePending() : nil }) else { return }
                     defer { openDone() }
                     try await link.send(.streamOpen, streamId: streamId, payload: StreamWire.encodeOpen(method: method, metadata: metadata, message: nil))
                 }
-                return false
+                return decision
             }
-            if reset { throw RPCError(code: .cancelled, message: "the stream was already reset by the client") }
+            if decision == .refuseReset { throw RPCError(code: .cancelled, message: "the stream was already reset by the client") }
         case .message(let bytes):
-            if state.withLock(\.finished) { throw RPCError(code: .failedPrecondition, message: "the request stream is already finished") }
+            if state.withLock(\.machine.finished) { throw RPCError(code: .failedPrecondition, message: "the request stream is already finished") }
             try await window.acquire(bytes.count)
-            let (metadata, flush, finished) = state.withLock { state in
-                state.finished ? (nil, nil, true) : (state.takeForOpen(), state.flush, false)
+            let (decision, metadata, flush) = state.withLock { state -> (ClientRequestsStateMachine.Message, Metadata?, Task<Void, any Error>?) in
+                let decision = state.machine.writeMessage()
+                return (decision, decision == .sendWithOpen ? state.takePending() : nil, state.flush)
             }
-            if finished { throw RPCError(code: .failedPrecondition, message: "the request stream is already finished") }
-            if let metadata {
+            switch decision {
+            case .refuseFinished:
+                throw RPCError(code: .failedPrecondition, message: "the request stream is already finished")
+            case .sendWithOpen:
                 defer { openDone() }
-                try await link.send(.streamOpen, streamId: streamId, payload: StreamWire.encodeOpen(method: method, metadata: metadata, message: bytes))
-            } else {
+                try await link.send(.streamOpen, streamId: streamId, payload: StreamWire.encodeOpen(method: method, metadata: metadata ?? [:], message: bytes))
+            case .sendAfterOpen:
                 try await flush?.value
                 try await link.send(.streamMessage, streamId: streamId, payload: bytes)
             }
@@ -92,7 +85,7 @@ final class RequestWriter: ClosableRPCWriterProtocol, Sendable {
     /// The send of the open frame returned: a waiting reset may go.
     private func openDone() {
         let waiters = state.withLock { state in
-            state.openSending = false
+            state.machine.openSendReturned()
             defer { state.openWaiters = [] }
             return state.openWaiters
         }
@@ -101,16 +94,18 @@ final class RequestWriter: ClosableRPCWriterProtocol, Sendable {
 
     /// Half-close: the client sends nothing more.
     func finish() async {
-        let (metadata, flush, already) = state.withLock { state in
-            defer { state.finished = true }
-            return state.finished ? (nil, nil, true) : (state.takeForOpen(), state.flush, false)
+        let (decision, metadata, flush) = state.withLock { state -> (ClientRequestsStateMachine.Finish, Metadata?, Task<Void, any Error>?) in
+            let decision = state.machine.finish()
+            return (decision, decision == .sendOpenWithHalfClose ? state.takePending() : nil, state.flush)
         }
-        if already { return }
-        if let metadata {
+        switch decision {
+        case .alreadyFinished:
+            return
+        case .sendOpenWithHalfClose:
             defer { openDone() }
             try? await link.send(
-                .streamOpen, flags: .endOfStream, streamId: streamId, payload: StreamWire.encodeOpen(method: method, metadata: metadata, message: nil))
-        } else {
+                .streamOpen, flags: .endOfStream, streamId: streamId, payload: StreamWire.encodeOpen(method: method, metadata: metadata ?? [:], message: nil))
+        case .sendHalfCloseAfterOpen:
             do { try await flush?.value } catch { return }
             try? await link.send(.streamMessage, flags: .endOfStream, streamId: streamId, payload: [])
         }
@@ -119,11 +114,7 @@ final class RequestWriter: ClosableRPCWriterProtocol, Sendable {
     /// The request side failed (the producer threw): the RPC ends with that error here, and the
     /// server, if it knows the stream, is told with a reset.
     func finish(throwing error: any Error) async {
-        let already = state.withLock { state in
-            defer { state.finished = true }
-            return state.finished
-        }
-        if already { return }
+        guard state.withLock({ $0.machine.finishWithError() }) else { return }
         let rpcError = error as? RPCError ?? RPCError(code: .unknown, message: "the request stream failed: \(error)")
         abortResponse(rpcError)
         await sendReset(rpcError)
@@ -133,22 +124,23 @@ final class RequestWriter: ClosableRPCWriterProtocol, Sendable {
     /// is being sent, the reset waits for that send to return); metadata still held back is
     /// discarded, and nothing of this stream is sent after the reset.
     func sendReset(_ error: any Error) async {
-        let send = state.withLock { state in
-            defer {
-                state.reset = true
-                state.finished = true
-            }
-            state.pending = nil
-            return state.openSent && !state.reset
+        let decision = state.withLock { state -> ClientRequestsStateMachine.Reset in
+            let decision = state.machine.resetStream()
+            if state.machine.open == .discarded { state.pending = nil }
+            return decision
         }
-        guard send else { return }
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let now = state.withLock { state -> Bool in
-                guard state.openSending else { return true }
-                state.openWaiters.append(continuation)
-                return false
+        switch decision {
+        case .nothing: return
+        case .sendNow: break
+        case .sendAfterOpen:
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let now = state.withLock { state -> Bool in
+                    guard state.machine.open == .sending else { return true }
+                    state.openWaiters.append(continuation)
+                    return false
+                }
+                if now { continuation.resume() }
             }
-            if now { continuation.resume() }
         }
         let message = (error as? RPCError)?.message ?? "the client cancelled the RPC"
         try? await link.send(.streamReset, streamId: streamId, payload: StreamWire.encodeReset(code: .cancelled, message: message))

@@ -139,3 +139,99 @@ struct ClientResponsesStateMachine: Equatable {
         return .finish
     }
 }
+
+/// The client's view of the requests it sends on one stream: when the `streamOpen` frame goes
+/// (metadata is held until the first message or the half-close, or a flush sends it alone), and
+/// the ordering rules around it — a message that finds the open frame taken waits for it; a reset
+/// goes only for a stream whose open frame was sent, after that send returned, and nothing of the
+/// stream is sent after a reset.
+//
+//   none ──metadata──▶ held ──message / half-close / flush──▶ sending ──send returned──▶ sent
+//                        └──reset──▶ discarded (the server never hears of the stream)
+struct ClientRequestsStateMachine: Equatable {
+    enum Open: Equatable { case none, held, sending, sent, discarded }
+    enum Metadata: Equatable {
+        /// Hold it (until the first message, the half-close or the flush).
+        case hold
+        /// The stream was reset before the request task got here: the server must never see it.
+        case refuseReset
+    }
+    enum Message: Equatable {
+        /// Send it inside the `streamOpen` frame with the held metadata (take the metadata now).
+        case sendWithOpen
+        /// Send it as a `streamMessage` once the open frame's send (the flush's) has returned.
+        case sendAfterOpen
+        /// The request side already finished or was reset.
+        case refuseFinished
+    }
+    enum Finish: Equatable {
+        case sendOpenWithHalfClose
+        case sendHalfCloseAfterOpen
+        case alreadyFinished
+    }
+    enum Reset: Equatable {
+        /// The server never saw the stream, or it was reset already: send nothing.
+        case nothing
+        case sendNow
+        /// The open frame is being sent: send the reset when that send returns.
+        case sendAfterOpen
+    }
+
+    private(set) var open: Open = .none
+    private(set) var finished = false
+    private(set) var reset = false
+
+    mutating func writeMetadata() -> Metadata {
+        precondition(open == .none || open == .discarded, "request metadata written twice")
+        if reset { return .refuseReset }
+        open = .held
+        return .hold
+    }
+
+    /// The flush task: takes the held metadata to send alone; false if something else took it.
+    mutating func takeForFlush() -> Bool {
+        guard open == .held else { return false }
+        open = .sending
+        return true
+    }
+
+    mutating func writeMessage() -> Message {
+        if finished { return .refuseFinished }
+        guard open == .held else { return .sendAfterOpen }
+        open = .sending
+        return .sendWithOpen
+    }
+
+    mutating func finish() -> Finish {
+        if finished { return .alreadyFinished }
+        finished = true
+        guard open == .held else { return .sendHalfCloseAfterOpen }
+        open = .sending
+        return .sendOpenWithHalfClose
+    }
+
+    /// The request side failed; false if it had finished already.
+    mutating func finishWithError() -> Bool {
+        defer { finished = true }
+        return !finished
+    }
+
+    /// The send of the open frame returned.
+    mutating func openSendReturned() {
+        if open == .sending { open = .sent }
+    }
+
+    mutating func resetStream() -> Reset {
+        defer {
+            reset = true
+            finished = true
+        }
+        if open == .held || open == .none { open = .discarded }
+        guard !reset else { return .nothing }
+        switch open {
+        case .sending: return .sendAfterOpen
+        case .sent: return .sendNow
+        case .none, .held, .discarded: return .nothing
+        }
+    }
+}
