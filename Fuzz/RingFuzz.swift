@@ -7,6 +7,8 @@
 //                                (validating:); an accepted header must yield in-bounds geometries
 //   3  ring drain                bytes as the data area, head/tail words, then a MessageReader
 //                                drains everything: only typed errors, never a trap or a stray read
+//   4  bounded reader            the one reader of untrusted bytes (every codec's): the input's
+//                                own bytes pick the reads; only typed errors, offset never past the end
 // Built by `make fuzz` with swiftc -sanitize=fuzzer,address against the RingCore objects; crash
 // inputs land in Fuzz/crashes/ and become regression cases in Tests/RingCoreTests.
 import RingCore
@@ -15,16 +17,38 @@ import RingCore
 public func ringFuzzOne(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     guard size >= 1 else { return 0 }
     let input = UnsafeRawBufferPointer(start: data + 1, count: size - 1)
-    switch data[0] % 4 {
+    switch data[0] % 5 {
     case 0: RingFuzz.frameHeader(input)
     case 1: RingFuzz.context(input)
     case 2: RingFuzz.segmentHeader(input)
-    default: RingFuzz.ringDrain(input)
+    case 3: RingFuzz.ringDrain(input)
+    default: RingFuzz.boundedReader(input)
     }
     return 0
 }
 
 enum RingFuzz {
+    /// Reads driven by the input itself (each read's kind is the next byte): whatever the bytes,
+    /// the reader throws typed errors only and never moves past the end.
+    static func boundedReader(_ input: UnsafeRawBufferPointer) {
+        var reader = BoundedReader(input)
+        for _ in 0..<64 {
+            guard let op: UInt8 = try? reader.take("op") else { return }
+            switch op % 9 {
+            case 0: _ = try? reader.take("u16") as UInt16
+            case 1: _ = try? reader.take("u64") as UInt64
+            case 2: _ = try? reader.takeBool("bool")
+            case 3: _ = try? reader.takeString("string", limit: 300)
+            case 4: _ = try? reader.takeLongString("long string", limit: 70_000)
+            case 5: _ = try? reader.takeBytes("bytes", limit: 70_000)
+            case 6: _ = try? reader.takeMap("map", limit: 16)
+            case 7: _ = try? reader.takeRaw("raw", count: Int(op) - 128)
+            default: _ = try? reader.finish()
+            }
+            precondition(reader.offset <= input.count && reader.remaining >= 0)
+        }
+    }
+
     static func word<T: FixedWidthInteger>(_ input: UnsafeRawBufferPointer, _ offset: Int, as: T.Type) -> T {
         var value: T = 0
         withUnsafeMutableBytes(of: &value) { out in

@@ -64,34 +64,35 @@ package enum EventStreamMessage {
     }
 
     package static func decodeRequest(_ bytes: [UInt8]) throws(EventStreamError) -> EventStreamRequest {
-        var reader = PayloadReader(bytes)
-        let number = try field { () throws(HTTPPayloadError) in UInt64(truncatingIfNeeded: try reader.integer(bytes: 8, field: "number")) }
-        let context = try Self.context(&reader)
-        return EventStreamRequest(number: number, context: context, payload: Array(bytes[reader.offset...]))
+        try field { () throws(HTTPPayloadError) in
+            try PayloadReader.read(bytes) { reader throws(HTTPPayloadError) in
+                let number = UInt64(truncatingIfNeeded: try reader.integer(bytes: 8, field: "number"))
+                let context = try Self.context(&reader)
+                return EventStreamRequest(number: number, context: context, payload: reader.rest())
+            }
+        }
     }
 
     package static func decodeReply(_ bytes: [UInt8]) throws(EventStreamError) -> EventStreamReply {
-        var reader = PayloadReader(bytes)
-        let number = try field { () throws(HTTPPayloadError) in UInt64(truncatingIfNeeded: try reader.integer(bytes: 8, field: "number")) }
-        let status = try field { () throws(HTTPPayloadError) in try reader.integer(bytes: 1, field: "status") }
-        guard status <= 1 else { throw EventStreamError("reply status \(status) is neither 0 nor 1") }
-        let context = try Self.context(&reader)
-        return EventStreamReply(number: number, succeeded: status == 0, context: context, payload: Array(bytes[reader.offset...]))
+        try field { () throws(HTTPPayloadError) in
+            try PayloadReader.read(bytes) { reader throws(HTTPPayloadError) in
+                let number = UInt64(truncatingIfNeeded: try reader.integer(bytes: 8, field: "number"))
+                let status = try reader.integer(bytes: 1, field: "status")
+                guard status <= 1 else { throw .limitExceeded(field: "reply status (0 success, 1 failure)", size: status, limit: 1) }
+                let context = try Self.context(&reader)
+                return EventStreamReply(number: number, succeeded: status == 0, context: context, payload: reader.rest())
+            }
+        }
     }
 
-    private static func context(_ reader: inout PayloadReader) throws(EventStreamError) -> ForwardingContext {
-        let bytes = try field { () throws(HTTPPayloadError) in
-            let count = try reader.integer(bytes: 4, field: "context length")
-            guard count <= ForwardingContext.Limits.maxEncodedSize else {
-                throw .limitExceeded(field: "context length", size: count, limit: ForwardingContext.Limits.maxEncodedSize)
-            }
-            return Array(try reader.take(count, field: "context"))
+    /// The context (u32 length, then the ring codec's bytes), decoded by the ring codec.
+    private static func context(_ reader: inout PayloadReader) throws(HTTPPayloadError) -> ForwardingContext {
+        let count = try reader.integer(bytes: 4, field: "context length")
+        guard count <= ForwardingContext.Limits.maxEncodedSize else {
+            throw .limitExceeded(field: "context length", size: count, limit: ForwardingContext.Limits.maxEncodedSize)
         }
-        do {
-            return try ForwardingContext(decoding: bytes)
-        } catch {
-            throw EventStreamError("context: \(error)")
-        }
+        let bytes = try reader.take(count, field: "context")
+        do { return try ForwardingContext(decoding: bytes) } catch { throw .invalidContext("\(error)") }
     }
 
     private static func field<T>(_ body: () throws(HTTPPayloadError) -> T) throws(EventStreamError) -> T {

@@ -3,7 +3,7 @@
 // rings (the `http` function's payload) and over gRPC (after the invocation prefix of
 // GRPCEventStreamMessage), so a worker's HTTP code is the same behind both routes.
 //
-// Layout (little-endian), request:
+// Decoded with RingCore's BoundedReader (the one reader of untrusted bytes). Layout (little-endian), request:
 //   u8 version (1) | u16 method length | method | u16 target length | target
 //   | u16 header count | per header: u16 name length | name | u32 value length | value
 //   | u32 body length | body
@@ -11,6 +11,8 @@
 //   u8 version (1) | u16 status | u16 header count | headers as above | u32 body length | body
 // Nothing may follow the body. Both sides decode untrusted bytes: every length is checked before
 // use and every bound below is enforced, with a typed error naming the field.
+
+import RingCore
 
 /// One HTTP request as a function sees it.
 package struct HTTPFunctionRequest: Sendable, Equatable {
@@ -64,6 +66,8 @@ package enum HTTPPayloadError: Error, Equatable, Sendable, CustomStringConvertib
     case invalidUTF8(field: String)
     case invalidStatus(Int)
     case trailingBytes(Int)
+    /// The event stream's context bytes did not decode (ForwardingContext's codec said why).
+    case invalidContext(String)
 
     package var description: String {
         switch self {
@@ -73,6 +77,7 @@ package enum HTTPPayloadError: Error, Equatable, Sendable, CustomStringConvertib
         case .invalidUTF8(let field): "HTTP payload \(field) is not valid UTF-8"
         case .invalidStatus(let status): "HTTP payload status \(status) is not in 100...599"
         case .trailingBytes(let count): "HTTP payload has \(count) bytes after the body"
+        case .invalidContext(let detail): "context: \(detail)"
         }
     }
 }
@@ -107,23 +112,25 @@ package enum HTTPPayload {
     }
 
     package static func decodeRequest(_ bytes: [UInt8]) throws(HTTPPayloadError) -> HTTPFunctionRequest {
-        var reader = PayloadReader(bytes)
-        try reader.expectVersion()
-        let method = try reader.string(field: "method", lengthBytes: 2, limit: maxMethodBytes)
-        let target = try reader.string(field: "target", lengthBytes: 2, limit: maxTargetBytes)
-        let headers = try reader.headers()
-        let body = try reader.body()
-        return HTTPFunctionRequest(method: method, target: target, headers: headers, body: body)
+        try PayloadReader.read(bytes) { reader throws(HTTPPayloadError) in
+            try reader.expectVersion()
+            let method = try reader.string(field: "method", lengthBytes: 2, limit: maxMethodBytes)
+            let target = try reader.string(field: "target", lengthBytes: 2, limit: maxTargetBytes)
+            let headers = try reader.headers()
+            let body = try reader.body()
+            return HTTPFunctionRequest(method: method, target: target, headers: headers, body: body)
+        }
     }
 
     package static func decodeReply(_ bytes: [UInt8]) throws(HTTPPayloadError) -> HTTPFunctionReply {
-        var reader = PayloadReader(bytes)
-        try reader.expectVersion()
-        let status = try reader.integer(bytes: 2, field: "status")
-        guard (100...599).contains(status) else { throw .invalidStatus(status) }
-        let headers = try reader.headers()
-        let body = try reader.body()
-        return HTTPFunctionReply(status: status, headers: headers, body: body)
+        try PayloadReader.read(bytes) { reader throws(HTTPPayloadError) in
+            try reader.expectVersion()
+            let status = try reader.integer(bytes: 2, field: "status")
+            guard (100...599).contains(status) else { throw .invalidStatus(status) }
+            let headers = try reader.headers()
+            let body = try reader.body()
+            return HTTPFunctionReply(status: status, headers: headers, body: body)
+        }
     }
 }
 
@@ -163,37 +170,60 @@ struct PayloadWriter {
     }
 }
 
-/// Reads little-endian fields from untrusted bytes, checking every length before use.
+/// This payload's view of the one reader of untrusted bytes (RingCore's BoundedReader): its fields
+/// and bounds, its errors as `HTTPPayloadError`.
 struct PayloadReader {
-    let bytes: [UInt8]
-    var offset = 0
+    var reader: BoundedReader
 
-    init(_ bytes: [UInt8]) { self.bytes = bytes }
+    /// Runs `body` over the bytes of `array`.
+    static func read<T>(_ array: [UInt8], _ body: (inout PayloadReader) throws(HTTPPayloadError) -> T) throws(HTTPPayloadError) -> T {
+        var result: Result<T, HTTPPayloadError>!
+        array.withUnsafeBytes { raw in
+            var reader = PayloadReader(reader: BoundedReader(raw))
+            do throws(HTTPPayloadError) { result = .success(try body(&reader)) } catch { result = .failure(error) }
+        }
+        return try result.get()
+    }
+
+    private static func payload<T>(_ body: () throws(BoundedReadError) -> T) throws(HTTPPayloadError) -> T {
+        do { return try body() } catch {
+            switch error {
+            case .truncated(let field, _, _): throw .truncated(field: field)
+            case .limitExceeded(let field, let size, let limit): throw .limitExceeded(field: field, size: size, limit: limit)
+            case .invalidUTF8(let field): throw .invalidUTF8(field: field)
+            case .trailingBytes(let count): throw .trailingBytes(count)
+            case .unsupportedVersion(_, let found): throw .unsupportedVersion(found)
+            case .unknownValue(let field, _): throw .truncated(field: field)
+            }
+        }
+    }
+
+    var offset: Int { reader.offset }
 
     mutating func expectVersion() throws(HTTPPayloadError) {
         let version = UInt8(try integer(bytes: 1, field: "version"))
         guard version == HTTPPayload.version else { throw .unsupportedVersion(version) }
     }
 
+    /// A little-endian integer of 1, 2, 4 or 8 bytes.
     mutating func integer(bytes count: Int, field: String) throws(HTTPPayloadError) -> Int {
-        guard bytes.count - offset >= count else { throw .truncated(field: field) }
-        var value = 0
-        for index in 0..<count { value |= Int(bytes[offset + index]) << (8 * index) }
-        offset += count
-        return value
+        try Self.payload { () throws(BoundedReadError) in
+            switch count {
+            case 1: Int(try reader.take(field) as UInt8)
+            case 2: Int(try reader.take(field) as UInt16)
+            case 4: Int(try reader.take(field) as UInt32)
+            default: Int(truncatingIfNeeded: try reader.take(field) as UInt64)
+            }
+        }
     }
 
-    mutating func take(_ count: Int, field: String) throws(HTTPPayloadError) -> ArraySlice<UInt8> {
-        guard bytes.count - offset >= count else { throw .truncated(field: field) }
-        defer { offset += count }
-        return bytes[offset..<(offset + count)]
+    mutating func take(_ count: Int, field: String) throws(HTTPPayloadError) -> [UInt8] {
+        try Self.payload { () throws(BoundedReadError) in try reader.takeRaw(field, count: count) }
     }
 
     mutating func string(field: String, lengthBytes: Int, limit: Int) throws(HTTPPayloadError) -> String {
         let count = try integer(bytes: lengthBytes, field: field)
-        guard count <= limit else { throw .limitExceeded(field: field, size: count, limit: limit) }
-        guard let text = String(validating: try take(count, field: field), as: UTF8.self) else { throw .invalidUTF8(field: field) }
-        return text
+        return try Self.payload { () throws(BoundedReadError) in try reader.takeUTF8(field, count: count, limit: limit) }
     }
 
     mutating func headers() throws(HTTPPayloadError) -> [(name: String, value: String)] {
@@ -212,8 +242,11 @@ struct PayloadReader {
     /// The body, which must end the payload exactly.
     mutating func body() throws(HTTPPayloadError) -> [UInt8] {
         let count = try integer(bytes: 4, field: "body length")
-        let body = Array(try take(count, field: "body"))
-        guard offset == bytes.count else { throw .trailingBytes(bytes.count - offset) }
+        let body = try take(count, field: "body")
+        try Self.payload { () throws(BoundedReadError) in try reader.finish() }
         return body
     }
+
+    /// Everything left, copied.
+    mutating func rest() -> [UInt8] { [UInt8](reader.takeRest()) }
 }

@@ -96,30 +96,37 @@ extension ForwardingContext {
     /// length is checked before use, and nothing outside `bytes` is touched).
     public init(decoding bytes: UnsafeRawBufferPointer) throws(ContextCodecError) {
         typealias L = Limits
-        var r = RawReader(bytes)
+        // The one reader of untrusted bytes (BoundedReader), its errors in this codec's terms.
+        var r = BoundedReader(bytes)
+        func take<T: FixedWidthInteger>(_ field: String) throws(ContextCodecError) -> T {
+            do { return try r.take(field) } catch { throw ContextCodecError(error) }
+        }
+        func takeString(_ field: String, limit: Int) throws(ContextCodecError) -> String {
+            do { return try r.takeString(field, limit: limit) } catch { throw ContextCodecError(error) }
+        }
         if bytes.count > L.maxEncodedSize {
             throw .limitExceeded(field: "encoded context", size: bytes.count, limit: L.maxEncodedSize)
         }
-        let version: UInt8 = try r.take()
+        let version: UInt8 = try take("version")
         guard version == Self.encodingVersion else { throw .unsupportedVersion(version) }
-        let fieldFlags: UInt8 = try r.take()
+        let fieldFlags: UInt8 = try take("field flags")
         guard fieldFlags & ~1 == 0 else { throw .undefinedFieldFlags(fieldFlags) }
-        let attributeCount = Int(try r.take() as UInt16)
+        let attributeCount = Int(try take("attribute count") as UInt16)
         guard attributeCount <= L.maxAttributes else {
             throw .limitExceeded(field: "attributes", size: attributeCount, limit: L.maxAttributes)
         }
-        let retryCount: UInt32 = try r.take()
-        let maxRetries: UInt32 = try r.take()
-        let invocationId = ContextID(high: try r.take(), low: try r.take())
-        let forwardingId = ContextID(high: try r.take(), low: try r.take())
-        let deadline: UInt64? = fieldFlags & 1 != 0 ? try r.take() as UInt64 : nil
-        let traceparent = try r.takeString("traceparent", limit: L.maxTraceparentBytes)
-        let tracestate = try r.takeString("tracestate", limit: L.maxTracestateBytes)
+        let retryCount: UInt32 = try take("retryCount")
+        let maxRetries: UInt32 = try take("maxRetries")
+        let invocationId = ContextID(high: try take("invocationId"), low: try take("invocationId"))
+        let forwardingId = ContextID(high: try take("forwardingId"), low: try take("forwardingId"))
+        let deadline: UInt64? = fieldFlags & 1 != 0 ? try take("deadline") as UInt64 : nil
+        let traceparent = try takeString("traceparent", limit: L.maxTraceparentBytes)
+        let tracestate = try takeString("tracestate", limit: L.maxTracestateBytes)
         var attributes: [Attribute] = []
         attributes.reserveCapacity(attributeCount)
         for _ in 0..<attributeCount {
-            let key = try r.takeString("attribute key", limit: L.maxAttributeKeyBytes)
-            let value = try r.takeString("attribute value", limit: L.maxAttributeValueBytes)
+            let key = try takeString("attribute key", limit: L.maxAttributeKeyBytes)
+            let value = try takeString("attribute value", limit: L.maxAttributeValueBytes)
             attributes.append(Attribute(key: key, value: value))
         }
         guard r.remaining == 0 else { throw .trailingBytes(r.remaining) }
@@ -166,37 +173,16 @@ struct RawWriter {
     }
 }
 
-/// Sequential little-endian reader that validates each length before using it.
-struct RawReader {
-    let buffer: UnsafeRawBufferPointer
-    var offset = 0
-
-    init(_ buffer: UnsafeRawBufferPointer) { self.buffer = buffer }
-
-    var remaining: Int { buffer.count - offset }
-
-    mutating func take<T: FixedWidthInteger>() throws(ContextCodecError) -> T {
-        let size = MemoryLayout<T>.size
-        guard remaining >= size else { throw .truncated(needed: offset + size, available: buffer.count) }
-        let value = T(littleEndian: buffer.baseAddress!.loadUnaligned(fromByteOffset: offset, as: T.self))
-        offset += size
-        return value
-    }
-
-    mutating func takeString(_ field: String, limit: Int) throws(ContextCodecError) -> String {
-        let count = Int(try take() as UInt16)
-        guard count <= limit else { throw .limitExceeded(field: field, size: count, limit: limit) }
-        guard remaining >= count else { throw .truncated(needed: offset + count, available: buffer.count) }
-        let slice = UnsafeRawBufferPointer(rebasing: buffer[offset..<(offset + count)])
-        offset += count
-        if count == 0 { return "" }
-        // Copy to private (stack) memory first, then validate the copy: the peer cannot change the
-        // bytes between the check and the use.
-        let string = withUnsafeTemporaryAllocation(byteCount: count, alignment: 1) { copy -> String? in
-            copy.copyMemory(from: slice)
-            return String(validating: UnsafeRawBufferPointer(copy), as: UTF8.self)
+extension ContextCodecError {
+    /// The one reader's error in this codec's terms.
+    init(_ error: BoundedReadError) {
+        switch error {
+        case .truncated(_, let needed, let available): self = .truncated(needed: needed, available: available)
+        case .invalidUTF8(let field): self = .invalidUTF8(field: field)
+        case .limitExceeded(let field, let size, let limit): self = .limitExceeded(field: field, size: size, limit: limit)
+        case .trailingBytes(let count): self = .trailingBytes(count)
+        case .unsupportedVersion(_, let found): self = .unsupportedVersion(found)
+        case .unknownValue(_, let value): self = .undefinedFieldFlags(UInt8(truncatingIfNeeded: value))
         }
-        guard let string else { throw .invalidUTF8(field: field) }
-        return string
     }
 }

@@ -11,6 +11,7 @@
 // str = u32 length + UTF-8; metadata = u32 count, then per entry u8 type (0 string, 1 binary),
 // str key, u32 length + value bytes.
 import GRPCCore
+import RingCore
 
 /// Why a stream frame could not be decoded.
 public struct StreamWireError: Error, Equatable, Sendable, CustomStringConvertible {
@@ -148,43 +149,33 @@ enum StreamWire {
     }
 }
 
-/// A bounds-checked cursor over untrusted bytes.
+/// The stream codec's view of the one reader of untrusted bytes (RingCore's BoundedReader): its
+/// limits, its fields (u32 lengths), its errors as `StreamWireError`. Strings are copied out of the
+/// ring before they are validated.
 struct WireReader {
-    let bytes: UnsafeRawBufferPointer
+    private var reader: BoundedReader
     let limits: StreamWireLimits
-    var offset = 0
 
     init(_ bytes: UnsafeRawBufferPointer, limits: StreamWireLimits) {
-        self.bytes = bytes
+        reader = BoundedReader(bytes)
         self.limits = limits
     }
 
+    private static func wire<T>(_ body: () throws(BoundedReadError) -> T) throws(StreamWireError) -> T {
+        do { return try body() } catch { throw StreamWireError("\(error)") }
+    }
+
     mutating func u8(_ field: String) throws(StreamWireError) -> UInt8 {
-        guard offset < bytes.count else { throw StreamWireError("\(field): truncated") }
-        defer { offset += 1 }
-        return bytes[offset]
+        try Self.wire { () throws(BoundedReadError) in try reader.take(field) }
     }
 
     mutating func u32(_ field: String) throws(StreamWireError) -> Int {
-        guard bytes.count - offset >= 4 else { throw StreamWireError("\(field): truncated") }
-        var value: UInt32 = 0
-        for index in 0..<4 { value |= UInt32(bytes[offset + index]) << (8 * index) }
-        offset += 4
-        return Int(value)
-    }
-
-    mutating func take(_ count: Int, _ field: String) throws(StreamWireError) -> UnsafeRawBufferPointer {
-        guard count <= limits.maxFieldBytes else { throw StreamWireError("\(field): \(count) bytes exceed \(limits.maxFieldBytes)") }
-        guard bytes.count - offset >= count else { throw StreamWireError("\(field): \(count) bytes, \(bytes.count - offset) left") }
-        defer { offset += count }
-        return UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + count)])
+        try Self.wire { () throws(BoundedReadError) in Int(try reader.take(field) as UInt32) }
     }
 
     mutating func string(_ field: String) throws(StreamWireError) -> String {
-        let count = try u32(field)
-        let raw = try take(count, field)
-        guard let string = String(validating: raw, as: UTF8.self) else { throw StreamWireError("\(field): invalid UTF-8") }
-        return string
+        let limit = limits.maxFieldBytes
+        return try Self.wire { () throws(BoundedReadError) in try reader.takeLongString(field, limit: limit) }
     }
 
     mutating func statusCode() throws(StreamWireError) -> Status.Code {
@@ -200,6 +191,7 @@ struct WireReader {
         }
         var metadata = Metadata()
         metadata.reserveCapacity(count)
+        let limit = limits.maxFieldBytes
         for _ in 0..<count {
             let type = try u8("metadata type")
             // A peer that is not this code may send upper case: lowered as HTTP/2 would have it.
@@ -207,21 +199,18 @@ struct WireReader {
             switch type {
             case 0: metadata.addString(try string("metadata value"), forKey: key)
             case 1:
-                let length = try u32("metadata binary value")
-                metadata.addBinary([UInt8](try take(length, "metadata binary value")), forKey: key)
+                let value = try Self.wire { () throws(BoundedReadError) in try reader.takeBytes("metadata binary value", limit: limit) }
+                metadata.addBinary(value, forKey: key)
             default: throw StreamWireError("metadata type \(type)")
             }
         }
         return metadata
     }
 
-    /// Everything not read yet (a message).
-    mutating func rest() -> [UInt8] {
-        defer { offset = bytes.count }
-        return [UInt8](UnsafeRawBufferPointer(rebasing: bytes[offset...]))
-    }
+    /// Everything not read yet (a message), copied.
+    mutating func rest() -> [UInt8] { [UInt8](reader.takeRest()) }
 
     func finish() throws(StreamWireError) {
-        guard offset == bytes.count else { throw StreamWireError("\(bytes.count - offset) trailing bytes") }
+        try Self.wire { () throws(BoundedReadError) in try reader.finish() }
     }
 }
