@@ -35,16 +35,16 @@ public enum BoundedReadError: Error, Equatable, Sendable, CustomStringConvertibl
 }
 
 /// A sequential reader over untrusted bytes (see the file comment).
-public struct BoundedReader {
-    public let buffer: UnsafeRawBufferPointer
-    public private(set) var offset = 0
+package struct BoundedReader {
+    package let buffer: UnsafeRawBufferPointer
+    package private(set) var offset = 0
 
-    public init(_ buffer: UnsafeRawBufferPointer) { self.buffer = buffer }
+    package init(_ buffer: UnsafeRawBufferPointer) { self.buffer = buffer }
 
-    public var remaining: Int { buffer.count - offset }
+    package var remaining: Int { buffer.count - offset }
 
     /// A fixed-width little-endian integer.
-    public mutating func take<T: FixedWidthInteger>(_ field: String) throws(BoundedReadError) -> T {
+    package mutating func take<T: FixedWidthInteger>(_ field: String) throws(BoundedReadError) -> T {
         let size = MemoryLayout<T>.size
         guard remaining >= size else { throw .truncated(field: field, needed: offset + size, available: buffer.count) }
         let value = T(littleEndian: buffer.baseAddress!.loadUnaligned(fromByteOffset: offset, as: T.self))
@@ -53,33 +53,33 @@ public struct BoundedReader {
     }
 
     /// A byte that must be 0 or 1.
-    public mutating func takeBool(_ field: String) throws(BoundedReadError) -> Bool {
+    package mutating func takeBool(_ field: String) throws(BoundedReadError) -> Bool {
         let value: UInt8 = try take(field)
         guard value <= 1 else { throw .unknownValue(field: field, value: UInt64(value)) }
         return value == 1
     }
 
     /// A string with a u16 length, at most `limit` bytes.
-    public mutating func takeString(_ field: String, limit: Int = Int(UInt16.max)) throws(BoundedReadError) -> String {
+    package mutating func takeString(_ field: String, limit: Int = Int(UInt16.max)) throws(BoundedReadError) -> String {
         let count = Int(try take(field) as UInt16)
         return try takeUTF8(field, count: count, limit: limit)
     }
 
     /// A string with a u32 length, at most `limit` bytes.
-    public mutating func takeLongString(_ field: String, limit: Int) throws(BoundedReadError) -> String {
+    package mutating func takeLongString(_ field: String, limit: Int) throws(BoundedReadError) -> String {
         let count = Int(try take(field) as UInt32)
         return try takeUTF8(field, count: count, limit: limit)
     }
 
     /// Bytes with a u32 length, at most `limit`, copied.
-    public mutating func takeBytes(_ field: String, limit: Int) throws(BoundedReadError) -> [UInt8] {
+    package mutating func takeBytes(_ field: String, limit: Int) throws(BoundedReadError) -> [UInt8] {
         let count = Int(try take(field) as UInt32)
         guard count <= limit else { throw .limitExceeded(field: field, size: count, limit: limit) }
         return try takeRaw(field, count: count)
     }
 
     /// A map of u16-length strings with a u16 count, at most `limit` entries.
-    public mutating func takeMap(_ field: String, limit: Int) throws(BoundedReadError) -> [String: String] {
+    package mutating func takeMap(_ field: String, limit: Int) throws(BoundedReadError) -> [String: String] {
         let count = Int(try take(field) as UInt16)
         guard count <= limit else { throw .limitExceeded(field: field, size: count, limit: limit) }
         var map: [String: String] = [:]
@@ -91,12 +91,12 @@ public struct BoundedReader {
     }
 
     /// `count` raw bytes, copied.
-    public mutating func takeRaw(_ field: String, count: Int) throws(BoundedReadError) -> [UInt8] {
+    package mutating func takeRaw(_ field: String, count: Int) throws(BoundedReadError) -> [UInt8] {
         [UInt8](try takeView(field, count: count))
     }
 
     /// `count` bytes as a view into the buffer (valid as long as it is; read it once).
-    public mutating func takeView(_ field: String, count: Int) throws(BoundedReadError) -> UnsafeRawBufferPointer {
+    package mutating func takeView(_ field: String, count: Int) throws(BoundedReadError) -> UnsafeRawBufferPointer {
         guard count >= 0, remaining >= count else {
             throw .truncated(field: field, needed: offset + max(count, 0), available: buffer.count)
         }
@@ -105,20 +105,20 @@ public struct BoundedReader {
     }
 
     /// Everything that is left, as a view (valid as long as the underlying buffer).
-    public mutating func takeRest() -> UnsafeRawBufferPointer {
+    package mutating func takeRest() -> UnsafeRawBufferPointer {
         let rest = UnsafeRawBufferPointer(rebasing: buffer[offset...])
         offset = buffer.count
         return rest
     }
 
     /// Throws unless every byte was read.
-    public func finish() throws(BoundedReadError) {
+    package func finish() throws(BoundedReadError) {
         if remaining != 0 { throw .trailingBytes(remaining) }
     }
 
     /// `count` bytes of UTF-8, at most `limit`: copied out of (possibly shared) memory first, then
     /// validated — the peer cannot change the bytes between the check and the use.
-    public mutating func takeUTF8(_ field: String, count: Int, limit: Int) throws(BoundedReadError) -> String {
+    package mutating func takeUTF8(_ field: String, count: Int, limit: Int) throws(BoundedReadError) -> String {
         guard count <= limit else { throw .limitExceeded(field: field, size: count, limit: limit) }
         let view = try takeView(field, count: count)
         if count == 0 { return "" }

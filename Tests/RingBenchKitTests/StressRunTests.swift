@@ -52,10 +52,10 @@ func stressRun(_ plan: StressPlan) -> StressRun {
             plan.workerStartTimeout = 300
             plan.workers = 2
             plan.load = .closed(concurrency: 16)
-            plan.duration = 2
-            plan.stallEvery = 0.5
-            plan.stallMilliseconds = 700
-            plan.livenessTimeout = 0.3
+            plan.duration = 3
+            plan.stallEvery = 0.8
+            plan.stallMilliseconds = 1200
+            plan.livenessTimeout = 0.5
             plan.sizes = try StressSizeMix.parse("64:100")
             let report = try await stressRun(plan).run()
             let counts = report.counts

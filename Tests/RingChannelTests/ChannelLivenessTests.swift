@@ -46,15 +46,15 @@ extension ChannelProcessTests {
             }
         }
 
-        /// `slow` sleeps 1.5 s in an async handler — nearly eight liveness timeouts of 200 ms — while
-        /// the worker's reader answers every ping: the invocation succeeds.
+        /// `slow` sleeps 3 s in an async handler — five liveness timeouts of 600 ms — while the
+        /// worker's reader answers every ping: the invocation succeeds.
         @Test(arguments: channelBackends)
         func aSlowWorkerThatAnswersPingsIsLeftAlone(backend: ReactorBackendKind?) async throws {
             try await withWatchdog(seconds: 120) {
-                try await withHost(Self.configuration(backend, timeout: .milliseconds(200))) { host in
+                try await withHost(Self.configuration(backend, timeout: .milliseconds(600))) { host in
                     let id = try await host.addWorker(exampleLaunch())
-                    let result = try await host.invoke(function: "slow", payload: u32Payload(1500), context: context(1))
-                    #expect(result.status == .success && result.payload == u32Payload(1500) && result.workerID == id)
+                    let result = try await host.invoke(function: "slow", payload: u32Payload(3000), context: context(1))
+                    #expect(result.status == .success && result.payload == u32Payload(3000) && result.workerID == id)
                 }
             }
         }

@@ -21,43 +21,43 @@ func utf8Prefix(_ string: String, maxBytes: Int) -> [UInt8] {
 }
 
 /// Appends little-endian fields to a byte array.
-public struct ChannelEncoder: Sendable {
-    public private(set) var bytes: [UInt8]
+struct ChannelEncoder: Sendable {
+    private(set) var bytes: [UInt8]
 
-    public init(reservingCapacity capacity: Int = 64) {
+    init(reservingCapacity capacity: Int = 64) {
         bytes = []
         bytes.reserveCapacity(capacity)
     }
 
-    public mutating func put<T: FixedWidthInteger>(_ value: T) {
+    mutating func put<T: FixedWidthInteger>(_ value: T) {
         withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) }
     }
 
-    public mutating func put(_ value: Bool) { put(UInt8(value ? 1 : 0)) }
+    mutating func put(_ value: Bool) { put(UInt8(value ? 1 : 0)) }
 
     /// A UTF-8 string with a u16 length (the caller keeps it ≤ 65535 bytes; longer is cut at a
     /// character boundary).
-    public mutating func putString(_ string: String) {
+    mutating func putString(_ string: String) {
         let utf8 = utf8Prefix(string, maxBytes: Int(UInt16.max))
         put(UInt16(utf8.count))
         bytes.append(contentsOf: utf8)
     }
 
     /// A UTF-8 string with a u32 length, cut to `maxBytes`.
-    public mutating func putLongString(_ string: String, maxBytes: Int = Int(UInt32.max)) {
+    mutating func putLongString(_ string: String, maxBytes: Int = Int(UInt32.max)) {
         let utf8 = utf8Prefix(string, maxBytes: maxBytes)
         put(UInt32(utf8.count))
         bytes.append(contentsOf: utf8)
     }
 
     /// Bytes with a u32 length.
-    public mutating func putBytes(_ data: [UInt8]) {
+    mutating func putBytes(_ data: [UInt8]) {
         put(UInt32(data.count))
         bytes.append(contentsOf: data)
     }
 
     /// A u16 count, then key and value strings, in key order (so encodings are deterministic).
-    public mutating func putMap(_ map: [String: String]) {
+    mutating func putMap(_ map: [String: String]) {
         put(UInt16(min(map.count, Int(UInt16.max))))
         for key in map.keys.sorted().prefix(Int(UInt16.max)) {
             putString(key)
@@ -66,12 +66,12 @@ public struct ChannelEncoder: Sendable {
     }
 
     /// Raw bytes, no length.
-    public mutating func putRaw(_ data: UnsafeRawBufferPointer) { bytes.append(contentsOf: data) }
+    mutating func putRaw(_ data: UnsafeRawBufferPointer) { bytes.append(contentsOf: data) }
 }
 
 /// Reads little-endian fields from untrusted bytes.
 /// The decoder of channel payloads: RingCore's BoundedReader, the one reader of untrusted bytes.
-public typealias ChannelDecoder = BoundedReader
+typealias ChannelDecoder = BoundedReader
 
 extension ChannelCodecError {
     /// Runs `body` over the bytes of `array`, keeping the typed error.
