@@ -415,13 +415,7 @@ struct ConformanceCases: Sendable {
                     XCTAssertEqual(error.code, .unavailable, "\(error)")
                 }
             }
-            switch transport {
-            case .ring:
-                try await withGRPCClient(transport: GRPCRingClientTransport(socketPath: fixture.socketPath)) { try await body($0) }
-            case .h2Unix:
-                let clientTransport = try HTTP2ClientTransport.Posix(target: .unixDomainSocket(path: fixture.socketPath), transportSecurity: .plaintext)
-                try await withGRPCClient(transport: clientTransport) { try await body($0) }
-            }
+            try await transport.withFixtureClient(socketPath: fixture.socketPath, body)
         }
     }
 
@@ -468,13 +462,7 @@ struct ConformanceCases: Sendable {
                 let after = try await echo([3])
                 XCTAssertEqual(after, [3])
             }
-            switch transport {
-            case .ring:
-                try await withGRPCClient(transport: GRPCRingClientTransport(socketPath: fixture.socketPath)) { try await body($0) }
-            case .h2Unix:
-                let clientTransport = try HTTP2ClientTransport.Posix(target: .unixDomainSocket(path: fixture.socketPath), transportSecurity: .plaintext)
-                try await withGRPCClient(transport: clientTransport) { try await body($0) }
-            }
+            try await transport.withFixtureClient(socketPath: fixture.socketPath, body)
         }
     }
 

@@ -1,6 +1,9 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import GRPCCore
+import GRPCNIOTransportHTTP2
+import GRPCRingTransport
 import RingLinux
 
 /// A gRPC server in another process (GRPCRingFixture, built beside the test bundle), for tests that
@@ -24,5 +27,18 @@ struct FixtureServer {
         process.kill(SIGKILL)
         _ = try process.wait()
         unlink(socketPath)
+    }
+}
+
+extension TransportUnderTest {
+    /// Runs `body` with a client of this transport connected to a fixture server at `socketPath`.
+    func withFixtureClient(socketPath: String, _ body: @Sendable (any Caller) async throws -> Void) async throws {
+        switch self {
+        case .ring:
+            try await withGRPCClient(transport: GRPCRingClientTransport(socketPath: socketPath)) { try await body($0) }
+        case .h2Unix:
+            let clientTransport = try HTTP2ClientTransport.Posix(target: .unixDomainSocket(path: socketPath), transportSecurity: .plaintext)
+            try await withGRPCClient(transport: clientTransport) { try await body($0) }
+        }
     }
 }

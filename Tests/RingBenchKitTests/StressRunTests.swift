@@ -17,27 +17,39 @@ func stressRun(_ plan: StressPlan) -> StressRun {
     StressRun(plan: plan, workerExecutable: stressWorkerPath(), logger: Logger(label: "stress") { _ in SwiftLogNoOpLogHandler() })
 }
 
+/// Two workers under a closed loop of 16; the full suite can starve this process's cooperative
+/// pool, so a worker's start may take long.
+func faultPlan(sizes: String) throws -> StressPlan {
+    var plan = StressPlan()
+    plan.workerStartTimeout = 300
+    plan.workers = 2
+    plan.load = .closed(concurrency: 16)
+    plan.sizes = try StressSizeMix.parse(sizes)
+    return plan
+}
+
+/// A run that must audit clean: every issued invocation has exactly one outcome, verified or an
+/// error a fault explains.
+func expectClean(_ report: StressReport) {
+    let counts = report.counts
+    #expect(report.passed, "\(report.table)")
+    #expect(counts.violations == 0)
+    #expect(counts.issued == counts.outcomes)
+    #expect(counts.issued == counts.verified + counts.expectedErrors)
+    #expect(counts.verified > 0)
+}
+
 @Suite(.serialized) struct StressRunTests {
     @Test func killsUnderLoadAuditClean() async throws {
         try await withWatchdog(seconds: 600) {
-            var plan = StressPlan()
-            // The full suite can starve this process's cooperative pool: a start may take long.
-            plan.workerStartTimeout = 300
-            plan.workers = 2
-            plan.load = .closed(concurrency: 16)
+            var plan = try faultPlan(sizes: "64:90,64K:9,1M:1")
             // Time-based kills, but the run goes on until 3 were sent: the suite's other tests may
             // starve this process's cooperative pool for seconds.
             plan.duration = 1
             plan.killEvery = 0.3
             plan.minimumKills = 3
-            plan.sizes = try StressSizeMix.parse("64:90,64K:9,1M:1")
             let report = try await stressRun(plan).run()
-            let counts = report.counts
-            #expect(report.passed, "\(report.table)")
-            #expect(counts.violations == 0)
-            #expect(counts.issued == counts.outcomes)
-            #expect(counts.issued == counts.verified + counts.expectedErrors)
-            #expect(counts.verified > 0)
+            expectClean(report)
             let kill = try #require(report.faults.first { $0.name == "kill" })
             #expect(kill.injected >= 3)
             #expect(kill.detected == kill.injected)
@@ -48,21 +60,14 @@ func stressRun(_ plan: StressPlan) -> StressRun {
     /// kills and restarts it; what it held fails with `workerStalled`, every outcome is accounted for.
     @Test func stallsPastTheLivenessTimeoutAreDetectedAndAuditClean() async throws {
         try await withWatchdog(seconds: 600) {
-            var plan = StressPlan()
-            plan.workerStartTimeout = 300
-            plan.workers = 2
-            plan.load = .closed(concurrency: 16)
+            var plan = try faultPlan(sizes: "64:100")
             plan.duration = 3
             plan.stallEvery = 0.8
             plan.stallMilliseconds = 1200
             plan.livenessTimeout = 0.5
-            plan.sizes = try StressSizeMix.parse("64:100")
             let report = try await stressRun(plan).run()
             let counts = report.counts
-            #expect(report.passed, "\(report.table)")
-            #expect(counts.violations == 0)
-            #expect(counts.issued == counts.outcomes)
-            #expect(counts.issued == counts.verified + counts.expectedErrors)
+            expectClean(report)
             #expect(Set(counts.expectedErrorsByKind.keys).isSubset(of: ["workerStalled", "workerNotReady", "noWorkerAvailable"]))
             let stall = try #require(report.faults.first { $0.name == "stall" })
             #expect(stall.injected >= 1)
