@@ -43,6 +43,7 @@ let package = Package(
         .package(url: "https://github.com/grpc/grpc-swift-2.git", from: "2.4.3"),
         .package(url: "https://github.com/grpc/grpc-swift-nio-transport.git", from: "2.9.2"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-distributed-tracing.git", from: "1.7.3"),
     ],
     targets: [
         .systemLibrary(
@@ -96,6 +97,7 @@ let package = Package(
             dependencies: [
                 "RingCore", "RingLinux",
                 .product(name: "Atomics", package: "swift-atomics"),
+                .product(name: "Instrumentation", package: "swift-distributed-tracing"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -104,13 +106,17 @@ let package = Package(
         ),
         .executableTarget(
             name: "RingExampleWorker",
-            dependencies: ["RingAudit", "RingChannel", "RingCore", "RingLinux", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "RingAudit", "RingChannel", "RingCore", "RingLinux", .product(name: "Logging", package: "swift-log"),
+                .product(name: "Instrumentation", package: "swift-distributed-tracing"),
+            ],
             swiftSettings: strict
         ),
         .testTarget(
             name: "RingChannelTests",
             dependencies: [
                 "RingChannel", "RingCore", "RingLinux", "RingTestSupport",
+                .product(name: "Instrumentation", package: "swift-distributed-tracing"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "MetricsTestKit", package: "swift-metrics"),

@@ -16,6 +16,9 @@
 //   hostile    writes random bytes into its own worker → host ring (control block and data) and
 //              publishes a garbage tail; it never answers
 //   pid        answers its pid (u32 little-endian)
+//   trace      answers the traceparent of the ServiceContext the handler runs in (empty when none);
+//              with RING_EXAMPLE_TRACING=1 the worker bootstraps a W3C pass-through instrument, so
+//              the handler runs inside the trace the host's caller was in
 //   digest     for `ringbench stress`: answers [u64 digest of the context it decoded][u64 digest of
 //              the payload][u64 payload count] then u32-LE-first-bytes bytes of a pattern seeded by the
 //              context digest (format: Sources/RingBenchKit/Stress/StressWorkload.swift)
@@ -33,6 +36,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Instrumentation
 import Logging
 import RingAudit
 import RingChannel
@@ -58,6 +62,27 @@ if environment("RING_EXAMPLE_MALFORMED_HELLO") == "1" {
     _ = try? garbage.withUnsafeBytes { try producer.tryWrite(kind: .handshake, streamId: 0, payload: $0) }  // published, host woken
     while true { pause() }
 }
+
+/// The W3C trace context as a ServiceContext value.
+enum TraceparentKey: ServiceContextKey {
+    typealias Value = String
+}
+
+/// Carries `traceparent` from a carrier into a ServiceContext and back (what a tracer such as
+/// swift-otel's W3C propagator does, without spans).
+struct W3CPassThroughInstrument: Instrument {
+    func extract<Carrier, Extract>(_ carrier: Carrier, into context: inout ServiceContext, using extractor: Extract)
+    where Extract: Extractor, Extract.Carrier == Carrier {
+        if let traceparent = extractor.extract(key: "traceparent", from: carrier) { context[TraceparentKey.self] = traceparent }
+    }
+
+    func inject<Carrier, Inject>(_ context: ServiceContext, into carrier: inout Carrier, using injector: Inject)
+    where Inject: Injector, Inject.Carrier == Carrier {
+        if let traceparent = context[TraceparentKey.self] { injector.inject(traceparent, forKey: "traceparent", into: &carrier) }
+    }
+}
+
+if environment("RING_EXAMPLE_TRACING") == "1" { InstrumentationSystem.bootstrap(W3CPassThroughInstrument()) }
 
 LoggingSystem.bootstrap { label in
     var handler = StreamLogHandler.standardError(label: label)
@@ -173,6 +198,7 @@ struct ExampleDelegate: ChannelWorkerDelegate {
         case "throw": throw HandlerError(description: "thrown by the handler")
         case "pid": return .success(littleEndian(UInt32(bitPattern: getpid())))
         case "digest": return .success(Digest.reply(invocation))
+        case "trace": return .success(Array((ServiceContext.current?[TraceparentKey.self] ?? "").utf8))
         default: return nil
         }
     }
@@ -218,6 +244,8 @@ struct ExampleDelegate: ChannelWorkerDelegate {
             return .success(littleEndian(UInt32(bitPattern: getpid())))
         case "digest":
             return .success(Digest.reply(invocation))
+        case "trace":
+            return .success(Array((ServiceContext.current?[TraceparentKey.self] ?? "").utf8))
         default:
             return .failure(message: "unknown function \(invocation.function)")
         }

@@ -10,6 +10,7 @@ public import RingCore
 public import RingLinux
 public import ServiceLifecycle
 import Synchronization
+import Instrumentation
 
 /// Starts and supervises worker processes and runs invocations on them.
 ///
@@ -257,7 +258,8 @@ public final class FunctionHost: Service, Sendable {
     /// The context as the worker sees it: its deadline is the earliest of the call's, the context's
     /// own and `defaultInvocationTimeout` (also returned, for the host's timer).
     func effectiveContext(_ invocationContext: ForwardingContext, deadline: InvocationDeadline?) -> (ForwardingContext, UInt64?) {
-        var effective = invocationContext
+        // The caller's trace travels in the frame with everything else (ForwardingContext+Tracing).
+        var effective = invocationContext.injectingCurrentServiceContext(configuration.instrument ?? InstrumentationSystem.instrument)
         var due = invocationContext.deadlineNanoseconds
         if let deadline { due = min(due ?? .max, deadline.monotonicNanoseconds) }
         if let timeout = configuration.defaultInvocationTimeout { due = min(due ?? .max, Reactor.now() &+ timeout.nanosecondsClamped) }

@@ -1,4 +1,5 @@
 // FunctionHostConfiguration — the host's knobs, and how a worker is launched and restarted.
+public import Instrumentation
 public import RingCore
 public import RingLinux
 
@@ -40,6 +41,10 @@ public struct FunctionHostConfiguration: Sendable {
     /// it is killed, every invocation it held fails once with `ChannelError.workerStalled`, and the
     /// restart policy applies. nil turns the watch off (deadlines and `status` still work).
     public var livenessTimeout: Duration? = .seconds(10)
+    /// The instrument that injects a caller's `ServiceContext` (its trace) into every invocation's
+    /// forwarding context; nil uses swift-distributed-tracing's bootstrapped
+    /// `InstrumentationSystem.instrument` (the no-op one unless the application bootstrapped one).
+    public var instrument: (any Instrument)?
 
     public init(
         segment: SegmentConfiguration = SegmentConfiguration(), waitBackend: ReactorBackendKind? = nil,

@@ -3,6 +3,7 @@
 // are answered, terminate starts the grace period. Answers are never lost to cancellation.
 import Logging
 import RingCore
+import Instrumentation
 import RingLinux
 
 extension ChannelWorker {
@@ -107,12 +108,20 @@ extension ChannelWorker {
         while let (number, job) = next {
             next = nil
             let invocation = makeInvocation(number, job)
+            let service = job.context.extractedServiceContext(configuration.instrument ?? InstrumentationSystem.instrument)
             let inline: InvocationReply?
-            do { inline = try delegate.invokeInline(invocation) } catch is CancellationError { inline = .cancelled } catch {
+            do {
+                // Bound only when an instrument extracted one (no task-local push on the plain path).
+                if let service {
+                    inline = try ServiceContext.withValue(service) { try delegate.invokeInline(invocation) }
+                } else {
+                    inline = try delegate.invokeInline(invocation)
+                }
+            } catch is CancellationError { inline = .cancelled } catch {
                 inline = .failure(message: "\(error)")
             }
             guard let reply = inline else {
-                state.withLock { $0.tasks[number] = makeTask(number, job, invocation, delegate) }
+                state.withLock { $0.tasks[number] = makeTask(number, job, invocation, service, delegate) }
                 continue
             }
             guard respondInPlace(number, job, reply) else {
@@ -135,10 +144,18 @@ extension ChannelWorker {
     }
 
     /// A handler task (created under the state lock, so it is registered before it can finish).
-    private func makeTask(_ number: UInt64, _ job: Pending, _ invocation: Invocation, _ delegate: some ChannelWorkerDelegate) -> Task<Void, Never> {
+    private func makeTask(
+        _ number: UInt64, _ job: Pending, _ invocation: Invocation, _ service: ServiceContext?, _ delegate: some ChannelWorkerDelegate
+    ) -> Task<Void, Never> {
         Task {
             let reply: InvocationReply
-            do { reply = try await delegate.invoke(invocation) } catch is CancellationError { reply = .cancelled } catch {
+            do {
+                if let service {
+                    reply = try await ServiceContext.withValue(service) { try await delegate.invoke(invocation) }
+                } else {
+                    reply = try await delegate.invoke(invocation)
+                }
+            } catch is CancellationError { reply = .cancelled } catch {
                 reply = .failure(message: "\(error)")
             }
             await self.respond(number, job, reply)

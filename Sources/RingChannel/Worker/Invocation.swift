@@ -3,6 +3,7 @@
 public import Logging
 public import RingCore
 public import RingLinux
+public import Instrumentation
 
 /// One invocation as the worker's handler sees it.
 public struct Invocation: Sendable {
@@ -128,6 +129,9 @@ public struct WorkerConfiguration: Sendable {
     /// Log records buffered for the host before new ones are dropped (back-pressure never blocks
     /// a handler on logging).
     public var logBufferLimit: Int
+    /// The instrument that extracts each invocation's `ServiceContext` from its forwarding context;
+    /// handlers run inside it (`ServiceContext.current`). nil uses `InstrumentationSystem.instrument`.
+    public var instrument: (any Instrument)?
 
     public init(
         maxConcurrency: Int = 256, capabilities: [String: String] = [:], requiredHostCapabilities: [String] = [],
