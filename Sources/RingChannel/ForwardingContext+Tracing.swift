@@ -43,16 +43,22 @@ public struct ForwardingContextExtractor: Extractor {
 
 extension ForwardingContext {
     /// `self` with the current task's `ServiceContext` injected by `instrument` (unchanged when the
-    /// task has none, or the instrument is the no-op one).
-    func injectingCurrentServiceContext(_ instrument: any Instrument) -> ForwardingContext {
-        guard !(instrument is NoOpInstrument), let service = ServiceContext.current else { return self }
+    /// task has none, or the instrument is the no-op one). The task-local is read first: the
+    /// instrument is looked up only for a caller that has a context.
+    func injectingCurrentServiceContext(_ instrument: @autoclosure () -> any Instrument) -> ForwardingContext {
+        guard let service = ServiceContext.current else { return self }
+        let instrument = instrument()
+        guard !(instrument is NoOpInstrument) else { return self }
         var context = self
         instrument.inject(service, into: &context, using: ForwardingContextInjector())
         return context
     }
 
-    /// The `ServiceContext` `instrument` extracts from `self`; nil for the no-op instrument.
-    func extractedServiceContext(_ instrument: any Instrument) -> ServiceContext? {
+    /// The `ServiceContext` `instrument` extracts from `self`; nil for the no-op instrument, and nil
+    /// without asking it when the context carries nothing an instrument could read.
+    func extractedServiceContext(_ instrument: @autoclosure () -> any Instrument) -> ServiceContext? {
+        guard !traceparent.isEmpty || !tracestate.isEmpty || !attributes.isEmpty else { return nil }
+        let instrument = instrument()
         guard !(instrument is NoOpInstrument) else { return nil }
         var service = ServiceContext.topLevel
         instrument.extract(self, into: &service, using: ForwardingContextExtractor())
