@@ -33,6 +33,9 @@ import Testing
                 segment: SegmentConfiguration(hostToWorkerCapacity: 1 << 20, workerToHostCapacity: 1 << 20, maxMessageSize: 4 << 20),
                 waitBackend: route == .ringFutexThread ? .futexThread : nil)
             configuration.killMargin = .milliseconds(500)
+            // The rest of the suite runs beside these tests and can starve a worker's start for
+            // many seconds on two cores (seen once in a fresh-clone `make test`).
+            configuration.startTimeout = .seconds(300)
             return try RingRoute(workerExecutable: workerPath(), workers: workers, timeout: .seconds(60), configuration: configuration, logger: logger)
         case .grpc:
             return GRPCRoute(workerExecutable: workerPath(), workers: workers, timeout: .seconds(60), lateJoin: lateJoin, logger: logger)
