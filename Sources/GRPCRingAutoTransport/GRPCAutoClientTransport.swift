@@ -3,7 +3,7 @@
 // server's ring socket exists) and over HTTP/2 otherwise. Service code is the same either way.
 public import GRPCCore
 public import GRPCNIOTransportHTTP2
-public import GRPCRingTransport
+import GRPCRingTransport
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -27,6 +27,7 @@ public struct StressRun: Sendable {
             ? SegmentConfiguration(hostToWorkerCapacity: 64 << 10, workerToHostCapacity: 64 << 10, maxMessageSize: maxMessage)
             : SegmentConfiguration(maxMessageSize: maxMessage)
         configuration.killMargin = .milliseconds(500)
+        configuration.segmentName = "ringstress"
         configuration.startTimeout = .milliseconds(Int64(plan.workerStartTimeout * 1000))
         if let timeout = plan.livenessTimeout { configuration.livenessTimeout = .nanoseconds(Int64(timeout * 1e9)) }
         return configuration

@@ -13,7 +13,7 @@ extension FunctionHost {
     /// consumer, ring 0 producer, ring 1 consumer, ring 1 producer).
     func makeSegment() throws(ChannelError) -> (SharedMemorySegment, doorbells: [Int32]) {
         let segment: SharedMemorySegment
-        do { segment = try SharedMemorySegment.create(configuration: configuration.segment, name: "ringchannel") } catch let error as SystemError {
+        do { segment = try SharedMemorySegment.create(configuration: configuration.segment, name: configuration.segmentName) } catch let error as SystemError {
             throw .system(error)
         } catch { throw .system(SystemError(call: "SharedMemorySegment.create", errno: EINVAL)) }
         var doorbells: [Int32] = []

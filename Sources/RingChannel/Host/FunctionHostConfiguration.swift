@@ -45,6 +45,9 @@ public struct FunctionHostConfiguration: Sendable {
     /// forwarding context; nil uses swift-distributed-tracing's bootstrapped
     /// `InstrumentationSystem.instrument` (the no-op one unless the application bootstrapped one).
     public var instrument: (any Instrument)?
+    /// The name of each worker's segment memfd (`/proc/<pid>/fd` shows `/memfd:<name> (deleted)`):
+    /// tells apart the segments of several hosts in one process.
+    public var segmentName = "ringchannel"
 
     public init(
         segment: SegmentConfiguration = SegmentConfiguration(), waitBackend: ReactorBackendKind? = nil,

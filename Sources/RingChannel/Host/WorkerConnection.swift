@@ -89,7 +89,6 @@ final class WorkerConnection: Sendable {
         state.withLock { $0.reader = reader }
         _ = reactor.addPoller(reader)
         scheduleRecheck()
-        scheduleLivenessCheck()
         do {
             try reactor.watchProcess(pid: pid) { [self] result in processEnded(result) }
         } catch {
@@ -136,6 +135,9 @@ final class WorkerConnection: Sendable {
             }
             for (function, metadata) in functions { try await load(function: function, metadata: metadata) }
             guard state.withLock({ $0.lifecycle.initialized() }) else { throw endError() }
+            // The liveness watch starts with the worker ready: until then the start has its own
+            // timeout (`startTimeout`), and a worker that is still starting cannot answer a ping.
+            scheduleLivenessCheck()
             return workerHello
         } catch let error as ChannelError {
             throw error
@@ -241,8 +243,9 @@ final class WorkerConnection: Sendable {
     }
 
     /// The liveness watch (`FunctionHostConfiguration.livenessTimeout`), every half timeout on the
-    /// reactor: a worker that holds invocations and sent no frame since the last look is asked for
-    /// its status, with the other half as the answer's timeout; no answer, and it has stalled.
+    /// reactor from the moment the worker is ready: a worker that holds invocations and sent no frame
+    /// since the last look is asked for its status, with the other half as the answer's timeout; no
+    /// answer, and it has stalled.
     private func scheduleLivenessCheck() {
         guard let timeout = context.configuration.livenessTimeout else { return }
         let half = timeout / 2
