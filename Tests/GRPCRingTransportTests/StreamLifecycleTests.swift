@@ -11,12 +11,12 @@ final class StreamLifecycleTests: XCTestCase {
         var open = ServerRequestsStateMachine()
         XCTAssertEqual(open.message(), .deliver)
         XCTAssertEqual(open.message(), .deliver)
-        XCTAssertFalse(open.requestsEnded)
+        XCTAssertEqual(open.state, .open)
 
         var halfClosed = open
         XCTAssertEqual(halfClosed.halfClose(), .deliver)
         XCTAssertEqual(halfClosed.state, .halfClosed)
-        XCTAssertTrue(halfClosed.requestsEnded && !halfClosed.resetByClient)
+        XCTAssertFalse(halfClosed.resetByClient)
         XCTAssertEqual(halfClosed.message(), .drop, "a message after the half-close")
         XCTAssertEqual(halfClosed.halfClose(), .drop, "a second half-close")
         XCTAssertTrue(halfClosed.reset(), "a reset after the half-close still cancels the handler")
@@ -28,7 +28,7 @@ final class StreamLifecycleTests: XCTestCase {
         XCTAssertFalse(reset.reset(), "a second reset")
         XCTAssertEqual(reset.message(), .drop, "a message that crossed the reset")
         XCTAssertEqual(reset.halfClose(), .drop)
-        XCTAssertTrue(reset.requestsEnded && reset.resetByClient)
+        XCTAssertTrue(reset.resetByClient)
     }
 
     // MARK: Server, responses sent
@@ -42,7 +42,6 @@ final class StreamLifecycleTests: XCTestCase {
         XCTAssertEqual(responses.write(.message), .send)
         XCTAssertEqual(responses.write(.status), .send)
         XCTAssertEqual(responses.state, .statusSent)
-        XCTAssertTrue(responses.hasEnded)
         for part in [ServerResponsesStateMachine.Part.metadata, .message, .status] {
             XCTAssertEqual(responses.write(part), .refuse(.failedPrecondition, "the response stream already ended"))
         }
@@ -77,14 +76,12 @@ final class StreamLifecycleTests: XCTestCase {
             if writeFirst { XCTAssertEqual(responses.write(.metadata), .send) }
             responses.clientReset()
             XCTAssertEqual(responses.state, .cancelledByClient)
-            XCTAssertFalse(responses.hasEnded)
             for part in [ServerResponsesStateMachine.Part.metadata, .message, .status] {
                 XCTAssertEqual(responses.write(part), .refuse(.cancelled, "the client cancelled the RPC"))
             }
             XCTAssertEqual(responses.finish(), .endSilently, "nothing is sent to a client that reset")
             XCTAssertEqual(responses.state, .closedAfterCancel)
-            XCTAssertTrue(responses.hasEnded)
-            XCTAssertEqual(responses.finish(), .none)
+                XCTAssertEqual(responses.finish(), .none)
             responses.clientReset()
             XCTAssertEqual(responses.state, .closedAfterCancel)
         }

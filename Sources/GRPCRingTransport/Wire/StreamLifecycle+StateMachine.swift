@@ -23,8 +23,6 @@ struct ServerRequestsStateMachine: Equatable {
 
     private(set) var state: State = .open
 
-    /// Whether the request sequence has ended (half-close or reset).
-    var requestsEnded: Bool { state != .open }
     /// Whether the client reset the stream (its handler's cancellation handle must fire).
     var resetByClient: Bool { state == .reset }
 
@@ -64,8 +62,6 @@ struct ServerResponsesStateMachine: Equatable {
     }
 
     private(set) var state: State = .idle
-
-    var hasEnded: Bool { [.statusSent, .resetSent, .closedAfterCancel].contains(state) }
 
     mutating func write(_ part: Part) -> Write {
         switch state {
