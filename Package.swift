@@ -32,6 +32,9 @@ let package = Package(
         .executable(name: "GRPCRingExample", targets: ["GRPCRingExample"]),
         .executable(name: "RingHTTPHost", targets: ["RingHTTPHost"]),
         .executable(name: "RingHTTPWorker", targets: ["RingHTTPWorker"]),
+        // The C ABI of the worker side (Docs/WorkerABI.md): libringworker.so with
+        // ringtransport/worker.h. `make worker-lib` builds it self-contained (static Swift runtime).
+        .library(name: "ringworker", type: .dynamic, targets: ["RingWorkerABI"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-atomics.git", from: "1.3.0"),
@@ -101,6 +104,17 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
+        // The C ABI: the header (a C target, so the Swift side imports the very types C sees) and
+        // its implementation over ChannelWorker's deferred mode.
+        .target(name: "CRingWorker"),
+        .target(
+            name: "RingWorkerABI",
+            dependencies: [
+                "CRingWorker", "RingAudit", "RingChannel", "RingCore", "RingLinux",
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
         ),

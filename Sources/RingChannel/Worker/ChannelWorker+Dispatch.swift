@@ -21,26 +21,32 @@ extension ChannelWorker {
             let pending = Pending(function: request.function, payload: request.payload, context: context, contextBytes: [UInt8](message.context))
             let number = message.streamId
             var violation: String?
-            let start = state.withLock { state -> Pending? in
+            let (start, deferral) = state.withLock { state -> (Pending?, (any DeferredInvocationDelegate)?) in
                 switch state.scheduler.receive(number, pending) {
-                case .start(let job): return job
+                case .start(let job): return (job, state.deferral)
                 case .queued: break
                 case .refused(let job): spawnAuxiliary(&state) { await self.respond(number, job, .cancelled) }
                 case .duplicate: violation = "invocation \(number) received twice"
                 }
-                return nil
+                return (nil, nil)
             }
-            if let start { launch(number, start, delegate) }
+            if let start {
+                if let deferral { deliverDeferred(number, start, deferral) } else { launch(number, start, delegate) }
+            }
             return violation
         case .invocationCancel:
             let number = message.streamId
-            state.withLock { state in
+            let deferral = state.withLock { state -> (any DeferredInvocationDelegate)? in
                 switch state.scheduler.cancel(number) {
-                case .cancelRunning: state.tasks[number]?.cancel()
+                case .cancelRunning:
+                    state.tasks[number]?.cancel()
+                    if state.deferred[number] != nil { return state.deferral }
                 case .removedFromQueue(let job): spawnAuxiliary(&state) { await self.respond(number, job, .cancelled) }
                 case .unknown: break
                 }
+                return nil
             }
+            deferral?.cancelDeferred(number)
             return nil
         case .control:
             let control: ControlMessage
@@ -139,7 +145,7 @@ extension ChannelWorker {
         }
     }
 
-    private func makeInvocation(_ number: UInt64, _ job: Pending) -> Invocation {
+    func makeInvocation(_ number: UInt64, _ job: Pending) -> Invocation {
         Invocation(number: number, function: job.function, payload: job.payload, context: job.context, sink: logSink)
     }
 
@@ -188,7 +194,7 @@ extension ChannelWorker {
     }
 
     /// Writes the answer in place when it fits one frame and the ring has room; false otherwise.
-    private func respondInPlace(_ number: UInt64, _ job: Pending, _ reply: InvocationReply) -> Bool {
+    func respondInPlace(_ number: UInt64, _ job: Pending, _ reply: InvocationReply) -> Bool {
         // A reply that cannot fit one frame whatever its status is not encoded here: a large body
         // would be copied for nothing (on the reactor thread when the handler ran inline), and
         // copied again by the sender that writes it.
@@ -208,7 +214,7 @@ extension ChannelWorker {
 
     /// Invocation `number` was answered: returns the queued invocation that may start now, and ends
     /// the run when terminating and nothing is left.
-    private func complete(_ number: UInt64) -> (UInt64, Pending)? {
+    func complete(_ number: UInt64) -> (UInt64, Pending)? {
         let (next, idle) = state.withLock { state -> ((UInt64, Pending)?, Bool) in
             state.tasks[number] = nil
             let next = state.scheduler.finished(number)
@@ -221,12 +227,13 @@ extension ChannelWorker {
     /// Terminate: nothing new is admitted; what is in flight may finish within the grace period,
     /// then every handler is cancelled and every queued invocation answered `cancelled`.
     func terminate(gracePeriodNanoseconds grace: UInt64) {
-        let idle = state.withLock { state -> Bool in
-            guard !state.terminating else { return false }
+        let (idle, deferral) = state.withLock { state -> (Bool, (any DeferredInvocationDelegate)?) in
+            guard !state.terminating else { return (false, nil) }
             state.terminating = true
             state.scheduler.beginDrain()
-            return state.scheduler.isIdle
+            return (state.scheduler.isIdle, state.deferral)
         }
+        deferral?.terminating(gracePeriodNanoseconds: grace)
         if idle {
             end(.success(()))
             return
@@ -242,10 +249,12 @@ extension ChannelWorker {
     }
 
     private func cancelEverything() {
-        state.withLock { state in
+        let (deferral, held) = state.withLock { state -> ((any DeferredInvocationDelegate)?, [UInt64]) in
             let (running, queued) = state.scheduler.cancelAll()
             for number in running { state.tasks[number]?.cancel() }
             for (number, job) in queued { spawnAuxiliary(&state) { await self.respond(number, job, .cancelled) } }
+            return (state.deferral, running.filter { state.deferred[$0] != nil })
         }
+        for number in held { deferral?.cancelDeferred(number) }
     }
 }

@@ -49,6 +49,10 @@ public final class ChannelWorker: Sendable {
         var outcome: Result<Void, ChannelWorkerError>?
         var doneWaiter: CheckedContinuation<Void, Never>?
         var graceTimer: TimerToken?
+        /// Deferred mode (`DeferredInvocationDelegate`, the C ABI): the receiver of invocations, and
+        /// the invocations it holds until `answerDeferred` (each in the scheduler's running set).
+        var deferral: (any DeferredInvocationDelegate)?
+        var deferred: [UInt64: Pending] = [:]
     }
 
     init(segment: SharedMemorySegment, reactor: Reactor, workerID: String, configuration: WorkerConfiguration, logger: Logger) {
@@ -155,6 +159,7 @@ public final class ChannelWorker: Sendable {
             defer { state.running = true }
             return !state.running
         }) else { throw ChannelWorkerError.alreadyRunning }
+        if let deferral = delegate as? any DeferredInvocationDelegate { state.withLock { $0.deferral = deferral } }
         let sender = sender
         let logWriter = Task {
             for await record in logSink.stream {
