@@ -118,6 +118,8 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // A worker in C against the header, for the tests of the C ABI (WorkerABITests).
+        .executableTarget(name: "RingABIFixture", dependencies: ["CRingWorker", "RingWorkerABI"]),
         .executableTarget(
             name: "RingExampleWorker",
             dependencies: [
