@@ -8,7 +8,7 @@ BENCH_JSON   ?= .build/ringbench.json
 BENCH_CSV    ?= .build/ringbench.csv
 BENCH_PLOT   ?= .build/ringbench.svg
 
-.PHONY: all deps deps-http bench-http http-host build test test-asan test-tsan fuzz stress-short bench bench-micro bench-micro-check bench-micro-update fmt lint clean
+.PHONY: all deps deps-python deps-http worker-lib c-worker conform stress-abi bench-http http-host build test test-asan test-tsan fuzz stress-short bench bench-micro bench-micro-check bench-micro-update fmt lint clean
 
 all: build
 
@@ -18,6 +18,14 @@ deps:
 		echo "installing liburing-dev (apt-get)"; \
 		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq liburing-dev pkg-config >/dev/null; \
+	fi
+
+# python3 runs the Python example worker in `make test` (Debian's package when missing).
+deps-python:
+	@if ! command -v python3 >/dev/null 2>&1; then \
+		echo "installing python3 (apt-get)"; \
+		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq python3 >/dev/null; \
 	fi
 
 # wrk, the HTTP load generator of `ringbench http` (Debian's package), for bench-http only.
@@ -33,10 +41,11 @@ build: deps
 
 # Builds everything first (the cross-process tests spawn the RingFixture executable), then runs
 # the whole suite.
-test: deps
+test: deps deps-python
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 	$(MAKE) stress-short
+	$(MAKE) conform stress-abi WORKER_LIB_CONFIG=debug
 
 # A short audited stress run (Docs/Reliability.md): 2 workers at peak load, a worker SIGKILLed
 # every 2 s and restarted; exits non-zero on any missing/mismatched context, corruption, lost or
@@ -45,6 +54,45 @@ STRESS_SECONDS ?= 30
 stress-short:
 	.build/debug/ringbench stress --duration $(STRESS_SECONDS) --workers 2 --kill-every 2 \
 		--sizes 64:90,1K:9,64K:1 --progress-interval 10 --json .build/stress-short.json
+
+# The C ABI of the worker side (Docs/WorkerABI.md): libringworker.so, with the Swift runtime linked
+# in statically (a C or Python process needs nothing else), its header and a pkg-config file, under
+# WORKER_LIB_PREFIX. It is linked from the objects SwiftPM built for the `ringworker` product;
+# WORKER_LIB_CONFIG=debug reuses `make test`'s build.
+SWIFTC            ?= swiftc
+WORKER_LIB_CONFIG ?= release
+WORKER_LIB_PREFIX ?= $(CURDIR)/.build/ringworker
+RINGWORKER_PC     := PKG_CONFIG_PATH=$(WORKER_LIB_PREFIX)/lib/pkgconfig pkg-config
+worker-lib: deps
+	$(SWIFT) build -c $(WORKER_LIB_CONFIG) --product ringworker
+	mkdir -p $(WORKER_LIB_PREFIX)/lib/pkgconfig $(WORKER_LIB_PREFIX)/include/ringtransport $(WORKER_LIB_PREFIX)/bin
+	$(SWIFTC) -emit-library -static-stdlib @.build/$(WORKER_LIB_CONFIG)/ringworker.product/Objects.LinkFileList \
+		-Xlinker --version-script=$(CURDIR)/Sources/CRingWorker/ringworker.map -o $(WORKER_LIB_PREFIX)/lib/libringworker.so
+	cp Sources/CRingWorker/include/ringtransport/worker.h $(WORKER_LIB_PREFIX)/include/ringtransport/
+	sed 's|@prefix@|$(WORKER_LIB_PREFIX)|' Sources/CRingWorker/ringworker.pc.in > $(WORKER_LIB_PREFIX)/lib/pkgconfig/ringworker.pc
+
+# The C example worker, built the way a third party builds against the library (pkg-config).
+c-worker: worker-lib
+	$(CC) -O2 -Wall -Wextra -o $(WORKER_LIB_PREFIX)/bin/c-worker Examples/c-worker/worker.c \
+		$$($(RINGWORKER_PC) --cflags --libs ringworker) -Wl,-rpath,$(WORKER_LIB_PREFIX)/lib
+
+# `ringbench conform` (Docs/WorkerABI.md) on the three example workers: Swift, C (the C ABI) and
+# Python (the C ABI through ctypes). Uses the debug ringbench that `test` built.
+CONFORM_WORKERS = .build/debug/RingExampleWorker $(WORKER_LIB_PREFIX)/bin/c-worker Examples/python-worker/worker.py
+conform: c-worker deps-python
+	$(SWIFT) build --product ringbench
+	$(SWIFT) build --product RingExampleWorker
+	RINGWORKER_LIBRARY=$(WORKER_LIB_PREFIX)/lib/libringworker.so .build/debug/ringbench conform \
+		$(foreach worker,$(CONFORM_WORKERS),--worker-path $(worker)) --json .build/conform.json
+
+# Short audited stress runs (kills every 2 s) of the C and Python workers.
+ABI_STRESS_SECONDS ?= 10
+stress-abi: c-worker deps-python
+	$(SWIFT) build --product ringbench
+	for worker in $(WORKER_LIB_PREFIX)/bin/c-worker Examples/python-worker/worker.py; do \
+		RINGWORKER_LIBRARY=$(WORKER_LIB_PREFIX)/lib/libringworker.so .build/debug/ringbench stress --duration $(ABI_STRESS_SECONDS) \
+			--workers 2 --kill-every 2 --sizes 64:90,1K:9,64K:1 --progress-interval 10 --worker-path $$worker || exit 1; \
+	done
 
 # Ends a sanitizer recipe line: keeps the test command's exit status ($$? of the command before
 # it), but fails when any per-process report file $(1).<pid> holds a report matching $(2), and

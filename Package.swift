@@ -109,7 +109,7 @@ let package = Package(
         ),
         // The C ABI: the header (a C target, so the Swift side imports the very types C sees) and
         // its implementation over ChannelWorker's deferred mode.
-        .target(name: "CRingWorker"),
+        .target(name: "CRingWorker", exclude: ["ringworker.map", "ringworker.pc.in"]),
         .target(
             name: "RingWorkerABI",
             dependencies: [

@@ -43,7 +43,7 @@ extension ConformCase {
             do {
                 try await host.loadFunction("echo", metadata: [0xC0, 0xDE])
                 try await host.loadFunction("conform.other", metadata: [])
-                _ = try await within(30, "worker start") { try await host.addWorker(WorkerLaunch(executable: session.workerPath, name: "conform")) }
+                _ = try await within(30, "worker start") { try await host.addWorker(session.launch) }
                 try await ConformSession.echo(host, conformPayload(100, seed: 3), id: 3)
                 await host.shutdown(gracePeriod: .seconds(2))
             } catch {
@@ -59,7 +59,7 @@ extension ConformCase {
         let host = try session.host(configure)
         let outcome: Result<HandshakeMismatch, ConformFailure>
         do {
-            _ = try await within(30, "worker start") { try await host.addWorker(WorkerLaunch(executable: session.workerPath, name: "conform")) }
+            _ = try await within(30, "worker start") { try await host.addWorker(session.launch) }
             outcome = .failure(ConformFailure("the host accepted the worker"))
         } catch ChannelError.handshakeRejected(_, _, let mismatch) {
             outcome = .success(mismatch)

@@ -13,7 +13,7 @@ extension ConformCase {
             let host = try session.host()
             do {
                 let events = host.events()
-                let id = try await within(30, "worker start") { try await host.addWorker(WorkerLaunch(executable: session.workerPath, name: "conform")) }
+                let id = try await within(30, "worker start") { try await host.addWorker(session.launch) }
                 let payload = millisecondsPayload(300, tag: 1)
                 let call = Task { try await host.invoke(function: "slow", payload: payload, context: conformContext(600)) }
                 _ = try await ConformSession.running(host, id, 1)
@@ -33,7 +33,7 @@ extension ConformCase {
             let host = try session.host()
             do {
                 let events = host.events()
-                let id = try await within(30, "worker start") { try await host.addWorker(WorkerLaunch(executable: session.workerPath, name: "conform")) }
+                let id = try await within(30, "worker start") { try await host.addWorker(session.launch) }
                 let call = Task { try await host.invoke(function: "hang", payload: [], context: conformContext(700)) }
                 _ = try await ConformSession.running(host, id, 1)
                 await host.removeWorker(id, gracePeriod: .milliseconds(200))

@@ -10,6 +10,10 @@ struct ConformSession: Sendable {
     let workerPath: String
     /// `ringbench` itself (the host-death case runs a host in a process of its own).
     let ringbenchPath: String
+    /// Added to the worker's environment (the tests use the example worker's knobs to break it).
+    var environment: [String: String] = [:]
+
+    var launch: WorkerLaunch { WorkerLaunch(executable: workerPath, environment: environment, name: "conform") }
 
     /// A host with the kit's defaults (short kill margin, no restarts) and `configure` applied.
     func host(logs: ConformLogs? = nil, _ configure: (inout FunctionHostConfiguration) -> Void = { _ in }) throws -> FunctionHost {
@@ -32,7 +36,7 @@ struct ConformSession: Sendable {
     ) async throws -> T {
         let host = try host(logs: logs, configure)
         do {
-            let id = try await within(30, "worker start") { try await host.addWorker(WorkerLaunch(executable: workerPath, name: "conform")) }
+            let id = try await within(30, "worker start") { try await host.addWorker(launch) }
             let value = try await body(host, id)
             await host.shutdown(gracePeriod: .seconds(2))
             return value
