@@ -35,6 +35,13 @@ public struct CompareCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Worker executable of the invoke scenario (any language; it must answer `echo`). Default: RingExampleWorker beside ringbench.")
     var workerPath: String?
 
+    @Option(
+        name: .customLong("invoke-worker"),
+        help: ArgumentHelp(
+            "NAME=PATH: invoke rows of another worker executable (any language), as transport ring-NAME beside RingExampleWorker's (repeatable).",
+            valueName: "name=path"))
+    var invokeWorkers: [String] = []
+
     @Option(name: .long, help: "Worker processes in the invoke scenario.")
     var workers: Int = 1
 
@@ -81,6 +88,25 @@ public struct CompareCommand: AsyncParsableCommand {
     }
 
     func parsedTransports() throws -> [CompareTransport] {
+        try parsedNamedTransports() + parsedInvokeWorkers()
+    }
+
+    /// The rows of `--invoke-worker` (after the named transports).
+    func parsedInvokeWorkers() throws -> [CompareTransport] {
+        try invokeWorkers.map { entry in
+            let parts = entry.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2, !parts[0].isEmpty, parts[0].allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" }) else {
+                throw ValidationError("--invoke-worker \(entry): expected NAME=PATH, NAME of letters, digits and -")
+            }
+            guard access(parts[1], X_OK) == 0 else { throw ValidationError("--invoke-worker \(entry): \(parts[1]) is not an executable file") }
+            guard !CompareTransport.all.contains(where: { $0.name == "ring-\(parts[0])" }) else {
+                throw ValidationError("--invoke-worker \(entry): ring-\(parts[0]) is already a transport")
+            }
+            return CompareTransport.ringWorker(label: parts[0], path: parts[1])
+        }
+    }
+
+    private func parsedNamedTransports() throws -> [CompareTransport] {
         let known = CompareTransport.all
         let names = transports.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
         guard !names.isEmpty else { throw ValidationError("--transports is empty") }

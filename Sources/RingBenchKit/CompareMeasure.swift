@@ -88,7 +88,7 @@ enum CompareMeasure {
 
     /// FunctionHost → RingExampleWorker `echo`, closed loop at `settings.concurrency`, one host (and
     /// its workers) per measurement; latency percentiles are the medians of the repetitions'.
-    static func invokeRing(profile: String, settings: CompareSettings, size: Int) async throws -> BenchResult {
+    static func invokeRing(profile: String, name: String? = nil, settings: CompareSettings, size: Int) async throws -> BenchResult {
         let worker = settings.workerPath ?? InvokeCommand.defaultWorkerPath
         guard access(worker, X_OK) == 0 else {
             throw ValidationError(
@@ -119,7 +119,7 @@ enum CompareMeasure {
         }
         await host.shutdown(gracePeriod: .seconds(2))
         var result = BenchResult(
-            scenario: CompareScenario.invoke.rawValue, transport: "ring-\(profile)", messageSize: size,
+            scenario: CompareScenario.invoke.rawValue, transport: name ?? "ring-\(profile)", messageSize: size,
             rates: Summary(reps.map(\.messagesPerSecond)), repetitions: settings.repetitions,
             parameters: ["profile": profile, "path": "FunctionHost → RingExampleWorker echo"],
             concurrency: settings.concurrency, workers: settings.workers)

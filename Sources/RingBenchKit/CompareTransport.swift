@@ -54,6 +54,19 @@ extension CompareTransport {
             invoke: { settings, size in try await CompareMeasure.invokeRing(profile: profile, settings: settings, size: size) })
     }
 
+    /// The invoke rows of another worker executable (`--invoke-worker NAME=PATH`): the same host,
+    /// `latency` profile, and measurement as ring-latency's, another worker.
+    static func ringWorker(label: String, path: String) -> CompareTransport {
+        CompareTransport(
+            name: "ring-\(label)", role: .ring, summary: "FunctionHost → \(path) (`latency` wait profile; invoke only)",
+            throughput: nil, pingpong: nil,
+            invoke: { settings, size in
+                var settings = settings
+                settings.workerPath = path
+                return try await CompareMeasure.invokeRing(profile: "latency", name: "ring-\(label)", settings: settings, size: size)
+            })
+    }
+
     static func stream(_ kind: StreamKind, summary: String) -> CompareTransport {
         CompareTransport(
             name: kind.rawValue, role: .baseline, summary: summary,
