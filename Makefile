@@ -68,6 +68,7 @@ worker-lib: deps
 	mkdir -p $(WORKER_LIB_PREFIX)/lib/pkgconfig $(WORKER_LIB_PREFIX)/include/ringtransport $(WORKER_LIB_PREFIX)/bin
 	$(SWIFTC) -emit-library -static-stdlib @.build/$(WORKER_LIB_CONFIG)/ringworker.product/Objects.LinkFileList \
 		-Xlinker --version-script=$(CURDIR)/Sources/CRingWorker/ringworker.map -o $(WORKER_LIB_PREFIX)/lib/libringworker.so
+	if [ "$(WORKER_LIB_CONFIG)" = release ]; then strip --strip-unneeded $(WORKER_LIB_PREFIX)/lib/libringworker.so; fi
 	cp Sources/CRingWorker/include/ringtransport/worker.h $(WORKER_LIB_PREFIX)/include/ringtransport/
 	sed 's|@prefix@|$(WORKER_LIB_PREFIX)|' Sources/CRingWorker/ringworker.pc.in > $(WORKER_LIB_PREFIX)/lib/pkgconfig/ringworker.pc
 
