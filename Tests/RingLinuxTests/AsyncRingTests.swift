@@ -119,6 +119,37 @@ import Testing
 }
 
 /// A host segment with an async sender and a worker attachment with an async receiver.
+extension AsyncRingTests {
+    /// A sender aborted while it waits for space (its consumer died) lets go of the ring: the reactor
+    /// wait it armed on the producer word is cancelled, so nothing keeps the writer — and with it the
+    /// segment's mapping and memfd — alive. (A host restarting workers that died mid-send kept every
+    /// such segment until this was fixed: found by `ringbench stress` with 1–4 MiB messages.)
+    @Test(arguments: ReactorBackendKind.allCases)
+    func anAbortedSenderReleasesItsRing(kind: ReactorBackendKind) async throws {
+        guard let reactor = try Self.reactor(kind) else { return }
+        defer { reactor.shutdown() }
+        try await withWatchdog(seconds: 60) {
+            let segment = try SharedMemorySegment.create(configuration: SegmentConfiguration(hostToWorkerCapacity: 4096, workerToHostCapacity: 4096))
+            weak var weakWriter: SharedRingWriter?
+            do {
+                let sender = RingSender(segment.takeProducer(waker: ReactorWaker(reactor))!, reactor: reactor, profile: .alwaysSleep)
+                weakWriter = sender.writer
+                let armedBefore = reactor.counters.waitsArmed
+                // Nobody reads: a 16 KiB message fills the ring and waits for space.
+                let blocked = Task { try await sender.send(kind: .data, streamId: 1, payload: [UInt8](repeating: 7, count: 16 << 10)) }
+                while reactor.counters.waitsArmed == armedBefore { await Task.yield() }
+                sender.abort(with: RingError.closed)
+                await #expect(throws: RingError.closed) { try await blocked.value }
+            }
+            // One reactor turn after the abort's cancel request: the armed wait has ended.
+            await withCheckedContinuation { continuation in
+                reactor.schedule(at: Reactor.now()) { _ in continuation.resume() }
+            }
+            #expect(weakWriter == nil)
+        }
+    }
+}
+
 final class Endpoints: Sendable {
     let host: SharedMemorySegment
     let worker: SharedMemorySegment

@@ -96,6 +96,12 @@ final class SpaceWaiters: Sendable {
         var nextID = 0
         var waiters: [Int: CheckedContinuation<Void, any Error>] = [:]
         var aborted: (any Error)?
+        /// The reactor wait armed on the ring's producer word. Its completion holds the writer (and
+        /// so the segment's mapping): `abort` cancels it, or a dead consumer — whose word never
+        /// changes again — would keep the segment mapped and its memfd open for good.
+        var armedWait: (token: WaitToken, reactor: Reactor)?
+        /// Counts arms, so a completed arm never records its token over a newer one.
+        var generation = 0
     }
     private let state = Mutex(State())
 
@@ -108,15 +114,17 @@ final class SpaceWaiters: Sendable {
         }
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-                let (arm, aborted) = state.withLock { state -> (Bool, (any Error)?) in
-                    if let aborted = state.aborted { return (false, aborted) }
+                let (arm, aborted) = state.withLock { state -> (Int?, (any Error)?) in
+                    if let aborted = state.aborted { return (nil, aborted) }
                     state.waiters[id] = continuation
-                    defer { state.armed = true }
-                    return (!state.armed, nil)
+                    guard !state.armed else { return (nil, nil) }
+                    state.armed = true
+                    state.generation += 1
+                    return (state.generation, nil)
                 }
                 if let aborted {
                     continuation.resume(throwing: aborted)
-                } else if arm { self.arm(writer: writer, reactor: reactor, frameBytes: frameBytes) }
+                } else if let arm { self.arm(writer: writer, reactor: reactor, frameBytes: frameBytes, generation: arm) }
             }
         } onCancel: {
             guard cancellable else { return }
@@ -132,11 +140,16 @@ final class SpaceWaiters: Sendable {
 
     /// Resumes every waiter (now and later) with `error`.
     func abort(_ error: any Error) {
-        state.withLock { state in if state.aborted == nil { state.aborted = error } }
+        let armed = state.withLock { state in
+            if state.aborted == nil { state.aborted = error }
+            defer { state.armedWait = nil }
+            return state.armedWait
+        }
         resumeAll(throwing: error)
+        if let armed { armed.reactor.cancel(armed.token) }
     }
 
-    private func arm(writer: SharedRingWriter, reactor: Reactor, frameBytes: Int) {
+    private func arm(writer: SharedRingWriter, reactor: Reactor, frameBytes: Int, generation: Int) {
         let mustSleep: Bool
         do { mustSleep = try writer.prepareToSleep(untilFree: frameBytes) } catch {
             resumeAll(throwing: error)
@@ -146,7 +159,8 @@ final class SpaceWaiters: Sendable {
             resumeAll(throwing: nil)
             return
         }
-        reactor.waitForChange(of: writer.waiterWord, from: RingWaiter.sleeping) { [self] result in
+        let token = reactor.waitForChange(of: writer.waiterWord, from: RingWaiter.sleeping) { [self] result in
+            state.withLock { state in if state.generation == generation { state.armedWait = nil } }
             writer.finishSleep()
             switch result {
             case .changed, .cancelled: resumeAll(throwing: nil)
@@ -154,6 +168,14 @@ final class SpaceWaiters: Sendable {
             case .failed(let error): resumeAll(throwing: RingWaitError.waitFailed(error))
             }
         }
+        // Kept for `abort` while this arm is the current one and its wait has not ended (its
+        // completion sets `armed` false first); cancelled at once if the sender was aborted meanwhile.
+        let cancelNow = state.withLock { state -> Bool in
+            if state.aborted != nil { return true }
+            if state.armed, state.generation == generation { state.armedWait = (token, reactor) }
+            return false
+        }
+        if cancelNow { reactor.cancel(token) }
     }
 
     private func resumeAll(throwing error: (any Error)?) {
