@@ -8,7 +8,7 @@ BENCH_JSON   ?= .build/ringbench.json
 BENCH_CSV    ?= .build/ringbench.csv
 BENCH_PLOT   ?= .build/ringbench.svg
 
-.PHONY: all deps deps-python deps-http worker-lib c-worker conform stress-abi bench-http http-host build test test-asan test-tsan fuzz stress-short bench bench-micro bench-micro-check bench-micro-update fmt lint clean
+.PHONY: all api-list api-check api-update deps deps-python deps-http worker-lib c-worker conform stress-abi bench-http http-host build test test-asan test-tsan fuzz stress-short bench bench-micro bench-micro-check bench-micro-update fmt lint clean
 
 all: build
 
@@ -46,6 +46,7 @@ test: deps deps-python
 	$(SWIFT) test --skip-build
 	$(MAKE) stress-short
 	$(MAKE) conform stress-abi WORKER_LIB_CONFIG=debug
+	$(MAKE) api-check
 
 # A short audited stress run (Docs/Reliability.md): 2 workers at peak load, a worker SIGKILLed
 # every 2 s and restarted; exits non-zero on any missing/mismatched context, corruption, lost or
@@ -54,6 +55,19 @@ STRESS_SECONDS ?= 30
 stress-short:
 	.build/debug/ringbench stress --duration $(STRESS_SECONDS) --workers 2 --kill-every 2 \
 		--sizes 64:90,1K:9,64K:1 --progress-interval 10 --json .build/stress-short.json
+
+# The public API of the library modules, one declaration per line (Tests/API/public-api.txt,
+# checked in; generated from SwiftPM's symbol graphs by Tests/API/list-public-api.py). `api-check`
+# fails and shows the difference when the surface changed; `api-update` accepts the change.
+API_LIST := .build/public-api.txt
+api-list: deps deps-python
+	$(SWIFT) package dump-symbol-graph --minimum-access-level public > .build/api-graphs.log
+	python3 Tests/API/list-public-api.py "$$(sed -n 's/^Files written to //p' .build/api-graphs.log)" > $(API_LIST)
+api-check: api-list
+	@diff -u Tests/API/public-api.txt $(API_LIST) && echo "public API unchanged (Tests/API/public-api.txt)" \
+		|| { echo "the public API changed: review the diff above, then run make api-update"; exit 1; }
+api-update: api-list
+	cp $(API_LIST) Tests/API/public-api.txt
 
 # The C ABI of the worker side (Docs/WorkerABI.md): libringworker.so, with the Swift runtime linked
 # in statically (a C or Python process needs nothing else), its header and a pkg-config file, under
