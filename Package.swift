@@ -23,7 +23,6 @@ let package = Package(
     products: [
         .library(name: "RingCore", targets: ["RingCore"]),
         .library(name: "RingLinux", targets: ["RingLinux"]),
-        .library(name: "RingBenchKit", targets: ["RingBenchKit"]),
         .library(name: "RingChannel", targets: ["RingChannel"]),
         .library(name: "GRPCRingTransport", targets: ["GRPCRingTransport"]),
         .library(name: "GRPCRingAutoTransport", targets: ["GRPCRingAutoTransport"]),

@@ -2,16 +2,16 @@
 /// `results` in table order as a `BenchResult` whose `failure` holds the reason (and whose figures
 /// are zero — read `failure` first), and the report lists it again in `failures`, so a reader
 /// that only checks `failures.isEmpty` notices it.
-public struct BenchFailure: Codable, Sendable, Equatable {
-    public var scenario: String
-    public var transport: String
-    public var messageSize: Int
-    public var concurrency: Int
-    public var workers: Int
+package struct BenchFailure: Codable, Sendable, Equatable {
+    package var scenario: String
+    package var transport: String
+    package var messageSize: Int
+    package var concurrency: Int
+    package var workers: Int
     /// The error the measurement threw, as text (`unavailable: "Stream unexpectedly closed."`).
-    public var reason: String
+    package var reason: String
 
-    public init(scenario: String, transport: String, messageSize: Int, concurrency: Int = 1, workers: Int = 1, reason: String) {
+    package init(scenario: String, transport: String, messageSize: Int, concurrency: Int = 1, workers: Int = 1, reason: String) {
         self.scenario = scenario
         self.transport = transport
         self.messageSize = messageSize
@@ -21,7 +21,7 @@ public struct BenchFailure: Codable, Sendable, Equatable {
     }
 
     /// The failure a failed row records; nil for a measured row.
-    public init?(_ result: BenchResult) {
+    package init?(_ result: BenchResult) {
         guard let reason = result.failure else { return nil }
         self.init(
             scenario: result.scenario, transport: result.transport, messageSize: result.messageSize, concurrency: result.concurrency,
@@ -31,7 +31,7 @@ public struct BenchFailure: Codable, Sendable, Equatable {
 
 extension BenchResult {
     /// The row of a measurement that threw: no repetitions, zero rates, `failure` = the reason.
-    public static func failed(_ failure: BenchFailure) -> BenchResult {
+    package static func failed(_ failure: BenchFailure) -> BenchResult {
         var result = BenchResult(
             scenario: failure.scenario, transport: failure.transport, messageSize: failure.messageSize, rates: Summary([0]),
             repetitions: 0, parameters: [:], concurrency: failure.concurrency, workers: failure.workers)
@@ -40,5 +40,5 @@ extension BenchResult {
     }
 
     /// True when the row was measured (its figures mean something).
-    public var isMeasured: Bool { failure == nil }
+    package var isMeasured: Bool { failure == nil }
 }

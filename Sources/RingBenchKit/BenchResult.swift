@@ -2,49 +2,49 @@ import Foundation
 import RingLinux
 
 /// One measurement, as written to `--json` (schema shared by every ringbench scenario).
-public struct BenchResult: Codable, Sendable, Equatable {
-    public var scenario: String
-    public var transport: String
-    public var messageSize: Int
+package struct BenchResult: Codable, Sendable, Equatable {
+    package var scenario: String
+    package var transport: String
+    package var messageSize: Int
     /// Operations in flight at once (1 for a single stream or ping-pong).
-    public var concurrency: Int
+    package var concurrency: Int
     /// Worker processes serving the measurement (1 for a two-process measurement).
-    public var workers: Int
-    public var messagesPerSecond: Double
-    public var bytesPerSecond: Double
-    public var repetitions: Int
+    package var workers: Int
+    package var messagesPerSecond: Double
+    package var bytesPerSecond: Double
+    package var repetitions: Int
     /// Range of messages/s over the repetitions.
-    public var messagesPerSecondMin: Double
-    public var messagesPerSecondMax: Double
+    package var messagesPerSecondMin: Double
+    package var messagesPerSecondMax: Double
     /// Free-form notes (consume mode, pinning, ring capacity…).
-    public var parameters: [String: String]
+    package var parameters: [String: String]
     /// Round-trip latency percentiles (latency scenarios).
-    public var latencyNanoseconds: LatencyPercentiles?
+    package var latencyNanoseconds: LatencyPercentiles?
     /// CPU seconds (both processes, user + system) per million messages.
-    public var cpuSecondsPerMillion: Double?
+    package var cpuSecondsPerMillion: Double?
     /// FUTEX_WAKE syscalls (both processes) per message.
-    public var wakeSyscallsPerMessage: Double?
+    package var wakeSyscallsPerMessage: Double?
     /// Context switches (both processes, every thread) per million messages.
-    public var contextSwitchesPerMillion: Double?
+    package var contextSwitchesPerMillion: Double?
     /// Data-path syscalls (both processes) per million messages: read/write class from /proc/PID/io
     /// plus the futex calls RingLinux counts (see `CounterSnapshot`).
-    public var syscallsPerMillion: Double?
+    package var syscallsPerMillion: Double?
     /// "closed" (next request when the answer arrives) or "open" (fixed rate, latency measured from
     /// the scheduled send time: corrected for coordinated omission). Nil for one-way streams.
-    public var load: String?
+    package var load: String?
     /// Requests per second scheduled in open-loop mode.
-    public var targetRate: Double?
+    package var targetRate: Double?
     /// Share of the machine limit measured in the same run (`compare`): memcpy bandwidth for one-way
     /// throughput, the busy-spin round trip for ping-pong; 100 = at the limit.
-    public var percentOfLimit: Double?
+    package var percentOfLimit: Double?
     /// One-way ring throughput as a share of the `floor` ring's messages/s at the same size in the
     /// same run (`FloorThroughput.swift`); 100 = as fast as a ring that validates nothing.
-    public var percentOfFloor: Double?
+    package var percentOfFloor: Double?
     /// Why the row could not be measured (the error, as text); nil for a measured row. A failed
     /// row's figures are zero and mean nothing (`BenchFailure`).
-    public var failure: String?
+    package var failure: String?
 
-    public init(scenario: String, transport: String, messageSize: Int, rates: Summary, repetitions: Int,
+    package init(scenario: String, transport: String, messageSize: Int, rates: Summary, repetitions: Int,
                 parameters: [String: String], concurrency: Int = 1, workers: Int = 1) {
         self.scenario = scenario
         self.transport = transport
@@ -61,14 +61,14 @@ public struct BenchResult: Codable, Sendable, Equatable {
 }
 
 /// Latency percentiles in nanoseconds, from an HdrHistogram.
-public struct LatencyPercentiles: Codable, Sendable, Equatable {
-    public var p50: UInt64
-    public var p90: UInt64
-    public var p99: UInt64
-    public var p999: UInt64
-    public var max: UInt64
+package struct LatencyPercentiles: Codable, Sendable, Equatable {
+    package var p50: UInt64
+    package var p90: UInt64
+    package var p99: UInt64
+    package var p999: UInt64
+    package var max: UInt64
 
-    public init(p50: UInt64, p90: UInt64, p99: UInt64, p999: UInt64, max: UInt64) {
+    package init(p50: UInt64, p90: UInt64, p99: UInt64, p999: UInt64, max: UInt64) {
         self.p50 = p50
         self.p90 = p90
         self.p99 = p99
@@ -78,24 +78,24 @@ public struct LatencyPercentiles: Codable, Sendable, Equatable {
 }
 
 /// Facts about the machine a run was measured on.
-public struct MachineInfo: Codable, Sendable, Equatable {
-    public var cores: Int
-    public var kernel: String
+package struct MachineInfo: Codable, Sendable, Equatable {
+    package var cores: Int
+    package var kernel: String
     /// The wait backend the reactor selected here (`iouring-futex`, `iouring-eventfd`, `futex-thread`),
     /// or `unavailable: reason`.
-    public var ioUringBackend: String
+    package var ioUringBackend: String
     /// 1-minute load average when the run started: above ~0.5 the machine was busy and the figures
     /// are pessimistic.
-    public var loadAverage: Double?
+    package var loadAverage: Double?
 
-    public init(cores: Int, kernel: String, ioUringBackend: String = "unknown", loadAverage: Double? = nil) {
+    package init(cores: Int, kernel: String, ioUringBackend: String = "unknown", loadAverage: Double? = nil) {
         self.cores = cores
         self.kernel = kernel
         self.ioUringBackend = ioUringBackend
         self.loadAverage = loadAverage
     }
 
-    public static func current() -> MachineInfo {
+    package static func current() -> MachineInfo {
         var name = utsname()
         uname(&name)
         let release = withUnsafeBytes(of: &name.release) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
@@ -112,16 +112,16 @@ public struct MachineInfo: Codable, Sendable, Equatable {
 }
 
 /// The `--json` document.
-public struct BenchReport: Codable, Sendable, Equatable {
+package struct BenchReport: Codable, Sendable, Equatable {
     /// Every row in table order, failed ones included (their `failure` set).
-    public var results: [BenchResult]
+    package var results: [BenchResult]
     /// The failed rows of `results` again, with their reasons: empty when every row was measured.
-    public var failures: [BenchFailure]
-    public var machine: MachineInfo
+    package var failures: [BenchFailure]
+    package var machine: MachineInfo
     /// The command line that produced the report (`compare` records it).
-    public var command: String?
+    package var command: String?
 
-    public init(results: [BenchResult], machine: MachineInfo, command: String? = nil) {
+    package init(results: [BenchResult], machine: MachineInfo, command: String? = nil) {
         self.results = results
         self.failures = results.compactMap(BenchFailure.init)
         self.machine = machine
@@ -133,7 +133,7 @@ public struct BenchReport: Codable, Sendable, Equatable {
     }
 
     /// Reports written before `failures` existed decode with none.
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         results = try container.decode([BenchResult].self, forKey: .results)
         failures = try container.decodeIfPresent([BenchFailure].self, forKey: .failures) ?? []
@@ -147,7 +147,7 @@ public struct BenchReport: Codable, Sendable, Equatable {
         return try encoder.encode(self)
     }
 
-    public func write(to path: String) throws {
+    package func write(to path: String) throws {
         try encoded().write(to: URL(fileURLWithPath: path))
     }
 }

@@ -1,11 +1,11 @@
-public import ArgumentParser
+package import ArgumentParser
 import Foundation
 
 /// `ringbench compare` (the default subcommand, what `make bench` runs): every transport side by
 /// side — one-way throughput, ping-pong round trips, invocations at concurrency — at each message
 /// size, against the baselines and against the machine's own limits measured in the same run.
-public struct CompareCommand: AsyncParsableCommand {
-    public static let configuration = CommandConfiguration(
+package struct CompareCommand: AsyncParsableCommand {
+    package static let configuration = CommandConfiguration(
         commandName: "compare",
         abstract: "Every transport side by side (throughput, round trips, invocations) with ratios and % of the machine's limits.",
         discussion: """
@@ -66,7 +66,7 @@ public struct CompareCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Draw throughput vs size and latency percentiles as a self-contained SVG at this path.")
     var plot: String?
 
-    public init() {}
+    package init() {}
 
     // MARK: - Arguments
 
@@ -146,7 +146,7 @@ public struct CompareCommand: AsyncParsableCommand {
         try InvokeCommand.list(concurrency ?? (quick ? "4" : "1,16,64"), option: "--concurrency")
     }
 
-    public func validate() throws {
+    package func validate() throws {
         _ = try parsedSizes()
         _ = try parsedTransports()
         _ = try parsedScenarios()
@@ -164,7 +164,7 @@ public struct CompareCommand: AsyncParsableCommand {
 
     // MARK: - Run
 
-    public func run() async throws {
+    package func run() async throws {
         let sizes = try parsedSizes()
         let transports = try parsedTransports()
         let scenarios = try parsedScenarios()

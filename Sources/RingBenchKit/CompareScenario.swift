@@ -1,5 +1,5 @@
 /// What `ringbench compare` measures for each transport and message size.
-public enum CompareScenario: String, CaseIterable, Sendable {
+package enum CompareScenario: String, CaseIterable, Sendable {
     /// One-way stream from the host process to the worker process: messages/s and bytes/s.
     case throughput
     /// Request/response round trips, one in flight: latency percentiles.

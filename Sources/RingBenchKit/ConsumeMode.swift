@@ -1,8 +1,8 @@
-public import ArgumentParser
+import ArgumentParser
 
 /// What the receiving side does with each payload. The default, `copy`, does the same work a socket
 /// reader does (the kernel copies into the reader's buffer), so transports compare fairly.
-public enum ConsumeMode: String, CaseIterable, ExpressibleByArgument, Sendable {
+package enum ConsumeMode: String, CaseIterable, ExpressibleByArgument, Sendable {
     /// Read the first and last byte only (zero-copy upper bound).
     case touch
     /// Read every 8-byte word (a decoder's work).

@@ -10,7 +10,7 @@ import Histogram
 import RingLinux
 
 /// The transports `ringbench grpc` compares.
-public enum GRPCBenchTransport: String, CaseIterable, Sendable {
+package enum GRPCBenchTransport: String, CaseIterable, Sendable {
     case ring
     case h2Unix = "h2-unix"
     case h2TCP = "h2-tcp"
@@ -20,14 +20,14 @@ public enum GRPCBenchTransport: String, CaseIterable, Sendable {
 }
 
 /// What is measured.
-public enum GRPCBenchScenario: String, CaseIterable, Sendable {
+package enum GRPCBenchScenario: String, CaseIterable, Sendable {
     /// Closed-loop unary echo RPCs: RPCs/s and round-trip percentiles.
     case unary
     /// Bidirectional streams echoing messages: messages/s (each message crosses both ways).
     case bidi
 }
 
-public enum GRPCBench {
+package enum GRPCBench {
     /// Messages a bidirectional stream may have in flight (sent, echo not yet received).
     static let streamWindow = 128
 
@@ -35,7 +35,7 @@ public enum GRPCBench {
     /// closed loop for `duration` after a warm-up, and returns one result: scenario
     /// "grpc-unary"/"grpc-bidi", transport "grpc-ring"/"grpc-h2-unix"/"grpc-h2-tcp", messages/s
     /// (RPCs/s for unary), latency percentiles (unary), CPU seconds per million (both processes).
-    public static func run(
+    package static func run(
         transport: GRPCBenchTransport, scenario: GRPCBenchScenario, messageSize: Int, concurrency: Int, duration: Duration
     ) async throws -> BenchResult {
         precondition(concurrency >= 1 && messageSize >= 0 && messageSize <= GRPCBenchMethods.maxMessageBytes / 2)

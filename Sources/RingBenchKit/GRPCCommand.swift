@@ -1,11 +1,11 @@
-public import ArgumentParser
+package import ArgumentParser
 import Foundation
 
 /// `ringbench grpc`: the same GRPCCore client and server code over the rings, HTTP/2 over a Unix
 /// socket and HTTP/2 over TCP loopback — unary RPCs/s with round-trip percentiles, and
 /// bidirectional-stream messages/s. The server runs in its own process for every transport.
-public struct GRPCCommand: AsyncParsableCommand {
-    public static let configuration = CommandConfiguration(
+package struct GRPCCommand: AsyncParsableCommand {
+    package static let configuration = CommandConfiguration(
         commandName: "grpc",
         abstract: "gRPC over the rings vs HTTP/2 (Unix socket, TCP loopback): unary RPCs/s + RTT, bidi messages/s.")
 
@@ -27,7 +27,7 @@ public struct GRPCCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Write results as JSON to this path.")
     var json: String?
 
-    public init() {}
+    package init() {}
 
     static func parse<T: RawRepresentable>(_ text: String, option: String) throws -> [T] where T.RawValue == String {
         try text.split(separator: ",").map {
@@ -36,7 +36,7 @@ public struct GRPCCommand: AsyncParsableCommand {
         }
     }
 
-    public func validate() throws {
+    package func validate() throws {
         let _: [GRPCBenchTransport] = try Self.parse(transports, option: "--transports")
         let _: [GRPCBenchScenario] = try Self.parse(scenarios, option: "--scenarios")
         let c = try InvokeCommand.list(concurrency, option: "--concurrency")
@@ -46,7 +46,7 @@ public struct GRPCCommand: AsyncParsableCommand {
         guard seconds > 0, seconds <= 60 else { throw ValidationError("--seconds must be in (0, 60]") }
     }
 
-    public func run() async throws {
+    package func run() async throws {
         let transportList: [GRPCBenchTransport] = try Self.parse(transports, option: "--transports")
         let scenarioList: [GRPCBenchScenario] = try Self.parse(scenarios, option: "--scenarios")
         let levels = try InvokeCommand.list(concurrency, option: "--concurrency")

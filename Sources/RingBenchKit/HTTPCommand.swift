@@ -1,4 +1,4 @@
-public import ArgumentParser
+package import ArgumentParser
 import Foundation
 import RingLinux
 
@@ -7,8 +7,8 @@ import RingLinux
 /// bidirectional event stream per worker, as hosts do today), and in-process (the front's own
 /// ceiling) — driven by wrk at several connection counts. Reports requests/s, latency percentiles,
 /// host+worker CPU per request, errors and the host's exact forwarding-key counts (Docs/HTTP.md).
-public struct HTTPCommand: AsyncParsableCommand {
-    public static let configuration = CommandConfiguration(
+package struct HTTPCommand: AsyncParsableCommand {
+    package static let configuration = CommandConfiguration(
         commandName: "http",
         abstract: "HTTP-triggered functions under wrk: rings vs gRPC/HTTP/2 to the workers, with forwarding-key audit.")
 
@@ -51,7 +51,7 @@ public struct HTTPCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Write an SVG plot (requests/s and p99 against connections, per route) to this path.")
     var plot: String?
 
-    public init() {}
+    package init() {}
 
     var routeList: [String] {
         var list = routes.split(separator: ",").map(String.init)
@@ -59,7 +59,7 @@ public struct HTTPCommand: AsyncParsableCommand {
         return list
     }
 
-    public func validate() throws {
+    package func validate() throws {
         for route in routeList where !HTTPRun.routes.contains(route) {
             throw ValidationError("--routes: unknown route \(route) (\(HTTPRun.routes.joined(separator: ", ")))")
         }
@@ -75,7 +75,7 @@ public struct HTTPCommand: AsyncParsableCommand {
         guard killEvery.map({ $0 > 0 }) ?? true else { throw ValidationError("--kill-every must be positive") }
     }
 
-    public func run() async throws {
+    package func run() async throws {
         guard let wrk = HTTPLoad.locate() else {
             throw ValidationError("wrk is not installed: `make deps-http` (apt-get install wrk) installs it")
         }

@@ -1,4 +1,4 @@
-public import ArgumentParser
+package import ArgumentParser
 import Foundation
 import Histogram
 import Logging
@@ -8,8 +8,8 @@ import RingLinux
 
 /// `ringbench invoke`: invocations through the host/worker channel (FunctionHost → RingExampleWorker
 /// "echo"), closed loop with C invocations in flight over W workers.
-public struct InvokeCommand: AsyncParsableCommand {
-    public static let configuration = CommandConfiguration(
+package struct InvokeCommand: AsyncParsableCommand {
+    package static let configuration = CommandConfiguration(
         commandName: "invoke",
         abstract: "Invocations/s and latency percentiles through the host/worker channel, W workers × C in flight.")
 
@@ -43,7 +43,7 @@ public struct InvokeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Write results as JSON to this path.")
     var json: String?
 
-    public init() {}
+    package init() {}
 
     /// Every `every`-th invocation of each caller carries `size` bytes instead of the row's size.
     struct HugeMix: Sendable {
@@ -70,7 +70,7 @@ public struct InvokeCommand: AsyncParsableCommand {
         return values
     }
 
-    public func validate() throws {
+    package func validate() throws {
         let w = try Self.list(workers, option: "--workers")
         let c = try Self.list(concurrency, option: "--concurrency")
         let s = try Self.list(sizes, option: "--sizes")
@@ -88,7 +88,7 @@ public struct InvokeCommand: AsyncParsableCommand {
         guard hugeFraction == 0 || batch == 1 else { throw ValidationError("--huge-fraction works with plain invoke (--batch 1)") }
     }
 
-    public func run() async throws {
+    package func run() async throws {
         let workerCounts = try Self.list(workers, option: "--workers")
         let levels = try Self.list(concurrency, option: "--concurrency")
         let payloadSizes = try Self.list(sizes, option: "--sizes")

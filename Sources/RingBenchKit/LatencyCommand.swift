@@ -1,12 +1,12 @@
-public import ArgumentParser
+package import ArgumentParser
 import Foundation
 import Histogram
 import RingCore
 import RingLinux
 
 /// `ringbench latency`: request/response ping-pong between two processes.
-public struct LatencyCommand: AsyncParsableCommand {
-    public static let configuration = CommandConfiguration(
+package struct LatencyCommand: AsyncParsableCommand {
+    package static let configuration = CommandConfiguration(
         commandName: "latency",
         abstract: "Ping-pong round trips between two processes: HdrHistogram percentiles per wait profile, beside a raw futex ping-pong.")
 
@@ -28,7 +28,7 @@ public struct LatencyCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Write results as JSON to this path.")
     var json: String?
 
-    public init() {}
+    package init() {}
 
     static let profileNames: [String: WaitProfile] = [
         "latency": .latency, "efficiency": .efficiency, "alwaysSleep": .alwaysSleep, "spinOnly": .spinOnly,
@@ -53,7 +53,7 @@ public struct LatencyCommand: AsyncParsableCommand {
         }
     }
 
-    public func validate() throws {
+    package func validate() throws {
         _ = try parsedProfiles()
         _ = try parsedBackends()
         let bytes = try ByteSize.parse(size, option: "--size")
@@ -61,7 +61,7 @@ public struct LatencyCommand: AsyncParsableCommand {
         guard seconds > 0, seconds <= 60 else { throw ValidationError("--seconds must be in (0, 60]") }
     }
 
-    public func run() async throws {
+    package func run() async throws {
         let bytes = try ByteSize.parse(size, option: "--size")
         let pinned = pin && ProcessInfo.processInfo.activeProcessorCount >= 2
         if pinned { try CPUAffinity.pin(toCPU: 0) }

@@ -1,8 +1,8 @@
-public import ArgumentParser
+package import ArgumentParser
 
 /// `ringbench`: measures RingTransport side by side with the channels a host would otherwise use.
-public struct RingBench: AsyncParsableCommand {
-    public static let configuration = CommandConfiguration(
+package struct RingBench: AsyncParsableCommand {
+    package static let configuration = CommandConfiguration(
         commandName: "ringbench",
         abstract: "Measure RingTransport against Unix sockets and other host↔worker channels.",
         subcommands: [
@@ -11,5 +11,5 @@ public struct RingBench: AsyncParsableCommand {
         ],
         defaultSubcommand: CompareCommand.self)
 
-    public init() {}
+    package init() {}
 }

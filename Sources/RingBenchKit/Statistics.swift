@@ -1,16 +1,16 @@
 /// Summary of repeated measurements: median and range.
-public struct Summary: Codable, Sendable, Equatable {
-    public var median: Double
-    public var min: Double
-    public var max: Double
+package struct Summary: Codable, Sendable, Equatable {
+    package var median: Double
+    package var min: Double
+    package var max: Double
 
-    public init(median: Double, min: Double, max: Double) {
+    package init(median: Double, min: Double, max: Double) {
         self.median = median
         self.min = min
         self.max = max
     }
 
-    public init(_ samples: [Double]) {
+    package init(_ samples: [Double]) {
         precondition(!samples.isEmpty, "no samples")
         let sorted = samples.sorted()
         let mid = sorted.count / 2

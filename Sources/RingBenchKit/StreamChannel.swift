@@ -4,7 +4,7 @@ import Glibc
 import RingLinux
 
 /// The byte-stream baselines: what a host would use instead of shared memory.
-public enum StreamKind: String, CaseIterable, Sendable {
+package enum StreamKind: String, CaseIterable, Sendable {
     /// A stream socketpair (AF_UNIX, SOCK_STREAM) — what gRPC-over-UDS rides on.
     case unix
     /// Two pipes, one per direction, with 1 MiB buffers.

@@ -1,11 +1,11 @@
-public import ArgumentParser
+package import ArgumentParser
 import Foundation
 import RingCore
 import RingLinux
 
 /// `ringbench throughput`: one-way streaming from this process to a child process.
-public struct ThroughputCommand: ParsableCommand {
-    public static let configuration = CommandConfiguration(
+package struct ThroughputCommand: ParsableCommand {
+    package static let configuration = CommandConfiguration(
         commandName: "throughput",
         abstract: "Stream messages one way to a second process; print messages/s and bytes/s (median of repetitions).")
 
@@ -39,9 +39,9 @@ public struct ThroughputCommand: ParsableCommand {
     @Option(name: .long, help: "Write results as JSON to this path.")
     var json: String?
 
-    public init() {}
+    package init() {}
 
-    public func validate() throws {
+    package func validate() throws {
         _ = try parsedSizes()
         _ = try parsedTransports()
         guard repetitions >= 1 else { throw ValidationError("--repetitions must be at least 1") }
@@ -77,7 +77,7 @@ public struct ThroughputCommand: ParsableCommand {
         }
     }
 
-    public func run() throws {
+    package func run() throws {
         let sizes = try parsedSizes()
         let kinds = try parsedTransports()
         let capacity = try ByteSize.parse(ringCapacity, option: "--ring-capacity")

@@ -11,7 +11,7 @@ protocol ThroughputSender: AnyObject {
     func finish() throws
 }
 
-public enum ThroughputTransportKind: String, CaseIterable, Sendable {
+package enum ThroughputTransportKind: String, CaseIterable, Sendable {
     case ring
     /// The simplest SPSC ring over the same shared memory (`FloorThroughput.swift`): the limit the
     /// ring is read against ("% floor").

@@ -12,7 +12,7 @@ import os
 import sys
 
 MODULES = ["RingCore", "RingLinux", "RingChannel", "GRPCRingTransport", "GRPCRingAutoTransport", "RingAudit",
-           "RingBenchKit", "RingWorkerABI"]
+           "RingWorkerABI"]
 
 
 def main(directory):

@@ -23,7 +23,7 @@ import Testing
     }
 
     @Test func theExampleWorkerPassesEveryCase() async throws {
-        try await withWatchdog(seconds: 300) {
+        await withWatchdog(seconds: 300) {
             for item in ConformCommand.cases {
                 let result = await outcome(item.name, session())
                 #expect((try? result.get()) != nil, "\(item.name): \(result)")
@@ -32,7 +32,7 @@ import Testing
     }
 
     @Test func aWorkerWithoutHangOrLogFailsTheCasesThatNeedThem() async throws {
-        try await withWatchdog(seconds: 120) {
+        await withWatchdog(seconds: 120) {
             let broken = session(["RING_EXAMPLE_WITHOUT": "hang,log"])
             guard case .failure(let logs) = await outcome("logs", broken) else { Issue.record("logs passed"); return }
             #expect(logs.description == "log answered failure: unknown function log")
@@ -43,7 +43,7 @@ import Testing
     }
 
     @Test func aWorkerWithAnUndecodableHelloFailsTheHandshake() async throws {
-        try await withWatchdog(seconds: 120) {
+        await withWatchdog(seconds: 120) {
             guard case .failure(let failure) = await outcome("handshake", session(["RING_EXAMPLE_MALFORMED_HELLO": "1"])) else {
                 Issue.record("handshake passed")
                 return

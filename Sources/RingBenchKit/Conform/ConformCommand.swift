@@ -1,13 +1,13 @@
 // ConformCommand — `ringbench conform`: drives any worker executable through every protocol case
 // (ConformCases+*.swift) and prints a pass/fail table; exits 1 when a case fails.
-public import ArgumentParser
+package import ArgumentParser
 import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
 
-public struct ConformCommand: AsyncParsableCommand {
-    public static let configuration = CommandConfiguration(
+package struct ConformCommand: AsyncParsableCommand {
+    package static let configuration = CommandConfiguration(
         commandName: "conform",
         abstract: "Check that a worker (any language) follows the channel protocol: handshake, invocations, fragments, cancel, deadline, logs, status, terminate, host death.",
         discussion: """
@@ -21,16 +21,16 @@ public struct ConformCommand: AsyncParsableCommand {
     @Option(help: "Only the cases whose names contain one of these (comma-separated).") var only: String?
     @Option(help: "Write the results as JSON to this path.") var json: String?
 
-    public init() {}
+    package init() {}
 
     static var cases: [ConformCase] { ConformCase.handshake + ConformCase.invocations + ConformCase.lifecycle }
 
-    public func validate() throws {
+    package func validate() throws {
         guard !workerPaths.isEmpty else { throw ValidationError("give at least one --worker-path") }
         for path in workerPaths where access(path, X_OK) != 0 { throw ValidationError("--worker-path \(path) is not an executable file") }
     }
 
-    public func run() async throws {
+    package func run() async throws {
         let filters = only?.split(separator: ",").map(String.init) ?? []
         let selected = Self.cases.filter { c in filters.isEmpty || filters.contains { c.name.contains($0) } }
         guard !selected.isEmpty else { throw ValidationError("--only \(only ?? ""): no case matches (\(Self.cases.map(\.name).joined(separator: ", ")))") }

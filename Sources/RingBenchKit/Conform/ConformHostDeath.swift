@@ -1,7 +1,7 @@
 // ConformHostDeath — the host of the `host-death` case: `ringbench conform-host` (hidden) starts the
 // worker under test, writes its pid to a file and SIGKILLs itself; `ringbench conform` then waits for
 // the orphaned worker to exit (a pidfd on its reactor: no polling, no need to be its parent).
-public import ArgumentParser
+package import ArgumentParser
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -10,17 +10,17 @@ import RingChannel
 import RingLinux
 
 /// `ringbench conform-host`: a host that dies once its worker is ready (for `conform`'s host-death case).
-public struct ConformHostCommand: AsyncParsableCommand {
-    public static let configuration = CommandConfiguration(
+package struct ConformHostCommand: AsyncParsableCommand {
+    package static let configuration = CommandConfiguration(
         commandName: "conform-host", abstract: "A host that starts one worker, writes its pid, and kills itself (ringbench conform).",
         shouldDisplay: false)
 
     @Option var workerPath: String
     @Option var pidFile: String
 
-    public init() {}
+    package init() {}
 
-    public func run() async throws {
+    package func run() async throws {
         var logger = Logger(label: "conform-host")
         logger.logLevel = .critical
         var configuration = FunctionHostConfiguration()

@@ -1,10 +1,10 @@
 // StressAudit — the verdict on one invocation's outcome. Pure: no I/O, no clock, so every verdict is
 // tested with forged results (Tests/RingBenchKitTests/StressAuditTests.swift).
-public import RingChannel
+package import RingChannel
 import RingCore
 
 /// What the audit concluded about one outcome.
-public enum StressVerdict: Sendable, Equatable {
+package enum StressVerdict: Sendable, Equatable {
     /// The reply carried its own context and both digests matched.
     case verified
     /// The reply path had no forwarding context for the invocation.
@@ -28,19 +28,19 @@ public enum StressVerdict: Sendable, Equatable {
 }
 
 /// Which errors the active faults explain.
-public struct StressExpectations: Sendable {
+package struct StressExpectations: Sendable {
     /// Workers the run killed or made hostile: their `workerExited` / `protocolViolation` are expected.
-    public var killed: Set<WorkerID> = []
-    public var hostile: Set<WorkerID> = []
+    package var killed: Set<WorkerID> = []
+    package var hostile: Set<WorkerID> = []
     /// Workers the run stopped for longer than the liveness timeout: their `workerStalled` is expected.
-    public var stalled: Set<WorkerID> = []
+    package var stalled: Set<WorkerID> = []
     /// Whether workers may all be down at once (kill or hostile faults on).
-    public var poolMayBeEmpty = false
+    package var poolMayBeEmpty = false
 
-    public init() {}
+    package init() {}
 }
 
-public enum StressAudit {
+package enum StressAudit {
     /// The verdict on a reply.
     /// - Parameters:
     ///   - frameContext: the context sent in the request frame (what the worker must have seen).

@@ -1,5 +1,5 @@
 // StressCommand — `ringbench stress`: the command line of StressRun.
-public import ArgumentParser
+package import ArgumentParser
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -8,8 +8,8 @@ import RingChannel
 import RingLinux
 
 /// `ringbench stress`: peak load through FunctionHost with faults; every outcome audited.
-public struct StressCommand: AsyncParsableCommand {
-    public static let configuration = CommandConfiguration(
+package struct StressCommand: AsyncParsableCommand {
+    package static let configuration = CommandConfiguration(
         commandName: "stress",
         abstract: "Peak load with faults; audits that every invocation gets exactly one outcome carrying its own context.",
         discussion: "Exits with status 1 if the audit finds any violation. See Docs/Reliability.md.")
@@ -42,7 +42,7 @@ public struct StressCommand: AsyncParsableCommand {
     @Option(help: "Write the report as JSON to this path.") var json: String?
     @Option(help: "RingExampleWorker to spawn (default: beside this executable).") var workerPath: String?
 
-    public init() {}
+    package init() {}
 
     /// Seconds of "30", "30s", "10m", "1h".
     static func seconds(_ text: String) throws -> Double {
@@ -83,11 +83,11 @@ public struct StressCommand: AsyncParsableCommand {
         return plan
     }
 
-    public func validate() throws {
+    package func validate() throws {
         do { _ = try plan() } catch let error as StressPlanError { throw ValidationError(error.description) }
     }
 
-    public func run() async throws {
+    package func run() async throws {
         let plan = try plan()
         let executable = workerPath ?? {
             let binary = ProcessEnvironment.executablePath()

@@ -10,29 +10,29 @@ import RingCore
 import Synchronization
 
 /// What one fault did during a run.
-public struct StressFaultReport: Codable, Sendable, Equatable {
-    public var name: String
+package struct StressFaultReport: Codable, Sendable, Equatable {
+    package var name: String
     /// Faults injected (kills sent, stalls, hostile invocations; for per-invocation faults the
     /// invocations that carried it).
-    public var injected: UInt64
+    package var injected: UInt64
     /// Faults whose effect the host reported (worker ended event, protocol violation).
-    public var detected: UInt64?
+    package var detected: UInt64?
     /// From injection to the host's detection, in nanoseconds.
-    public var detectionNanoseconds: StressPercentiles?
+    package var detectionNanoseconds: StressPercentiles?
     /// From injection to the load generator receiving the host's event (adds the generator's own
     /// queueing on a saturated cooperative pool).
-    public var observedNanoseconds: StressPercentiles? = nil
+    package var observedNanoseconds: StressPercentiles? = nil
     /// Invocations that failed because of it, by error kind.
-    public var failedInvocations: [String: UInt64]
-    public var notes: [String: String]
+    package var failedInvocations: [String: UInt64]
+    package var notes: [String: String]
 }
 
 /// p50 / p99 / max of a small sample set (exact: sorted samples).
-public struct StressPercentiles: Codable, Sendable, Equatable {
-    public var count: Int
-    public var p50: UInt64
-    public var p99: UInt64
-    public var max: UInt64
+package struct StressPercentiles: Codable, Sendable, Equatable {
+    package var count: Int
+    package var p50: UInt64
+    package var p99: UInt64
+    package var max: UInt64
 
     init?(_ samples: [UInt64]) {
         guard !samples.isEmpty else { return nil }

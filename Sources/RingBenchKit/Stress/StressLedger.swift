@@ -5,27 +5,27 @@ import Histogram
 import Synchronization
 
 /// The tally of a run (also the `counts` object of the JSON report).
-public struct StressCounts: Codable, Sendable, Equatable {
-    public var issued: UInt64 = 0
-    public var outcomes: UInt64 = 0
+package struct StressCounts: Codable, Sendable, Equatable {
+    package var issued: UInt64 = 0
+    package var outcomes: UInt64 = 0
     /// Replies whose context and digests were all checked and matched.
-    public var verified: UInt64 = 0
-    public var expectedErrors: UInt64 = 0
-    public var expectedErrorsByKind: [String: UInt64] = [:]
+    package var verified: UInt64 = 0
+    package var expectedErrors: UInt64 = 0
+    package var expectedErrorsByKind: [String: UInt64] = [:]
     // Violations.
-    public var missingContext: UInt64 = 0
-    public var mismatchedContext: UInt64 = 0
-    public var payloadCorruption: UInt64 = 0
-    public var lost: UInt64 = 0
-    public var duplicate: UInt64 = 0
-    public var unexpectedErrors: UInt64 = 0
-    public var unexpectedErrorsByKind: [String: UInt64] = [:]
+    package var missingContext: UInt64 = 0
+    package var mismatchedContext: UInt64 = 0
+    package var payloadCorruption: UInt64 = 0
+    package var lost: UInt64 = 0
+    package var duplicate: UInt64 = 0
+    package var unexpectedErrors: UInt64 = 0
+    package var unexpectedErrorsByKind: [String: UInt64] = [:]
     /// The first few violations, described (for diagnosis).
-    public var examples: [String] = []
+    package var examples: [String] = []
 
-    public init() {}
+    package init() {}
 
-    public var violations: UInt64 { missingContext + mismatchedContext + payloadCorruption + lost + duplicate + unexpectedErrors }
+    package var violations: UInt64 { missingContext + mismatchedContext + payloadCorruption + lost + duplicate + unexpectedErrors }
 }
 
 final class StressLedger: Sendable {

@@ -3,9 +3,9 @@
 import RingAudit
 
 /// What a stress run does.
-public struct StressPlan: Sendable, Equatable {
+package struct StressPlan: Sendable, Equatable {
     /// Closed loop (a fixed number in flight) or open loop (a fixed rate, up to a cap in flight).
-    public enum Load: Sendable, Equatable {
+    package enum Load: Sendable, Equatable {
         case closed(concurrency: Int)
         case open(ratePerSecond: Double, maxInFlight: Int)
     }
@@ -13,61 +13,61 @@ public struct StressPlan: Sendable, Equatable {
     /// The deliberate breakage of the negative control: the host sends the request with a stripped
     /// context and *then* stores the full forwarding context in a side table that the reply path
     /// reads — the original host's order. `dropFraction` of the stores are skipped outright.
-    public struct NegativeControl: Sendable, Equatable {
-        public var dropFraction: Double
-        public init(dropFraction: Double) { self.dropFraction = dropFraction }
+    package struct NegativeControl: Sendable, Equatable {
+        package var dropFraction: Double
+        package init(dropFraction: Double) { self.dropFraction = dropFraction }
 
         /// Whether the store of invocation `id`'s context is skipped (deterministic in `id`).
-        public func drops(_ id: UInt64) -> Bool {
+        package func drops(_ id: UInt64) -> Bool {
             dropFraction > 0 && Double(StressDigest.mix(id ^ 0xD809) % 1_000_000) < dropFraction * 1_000_000
         }
     }
 
-    public var workers = 2
-    public var load = Load.closed(concurrency: 128)
+    package var workers = 2
+    package var load = Load.closed(concurrency: 128)
     /// Seconds of load (new invocations stop being issued after it).
-    public var duration: Double = 10
+    package var duration: Double = 10
     /// Stop after this many invocations instead (whichever comes first).
-    public var invocationLimit: UInt64?
+    package var invocationLimit: UInt64?
     /// Message sizes and their weights; each invocation's request and reply carry its size.
-    public var sizes = StressSizeMix.standard
+    package var sizes = StressSizeMix.standard
     /// Seconds granted to in-flight invocations after the load stops; what is still open then is lost.
-    public var drainTimeout: Double = 30
+    package var drainTimeout: Double = 30
 
     // Faults.
     /// SIGKILL a random ready worker every so many seconds (it is restarted).
-    public var killEvery: Double?
+    package var killEvery: Double?
     /// Keep the load (and the kills) going past `duration` until this many kills were sent.
-    public var minimumKills = 0
+    package var minimumKills = 0
     /// SIGSTOP a random worker every so many seconds, SIGCONT after `stallMilliseconds`.
-    public var stallEvery: Double?
-    public var stallMilliseconds: Double = 50
+    package var stallEvery: Double?
+    package var stallMilliseconds: Double = 50
     /// The host's liveness timeout in seconds (`FunctionHostConfiguration.livenessTimeout`); nil
     /// keeps the host's default. A stall longer than it is detected: the worker is killed, what it
     /// held fails with `workerStalled`, and it is restarted.
-    public var livenessTimeout: Double?
+    package var livenessTimeout: Double?
     /// Make a random worker scribble over its ring every so many seconds (it is isolated, restarted).
-    public var hostileEvery: Double?
+    package var hostileEvery: Double?
     /// Added to each worker's environment (tests: RingExampleWorker's knobs).
-    public var workerEnvironment: [String: String] = [:]
+    package var workerEnvironment: [String: String] = [:]
     /// Rings of 64 KiB each way: constant back-pressure and fragmentation.
-    public var tinyRing = false
+    package var tinyRing = false
     /// Fraction of invocations the caller cancels after a random 0…2 ms.
-    public var cancelFraction: Double = 0
+    package var cancelFraction: Double = 0
     /// Fraction of invocations given a deadline 0…1 ms away.
-    public var deadlineFraction: Double = 0
+    package var deadlineFraction: Double = 0
     /// Fraction of invocations carrying 4…16 MiB each way.
-    public var hugeFraction: Double = 0
-    public var negativeControl: NegativeControl?
+    package var hugeFraction: Double = 0
+    package var negativeControl: NegativeControl?
 
     /// Longest a worker may take to start (FunctionHostConfiguration.startTimeout).
-    public var workerStartTimeout: Double = 30
+    package var workerStartTimeout: Double = 30
 
     /// Seconds between RSS / fd samples and between progress lines.
-    public var sampleInterval: Double = 1
-    public var progressInterval: Double = 5
+    package var sampleInterval: Double = 1
+    package var progressInterval: Double = 5
 
-    public init() {}
+    package init() {}
 
     /// Whether workers are restarted (any fault that ends one).
     var restartsWorkers: Bool { killEvery != nil || hostileEvery != nil || stallsEndWorkers }
@@ -94,7 +94,7 @@ public struct StressPlan: Sendable, Equatable {
         return names
     }
 
-    public func validate() throws(StressPlanError) {
+    package func validate() throws(StressPlanError) {
         guard (1...16).contains(workers) else { throw .invalid("--workers must be in 1...16") }
         switch load {
         case .closed(let c): guard (1...10_000).contains(c) else { throw .invalid("--concurrency must be in 1...10000") }
@@ -117,25 +117,25 @@ public struct StressPlan: Sendable, Equatable {
     }
 }
 
-public enum StressPlanError: Error, Equatable, CustomStringConvertible {
+package enum StressPlanError: Error, Equatable, CustomStringConvertible {
     case invalid(String)
-    public var description: String {
+    package var description: String {
         switch self { case .invalid(let detail): detail }
     }
 }
 
 /// Message sizes with weights; an invocation's size is chosen deterministically from its id.
-public struct StressSizeMix: Sendable, Equatable {
-    public var entries: [(size: Int, weight: Double)]
+package struct StressSizeMix: Sendable, Equatable {
+    package var entries: [(size: Int, weight: Double)]
 
     /// Mostly small messages (peak invocation rate) with a tail of large ones up to 4 MiB.
-    public static let standard = StressSizeMix(entries: [(64, 70), (1024, 20), (64 << 10, 8), (1 << 20, 1.5), (4 << 20, 0.5)])
+    package static let standard = StressSizeMix(entries: [(64, 70), (1024, 20), (64 << 10, 8), (1 << 20, 1.5), (4 << 20, 0.5)])
     static let hugeRange = (4 << 20)...(16 << 20)
 
-    public init(entries: [(size: Int, weight: Double)]) { self.entries = entries }
+    package init(entries: [(size: Int, weight: Double)]) { self.entries = entries }
 
     /// "64:70,1K:20,64K:8,1M:1.5,4M:0.5" (a missing weight is 1).
-    public static func parse(_ text: String) throws(StressPlanError) -> StressSizeMix {
+    package static func parse(_ text: String) throws(StressPlanError) -> StressSizeMix {
         var entries: [(Int, Double)] = []
         for item in text.split(separator: ",") {
             let parts = item.split(separator: ":", maxSplits: 1)
@@ -163,7 +163,7 @@ public struct StressSizeMix: Sendable, Equatable {
         return entries.last!.size
     }
 
-    public static func == (a: Self, b: Self) -> Bool {
+    package static func == (a: Self, b: Self) -> Bool {
         a.entries.count == b.entries.count && zip(a.entries, b.entries).allSatisfy { $0.size == $1.size && $0.weight == $1.weight }
     }
 

@@ -2,49 +2,49 @@
 // resource drift, the negative control's own bookkeeping. Printed as a table and written by --json.
 import Foundation
 
-public struct StressReport: Codable, Sendable, Equatable {
-    public var scenario = "stress"
+package struct StressReport: Codable, Sendable, Equatable {
+    package var scenario = "stress"
     /// The plan, as text (workers, load, sizes, faults, negative control…).
-    public var parameters: [String: String]
+    package var parameters: [String: String]
     /// Seconds from the first invocation to the last outcome.
-    public var loadSeconds: Double
-    public var outcomesPerSecond: Double
+    package var loadSeconds: Double
+    package var outcomesPerSecond: Double
     /// Request + reply payload bytes of the issued invocations.
-    public var payloadBytes: UInt64
-    public var counts: StressCounts
+    package var payloadBytes: UInt64
+    package var counts: StressCounts
     /// Round trip of verified invocations (including any cancellation delay).
-    public var latencyNanoseconds: LatencyPercentiles?
-    public var faults: [StressFaultReport]
-    public var resources: StressResourceReport?
-    public var negativeControl: NegativeControlReport?
+    package var latencyNanoseconds: LatencyPercentiles?
+    package var faults: [StressFaultReport]
+    package var resources: StressResourceReport?
+    package var negativeControl: NegativeControlReport?
     /// Workers that ended with an error no injected fault explains (each is a violation).
-    public var unexplainedWorkerEnds: [String]
+    package var unexplainedWorkerEnds: [String]
     /// Faults the plan asked for that the worker could not carry (e.g. it does not implement
     /// `hostile`): each is a violation, so a run that injected nothing cannot pass as if it had.
-    public var uninjectedFaults: [String] = []
+    package var uninjectedFaults: [String] = []
     /// Open-loop arrivals refused because the in-flight cap was reached (not sent, not violations).
-    public var shed: UInt64
-    public var machine: MachineInfo
+    package var shed: UInt64
+    package var machine: MachineInfo
 
-    public struct NegativeControlReport: Codable, Sendable, Equatable {
-        public var dropFraction: Double
+    package struct NegativeControlReport: Codable, Sendable, Equatable {
+        package var dropFraction: Double
         /// Side-table stores skipped on purpose.
-        public var storesDropped: UInt64
+        package var storesDropped: UInt64
         /// Side-table stores that came after the reply path had already looked.
-        public var storesTooLate: UInt64
+        package var storesTooLate: UInt64
     }
 
-    public var violations: UInt64 { counts.violations + UInt64(unexplainedWorkerEnds.count + uninjectedFaults.count) }
-    public var passed: Bool { violations == 0 }
+    package var violations: UInt64 { counts.violations + UInt64(unexplainedWorkerEnds.count + uninjectedFaults.count) }
+    package var passed: Bool { violations == 0 }
 
-    public func write(to path: String) throws {
+    package func write(to path: String) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try encoder.encode(self).write(to: URL(fileURLWithPath: path))
     }
 
     /// The summary table.
-    public var table: String {
+    package var table: String {
         var lines: [String] = []
         func row(_ name: String, _ value: String) { lines.append("  " + Format.pad(name, 38) + value) }
         let c = counts

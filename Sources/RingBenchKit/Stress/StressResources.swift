@@ -5,20 +5,20 @@ import Glibc
 #endif
 
 /// Resident set size and open file descriptors of this process, sampled through a run.
-public struct StressResourceReport: Codable, Sendable, Equatable {
-    public var samples: Int
-    public var rssBytes: Drift
-    public var openDescriptors: Drift
+package struct StressResourceReport: Codable, Sendable, Equatable {
+    package var samples: Int
+    package var rssBytes: Drift
+    package var openDescriptors: Drift
 
     /// `baseline` is the median of the samples in the second tenth of the run (the first tenth is
     /// warm-up: pools, histograms and caches fill); `end` the median of the last tenth; drift is
     /// (end − baseline) / baseline.
-    public struct Drift: Codable, Sendable, Equatable {
-        public var first: Double
-        public var baseline: Double
-        public var end: Double
-        public var max: Double
-        public var driftPercent: Double
+    package struct Drift: Codable, Sendable, Equatable {
+        package var first: Double
+        package var baseline: Double
+        package var end: Double
+        package var max: Double
+        package var driftPercent: Double
 
         init(_ values: [Double]) {
             func median(_ slice: ArraySlice<Double>) -> Double {

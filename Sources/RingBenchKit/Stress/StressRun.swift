@@ -1,19 +1,19 @@
 // StressRun — one stress run end to end: a host with W restartable workers, the event watcher, the
 // fault loops, the load, the resource sampler; then drain, close the ledger, shut down, report.
-public import Logging
+package import Logging
 import RingChannel
 import RingCore
 import Synchronization
 
-public struct StressRun: Sendable {
-    public var plan: StressPlan
+package struct StressRun: Sendable {
+    package var plan: StressPlan
     /// Path of RingExampleWorker (it implements `digest` and `hostile`).
-    public var workerExecutable: String
-    public var logger: Logger
+    package var workerExecutable: String
+    package var logger: Logger
     /// Receives a progress line every `plan.progressInterval` seconds.
-    public var progress: @Sendable (String) -> Void
+    package var progress: @Sendable (String) -> Void
 
-    public init(plan: StressPlan, workerExecutable: String, logger: Logger, progress: @escaping @Sendable (String) -> Void = { _ in }) {
+    package init(plan: StressPlan, workerExecutable: String, logger: Logger, progress: @escaping @Sendable (String) -> Void = { _ in }) {
         self.plan = plan
         self.workerExecutable = workerExecutable
         self.logger = logger
@@ -33,7 +33,7 @@ public struct StressRun: Sendable {
         return configuration
     }
 
-    public func run() async throws -> StressReport {
+    package func run() async throws -> StressReport {
         try plan.validate()
         let endClock = StressEndClock()
         let host = try FunctionHost(configuration: hostConfiguration, logger: logger, metricsFactory: endClock)
