@@ -10,43 +10,17 @@ import RingLinux
 extension ConformCase {
     static let lifecycle: [ConformCase] = [
         ConformCase(name: "terminate-grace", requirement: "terminate(grace): finish what runs, answer it, close ring 1, exit 0") { session in
-            let host = try session.host()
-            do {
-                let events = host.events()
-                let id = try await within(30, "worker start") { try await host.addWorker(session.launch) }
-                let payload = millisecondsPayload(300, tag: 1)
-                let call = Task { try await host.invoke(function: "slow", payload: payload, context: conformContext(600)) }
-                _ = try await ConformSession.running(host, id, 1)
-                await host.removeWorker(id, gracePeriod: .seconds(10))
-                let result = try await within(10, "the slow invocation") { try await call.value }
-                guard result.status == .success, result.payload == payload else { throw ConformFailure("the held invocation answered \(result.status), \(result.payload.count) B") }
-                let ending = try await ended(events, id)
-                await host.shutdown(gracePeriod: .zero)
-                guard ending == nil else { throw ConformFailure("the worker did not end in order: \(ending!)") }
-                return "the held invocation finished with success; orderly end"
-            } catch {
-                await host.shutdown(gracePeriod: .zero)
-                throw error
+            let payload = millisecondsPayload(300, tag: 1)
+            let result = try await terminated(session, holding: "slow", payload: payload, id: 600, grace: .seconds(10))
+            guard result.status == .success, result.payload == payload else {
+                throw ConformFailure("the held invocation answered \(result.status), \(result.payload.count) B")
             }
+            return "the held invocation finished with success; orderly end"
         },
         ConformCase(name: "terminate-cancel", requirement: "when the grace period ends, cancel what still runs, answer it cancelled, exit 0") { session in
-            let host = try session.host()
-            do {
-                let events = host.events()
-                let id = try await within(30, "worker start") { try await host.addWorker(session.launch) }
-                let call = Task { try await host.invoke(function: "hang", payload: [], context: conformContext(700)) }
-                _ = try await ConformSession.running(host, id, 1)
-                await host.removeWorker(id, gracePeriod: .milliseconds(200))
-                let result = try await within(10, "the hanging invocation") { try await call.value }
-                guard result.status == .cancelled else { throw ConformFailure("the hanging invocation answered \(result.status), expected cancelled") }
-                let ending = try await ended(events, id)
-                await host.shutdown(gracePeriod: .zero)
-                guard ending == nil else { throw ConformFailure("the worker did not end in order: \(ending!)") }
-                return "answered cancelled after the grace period; orderly end"
-            } catch {
-                await host.shutdown(gracePeriod: .zero)
-                throw error
-            }
+            let result = try await terminated(session, holding: "hang", payload: [], id: 700, grace: .milliseconds(200))
+            guard result.status == .cancelled else { throw ConformFailure("the hanging invocation answered \(result.status), expected cancelled") }
+            return "answered cancelled after the grace period; orderly end"
         },
         ConformCase(name: "host-death", requirement: "exit when the host process dies (watch HostHello.hostPID, §2)") { session in
             // A host in a process of its own starts the worker, writes its pid, and SIGKILLs itself.
@@ -66,6 +40,29 @@ extension ConformCase {
             return "worker pid \(pid) \(exited)"
         },
     ]
+
+    /// Starts a worker, makes it hold one invocation of `function`, terminates it with `grace`, and
+    /// returns that invocation's answer once the worker has ended in order (else fails).
+    private static func terminated(
+        _ session: ConformSession, holding function: String, payload: [UInt8], id: UInt64, grace: Duration
+    ) async throws -> InvocationResult {
+        let host = try session.host()
+        do {
+            let events = host.events()
+            let worker = try await within(30, "worker start") { try await host.addWorker(session.launch) }
+            let call = Task { try await host.invoke(function: function, payload: payload, context: conformContext(id)) }
+            _ = try await ConformSession.running(host, worker, 1)
+            await host.removeWorker(worker, gracePeriod: grace)
+            let result = try await within(10, "the held \(function) invocation") { try await call.value }
+            let ending = try await ended(events, worker)
+            await host.shutdown(gracePeriod: .zero)
+            if let ending { throw ConformFailure("the worker did not end in order: \(ending)") }
+            return result
+        } catch {
+            await host.shutdown(gracePeriod: .zero)
+            throw error
+        }
+    }
 
     private struct WorkerEnd: Sendable {
         /// What the worker's end reported (nil: orderly).
