@@ -7,7 +7,7 @@
 //   reply:   u64 invocation number | u8 status (0 success, 1 failure) | u32 context length | context
 //            | payload (the rest: the reply payload, or the failure message in UTF-8)
 // Little-endian. The number joins a reply to its pending request on the host (ForwardingJoin).
-public import RingCore
+package import RingCore
 
 package struct EventStreamRequest: Sendable, Equatable {
     package var number: UInt64

@@ -1,7 +1,7 @@
 // InvocationRoute — how the HTTP front reaches the function: over the rings (RingRoute), over a
 // gRPC bidirectional stream on HTTP/2 (GRPCRoute), or in-process (InProcessRoute, the front's own
 // ceiling). The front is the same for all three, so a comparison of routes compares transports.
-public import RingCore
+package import RingCore
 
 /// What became of one HTTP request's invocation, as the front turns it into a response.
 package enum RouteOutcome: Sendable, Equatable {

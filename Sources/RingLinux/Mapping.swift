@@ -7,8 +7,8 @@ public import RingCore
 ///
 /// The only owner of `mmap`/`munmap` in RingTransport. Its region's `owner` is the mapping itself,
 /// so rings built on the region keep it alive.
-public final class SharedMapping: @unchecked Sendable {
-    public let size: Int
+package final class SharedMapping: @unchecked Sendable {
+    package let size: Int
     let base: UnsafeMutableRawPointer
     let descriptor: Int32
 
@@ -33,5 +33,5 @@ public final class SharedMapping: @unchecked Sendable {
         close(descriptor)
     }
 
-    public var region: SharedRegion { SharedRegion(base: base, size: size, owner: self) }
+    package var region: SharedRegion { SharedRegion(base: base, size: size, owner: self) }
 }

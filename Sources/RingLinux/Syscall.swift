@@ -23,9 +23,9 @@ public struct SystemError: Error, Equatable, Sendable, CustomStringConvertible {
 ///   (`wouldBlockIsValue: true`), an error otherwise;
 /// - `EBADF` and `EFAULT` are programmer errors (a closed descriptor, a wild pointer) and trap;
 /// - everything else throws `SystemError`.
-public enum Syscall {
+package enum Syscall {
     @discardableResult
-    public static func call<R: FixedWidthInteger>(_ name: @autoclosure () -> String, _ body: () -> R) throws(SystemError) -> R {
+    package static func call<R: FixedWidthInteger>(_ name: @autoclosure () -> String, _ body: () -> R) throws(SystemError) -> R {
         while true {
             let result = body()
             if result != -1 { return result }
@@ -36,7 +36,7 @@ public enum Syscall {
     }
 
     /// As `call`, but `EAGAIN`/`EWOULDBLOCK` returns nil instead of throwing.
-    public static func callAllowingWouldBlock<R: FixedWidthInteger>(
+    package static func callAllowingWouldBlock<R: FixedWidthInteger>(
         _ name: @autoclosure () -> String, _ body: () -> R
     ) throws(SystemError) -> R? {
         while true {

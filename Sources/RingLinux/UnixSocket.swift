@@ -7,14 +7,14 @@ import Glibc
 #endif
 
 /// `struct ucred` (Glibc hides it behind _GNU_SOURCE): the peer's pid, uid and gid.
-public struct PeerCredentials: Equatable, Sendable {
-    public var pid: Int32 = 0
-    public var uid: UInt32 = 0
-    public var gid: UInt32 = 0
-    public init() {}
+package struct PeerCredentials: Equatable, Sendable {
+    package var pid: Int32 = 0
+    package var uid: UInt32 = 0
+    package var gid: UInt32 = 0
+    package init() {}
 }
 
-public enum UnixSocket {
+package enum UnixSocket {
     static func address(_ path: String) throws(SystemError) -> sockaddr_un {
         var address = sockaddr_un()
         address.sun_family = sa_family_t(AF_UNIX)
@@ -29,7 +29,7 @@ public enum UnixSocket {
     }
 
     /// A listening socket at `path`, mode 0600 (only this user may connect).
-    public static func listen(path: String, backlog: Int32 = 64) throws(SystemError) -> Int32 {
+    package static func listen(path: String, backlog: Int32 = 64) throws(SystemError) -> Int32 {
         let fd = try Syscall.call("socket(AF_UNIX)") { socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0) }
         do throws(SystemError) {
             var address = try self.address(path)
@@ -48,7 +48,7 @@ public enum UnixSocket {
     }
 
     /// Accepts one connection; nil once the listening socket was shut down.
-    public static func accept(_ listener: Int32) throws(SystemError) -> Int32? {
+    package static func accept(_ listener: Int32) throws(SystemError) -> Int32? {
         while true {
             // Glibc's module map hides accept4: accept, then close-on-exec (a child spawned in the
             // window would inherit the socket; it is closed right after the handshake is sent).
@@ -66,16 +66,16 @@ public enum UnixSocket {
     }
 
     /// Wakes a thread blocked in `accept` on `listener`.
-    public static func shutdownListener(_ listener: Int32) { _ = shutdown(listener, Int32(SHUT_RDWR)) }
+    package static func shutdownListener(_ listener: Int32) { _ = shutdown(listener, Int32(SHUT_RDWR)) }
 
-    public static func peerCredentials(_ fd: Int32) throws(SystemError) -> PeerCredentials {
+    package static func peerCredentials(_ fd: Int32) throws(SystemError) -> PeerCredentials {
         var credentials = PeerCredentials()
         var length = socklen_t(MemoryLayout<PeerCredentials>.size)
         try Syscall.call("getsockopt(SO_PEERCRED)") { getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &credentials, &length) }
         return credentials
     }
 
-    public static func connect(path: String) throws(SystemError) -> Int32 {
+    package static func connect(path: String) throws(SystemError) -> Int32 {
         let fd = try Syscall.call("socket(AF_UNIX)") { socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0) }
         do throws(SystemError) {
             var address = try self.address(path)
@@ -92,7 +92,7 @@ public enum UnixSocket {
     }
 
     /// Bounds blocking reads on `fd` (a host that never sends cannot hang a connecting worker).
-    public static func setReceiveTimeout(_ fd: Int32, seconds: Int) {
+    package static func setReceiveTimeout(_ fd: Int32, seconds: Int) {
         var timeout = timeval(tv_sec: seconds, tv_usec: 0)
         _ = setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
     }
@@ -105,7 +105,7 @@ public enum UnixSocket {
     }
 
     /// Sends `bytes` with `descriptors` attached (SCM_RIGHTS), in one sendmsg.
-    public static func send(_ fd: Int32, bytes: [UInt8], descriptors: [Int32]) throws(SystemError) {
+    package static func send(_ fd: Int32, bytes: [UInt8], descriptors: [Int32]) throws(SystemError) {
         let space = controlSpace(descriptors.count)
         let control = UnsafeMutableRawPointer.allocate(byteCount: space, alignment: MemoryLayout<cmsghdr>.alignment)
         defer { control.deallocate() }
@@ -135,7 +135,7 @@ public enum UnixSocket {
 
     /// Receives one message of at most `maxBytes` with at most `maxDescriptors` descriptors (each
     /// close-on-exec, owned by the caller).
-    public static func receive(_ fd: Int32, maxBytes: Int, maxDescriptors: Int) throws(SystemError) -> (bytes: [UInt8], descriptors: [Int32]) {
+    package static func receive(_ fd: Int32, maxBytes: Int, maxDescriptors: Int) throws(SystemError) -> (bytes: [UInt8], descriptors: [Int32]) {
         let space = controlSpace(maxDescriptors)
         let control = UnsafeMutableRawPointer.allocate(byteCount: space, alignment: MemoryLayout<cmsghdr>.alignment)
         defer { control.deallocate() }
@@ -173,10 +173,10 @@ public enum UnixSocket {
 }
 
 /// A detached-at-will OS thread for blocking calls (the socket listener), joinable once.
-public final class BlockingThread: @unchecked Sendable {
+package final class BlockingThread: @unchecked Sendable {
     private var thread = pthread_t()
 
-    public init(_ body: @escaping @Sendable () -> Void) throws(SystemError) {
+    package init(_ body: @escaping @Sendable () -> Void) throws(SystemError) {
         final class Box {
             let body: @Sendable () -> Void
             init(_ body: @escaping @Sendable () -> Void) { self.body = body }
@@ -193,5 +193,5 @@ public final class BlockingThread: @unchecked Sendable {
         }
     }
 
-    public func join() { pthread_join(thread, nil) }
+    package func join() { pthread_join(thread, nil) }
 }

@@ -3,7 +3,7 @@
 // response. Application payloads (init, function metadata) stay opaque bytes.
 
 /// The outcome a worker reports for an init or function-load request.
-public enum ControlResult: Equatable, Sendable {
+package enum ControlResult: Equatable, Sendable {
     case success
     case failure(message: String)
 
@@ -44,7 +44,7 @@ public struct WorkerStatus: Equatable, Sendable {
 }
 
 /// A control message (FrameKind.control).
-public enum ControlMessage: Equatable, Sendable {
+package enum ControlMessage: Equatable, Sendable {
     /// host → worker: start-up information and an opaque application payload.
     case workerInit(hostVersion: String, payload: [UInt8])
     /// worker → host: the answer to `workerInit`.
@@ -61,7 +61,7 @@ public enum ControlMessage: Equatable, Sendable {
     case terminate(gracePeriodNanoseconds: UInt64)
 
     /// The side that sends this message.
-    public var sender: ChannelSide {
+    package var sender: ChannelSide {
         switch self {
         case .workerInit, .functionLoad, .statusRequest, .terminate: .host
         case .workerInitResponse, .functionLoadResponse, .statusResponse: .worker
@@ -80,7 +80,7 @@ public enum ControlMessage: Equatable, Sendable {
         }
     }
 
-    public func encoded() -> [UInt8] {
+    package func encoded() -> [UInt8] {
         var e = ChannelEncoder()
         e.put(ChannelProtocol.codecVersion)
         e.put(type)
@@ -110,7 +110,7 @@ public enum ControlMessage: Equatable, Sendable {
         return e.bytes
     }
 
-    public init(decoding bytes: UnsafeRawBufferPointer) throws(ChannelCodecError) {
+    package init(decoding bytes: UnsafeRawBufferPointer) throws(ChannelCodecError) {
         typealias L = ChannelProtocol.Limits
         var d = ChannelDecoder(bytes)
         let version: UInt8 = try d.take("control codec version")

@@ -36,15 +36,15 @@ public struct ChannelRingSizes: Equatable, Sendable, CustomStringConvertible {
 }
 
 /// The host's handshake: the first message on the host → worker ring.
-public struct HostHello: Equatable, Sendable {
-    public var protocolVersions: ClosedRange<UInt16>
-    public var workerID: String
-    public var hostPID: Int32
-    public var ringSizes: ChannelRingSizes
-    public var waitBackend: String
-    public var capabilities: [String: String]
+package struct HostHello: Equatable, Sendable {
+    package var protocolVersions: ClosedRange<UInt16>
+    package var workerID: String
+    package var hostPID: Int32
+    package var ringSizes: ChannelRingSizes
+    package var waitBackend: String
+    package var capabilities: [String: String]
 
-    public init(
+    package init(
         protocolVersions: ClosedRange<UInt16> = ChannelProtocol.supportedVersions, workerID: String, hostPID: Int32,
         ringSizes: ChannelRingSizes, waitBackend: String, capabilities: [String: String] = [:]
     ) {
@@ -58,7 +58,7 @@ public struct HostHello: Equatable, Sendable {
 
     static let type: UInt8 = 1
 
-    public func encoded() -> [UInt8] {
+    package func encoded() -> [UInt8] {
         var e = ChannelEncoder()
         e.putHelloHeader(type: Self.type, versions: protocolVersions)
         e.putString(workerID)
@@ -69,7 +69,7 @@ public struct HostHello: Equatable, Sendable {
         return e.bytes
     }
 
-    public init(decoding bytes: UnsafeRawBufferPointer) throws(ChannelCodecError) {
+    package init(decoding bytes: UnsafeRawBufferPointer) throws(ChannelCodecError) {
         var d = ChannelDecoder(bytes)
         protocolVersions = try d.takeHelloHeader(type: Self.type)
         workerID = try d.takeString("workerID", limit: ChannelProtocol.Limits.maxWorkerIDBytes)
@@ -227,13 +227,13 @@ public enum HandshakeMismatch: Error, Equatable, Sendable, CustomStringConvertib
 }
 
 /// The host's decision on a worker's hello (pure: no I/O).
-public enum HandshakeCheck {
+package enum HandshakeCheck {
     /// Returns the negotiated protocol version, or throws the first difference found.
     /// - Parameters:
     ///   - expectedPID: the spawned child's pid or the socket peer's; nil skips the check.
     ///   - requiredWorkerCapabilities: capability names the worker must announce.
     ///   - requiredMaxMessageSize: the message size the worker must accept (nil: the segment's).
-    public static func evaluate(
+    package static func evaluate(
         host: HostHello, worker: WorkerHello, expectedPID: Int32?, requiredWorkerCapabilities: Set<String>,
         requiredMaxMessageSize: UInt64? = nil
     ) throws(HandshakeMismatch) -> UInt16 {

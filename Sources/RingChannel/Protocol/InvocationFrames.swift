@@ -20,9 +20,9 @@ public enum InvocationStatus: Equatable, Sendable, CustomStringConvertible {
 }
 
 /// `u8 version, u8 flags (0), u16 functionLength, function (UTF-8)`, then the payload.
-public enum InvocationRequestPrefix {
+package enum InvocationRequestPrefix {
     /// The request payload: prefix + `payload`, in one new array (the bytes the frame carries).
-    public static func encode(function: String, payload: [UInt8]) -> [UInt8] {
+    package static func encode(function: String, payload: [UInt8]) -> [UInt8] {
         let name = utf8Prefix(function, maxBytes: ChannelProtocol.Limits.maxFunctionNameBytes)
         var bytes = [UInt8]()
         bytes.reserveCapacity(4 + name.count + payload.count)
@@ -36,10 +36,10 @@ public enum InvocationRequestPrefix {
     }
 
     /// Bytes the prefix adds for `function`.
-    public static func size(function: String) -> Int { 4 + min(function.utf8.count, ChannelProtocol.Limits.maxFunctionNameBytes) }
+    package static func size(function: String) -> Int { 4 + min(function.utf8.count, ChannelProtocol.Limits.maxFunctionNameBytes) }
 
     /// Splits a request payload into the function name and the user's payload (copied).
-    public static func decode(_ bytes: UnsafeRawBufferPointer) throws(ChannelCodecError) -> (function: String, payload: [UInt8]) {
+    package static func decode(_ bytes: UnsafeRawBufferPointer) throws(ChannelCodecError) -> (function: String, payload: [UInt8]) {
         var d = ChannelDecoder(bytes)
         let version: UInt8 = try d.take("invocation request version")
         guard version == ChannelProtocol.codecVersion else { throw .unsupportedVersion(field: "invocation request", found: version) }
@@ -52,11 +52,11 @@ public enum InvocationRequestPrefix {
 
 /// `u8 version, u8 status (0 success, 1 failure, 2 cancelled), u16 reserved (0), u32 messageLength,
 /// message (UTF-8)`, then the payload.
-public enum InvocationResponsePrefix {
+package enum InvocationResponsePrefix {
     /// Bytes of the prefix with no failure message: a response is at least this plus its body.
     static let minimumSize = 8
 
-    public static func encode(status: InvocationStatus, payload: [UInt8]) -> [UInt8] {
+    package static func encode(status: InvocationStatus, payload: [UInt8]) -> [UInt8] {
         var message: [UInt8] = []
         let code: UInt8
         switch status {
@@ -78,7 +78,7 @@ public enum InvocationResponsePrefix {
         return bytes
     }
 
-    public static func decode(_ bytes: UnsafeRawBufferPointer) throws(ChannelCodecError) -> (status: InvocationStatus, payload: [UInt8]) {
+    package static func decode(_ bytes: UnsafeRawBufferPointer) throws(ChannelCodecError) -> (status: InvocationStatus, payload: [UInt8]) {
         var d = ChannelDecoder(bytes)
         let version: UInt8 = try d.take("invocation response version")
         guard version == ChannelProtocol.codecVersion else { throw .unsupportedVersion(field: "invocation response", found: version) }

@@ -4,26 +4,26 @@ public import RingCore
 // invocation it belongs to (Docs/Protocol.md §6).
 
 /// A log record written by worker code.
-public struct LogRecord: Equatable, Sendable {
+package struct LogRecord: Equatable, Sendable {
     /// Severity, 0 trace … 6 critical (the order of swift-log's `Logger.Level`).
-    public var level: UInt8
-    public var category: String
-    public var message: String
+    package var level: UInt8
+    package var category: String
+    package var message: String
     /// The host's invocation number (the frame stream id) and the user's invocation id, when the
     /// record was written on behalf of an invocation.
-    public var invocation: (number: UInt64, id: ContextID)? {
+    package var invocation: (number: UInt64, id: ContextID)? {
         get { invocationNumber.map { ($0, invocationID) } }
         set {
             invocationNumber = newValue?.number
             invocationID = newValue?.id ?? .zero
         }
     }
-    public var metadata: [String: String]
+    package var metadata: [String: String]
 
     var invocationNumber: UInt64?
     var invocationID: ContextID = .zero
 
-    public init(level: UInt8, category: String, message: String, invocation: (number: UInt64, id: ContextID)? = nil, metadata: [String: String] = [:]) {
+    package init(level: UInt8, category: String, message: String, invocation: (number: UInt64, id: ContextID)? = nil, metadata: [String: String] = [:]) {
         self.level = level
         self.category = category
         self.message = message
@@ -31,12 +31,12 @@ public struct LogRecord: Equatable, Sendable {
         self.invocation = invocation
     }
 
-    public static func == (a: LogRecord, b: LogRecord) -> Bool {
+    package static func == (a: LogRecord, b: LogRecord) -> Bool {
         a.level == b.level && a.category == b.category && a.message == b.message && a.invocationNumber == b.invocationNumber
             && a.invocationID == b.invocationID && a.metadata == b.metadata
     }
 
-    public func encoded() -> [UInt8] {
+    package func encoded() -> [UInt8] {
         typealias L = ChannelProtocol.Limits
         var e = ChannelEncoder(reservingCapacity: 48 + message.utf8.count)
         e.put(ChannelProtocol.codecVersion)
@@ -59,7 +59,7 @@ public struct LogRecord: Equatable, Sendable {
         return e.bytes
     }
 
-    public init(decoding bytes: UnsafeRawBufferPointer) throws(ChannelCodecError) {
+    package init(decoding bytes: UnsafeRawBufferPointer) throws(ChannelCodecError) {
         typealias L = ChannelProtocol.Limits
         var d = ChannelDecoder(bytes)
         let version: UInt8 = try d.take("log codec version")

@@ -6,7 +6,7 @@ import Glibc
 #endif
 public import Logging
 import RingCore
-public import RingLinux
+package import RingLinux
 import Synchronization
 
 /// A worker process's end of the channel.
@@ -18,9 +18,9 @@ import Synchronization
 public final class ChannelWorker: Sendable {
     public let configuration: WorkerConfiguration
     /// The attached segment (for tools and tests that need the raw rings).
-    public let segment: SharedMemorySegment
+    package let segment: SharedMemorySegment
     /// The worker's reactor (its waits, timers and the watch on the host process).
-    public let reactor: Reactor
+    package let reactor: Reactor
     /// The id the host assigned (echoed in the handshake).
     public let workerID: String
     let sender: RingSender
@@ -106,7 +106,7 @@ public final class ChannelWorker: Sendable {
     }
 
     /// Attaches to a segment descriptor this process owns.
-    public static func attach(
+    package static func attach(
         descriptor: Int32, workerID: String, doorbells: [Int32] = [], backend: ReactorBackendKind? = nil,
         configuration: WorkerConfiguration = WorkerConfiguration(), logger: Logger
     ) throws -> ChannelWorker {

@@ -9,7 +9,7 @@
 extension Reactor {
     /// The eventfd standing in for `word` on `ioUringEventfd` (created on first use, owned by the
     /// reactor: dup it to pass it on, never close it); nil on the other backends or after shutdown.
-    public func unsafeDoorbellDescriptor(for word: UnsafeMutableRawPointer) throws(SystemError) -> Int32? {
+    package func unsafeDoorbellDescriptor(for word: UnsafeMutableRawPointer) throws(SystemError) -> Int32? {
         guard let doorbells = shared.doorbells else { return nil }
         guard let descriptor = try doorbells.descriptor(for: UInt(bitPattern: word)) else { return nil }
         shared.recordOpened(descriptor)
@@ -20,7 +20,7 @@ extension Reactor {
     /// the doorbell of `word`. Call it before the first wait on the word. On other backends the
     /// descriptor is simply closed. Throws EINVAL for a non-blocking descriptor (io_uring would fail
     /// every read on it with EAGAIN instead of waiting).
-    public func adoptDoorbell(descriptor: Int32, for word: UnsafeMutableRawPointer) throws(SystemError) {
+    package func adoptDoorbell(descriptor: Int32, for word: UnsafeMutableRawPointer) throws(SystemError) {
         guard let doorbells = shared.doorbells else {
             close(descriptor)
             return

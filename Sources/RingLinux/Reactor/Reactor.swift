@@ -106,7 +106,7 @@ public final class Reactor: Sendable {
     /// futex-thread backend learns of only one woken word per sleep and finds the others by their
     /// changed values, so a wake that leaves a word at `expected` may go unnoticed there.
     @discardableResult
-    public func waitForChange(
+    package func waitForChange(
         of word: UnsafeMutableRawPointer, from expected: UInt32, _ completion: @escaping @Sendable (WaitResult) -> Void
     ) -> WaitToken {
         precondition(Int(bitPattern: word) % 4 == 0, "a futex word must be 4-byte aligned")
