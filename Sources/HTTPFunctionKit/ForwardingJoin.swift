@@ -26,7 +26,7 @@ package final class ForwardingJoin: Sendable {
         var sent: CheckedContinuation<Void, Never>?
     }
 
-    private let pending = Mutex<[UInt64: Pending]>([:])
+    private let pending = RingMutex<[UInt64: Pending]>([:])
 
     package init() {}
 

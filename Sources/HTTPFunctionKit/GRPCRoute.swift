@@ -11,7 +11,7 @@ package final class GRPCRoute: InvocationRoute {
     let timeout: Duration
     let lateJoin: Bool
     private let sequence = Atomic<UInt64>(0)
-    private let tasks = Mutex<[Task<Void, Never>]>([])
+    private let tasks = RingMutex<[Task<Void, Never>]>([])
 
     package var name: String { lateJoin ? "grpc-late-join" : "grpc" }
 

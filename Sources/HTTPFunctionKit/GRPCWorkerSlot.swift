@@ -34,7 +34,7 @@ final class GRPCWorkerSlot: Sendable {
     let lateJoin: Bool
     let logger: Logger
     let join = ForwardingJoin()
-    private let state = Mutex(State())
+    private let state = RingMutex(State())
 
     init(index: Int, executable: String, lateJoin: Bool, logger: Logger) {
         self.index = index

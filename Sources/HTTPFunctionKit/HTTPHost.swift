@@ -6,6 +6,7 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 import Synchronization
+import RingCore
 
 package final class HTTPHost: Sendable {
     package struct Options: Sendable {
@@ -24,7 +25,7 @@ package final class HTTPHost: Sendable {
     let options: Options
     let logger: Logger
     private let group: MultiThreadedEventLoopGroup
-    private let running = Mutex<(channel: (any Channel)?, killer: Task<Void, Never>?)>((nil, nil))
+    private let running = RingMutex<(channel: (any Channel)?, killer: Task<Void, Never>?)>((nil, nil))
 
     package var stats: HTTPHostStats { front.stats }
     package var route: any InvocationRoute { front.route }

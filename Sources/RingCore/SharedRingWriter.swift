@@ -43,7 +43,7 @@ public final class SharedRingWriter: Sendable {
         var budgetRefusals: UInt64 = 0
     }
 
-    private let state: Mutex<State>
+    private let state: RingMutex<State>
     public let maxFrameLength: Int
     public let maxMessageSize: Int
     /// What the reader accepts partially received at once (its defaults for this `maxMessageSize`).
@@ -55,7 +55,7 @@ public final class SharedRingWriter: Sendable {
         maxFrameLength = producer.maxFrameLength
         maxMessageSize = producer.maxMessageSize
         self.partialBudget = partialBudget ?? ReassemblyLimits(maxMessageSize: producer.maxMessageSize)
-        self.state = Mutex(State(producer: producer))
+        self.state = RingMutex(State(producer: producer))
     }
 
     /// Writes one whole message if it fits one frame and the ring has space now; never blocks.

@@ -2,15 +2,16 @@
 import Glibc
 #endif
 import Synchronization
+import RingCore
 
 /// A child process started with `posix_spawn`, optionally inheriting chosen descriptors at chosen
 /// numbers (everything else is close-on-exec in RingTransport).
 public final class ChildProcess: Sendable {
     public let pid: Int32
     /// How the child ended, once reaped; guarded so `kill` and `wait` may be called from any thread.
-    private let reaped = Mutex<ExitStatus?>(nil)
+    private let reaped = RingMutex<ExitStatus?>(nil)
     /// Serialises `wait()` (held while blocked in waitpid; `kill` does not take it).
-    private let reaping = Mutex<Void>(())
+    private let reaping = RingMutex<Void>(())
 
     /// How a child ended.
     public enum ExitStatus: Equatable, Sendable, CustomStringConvertible {

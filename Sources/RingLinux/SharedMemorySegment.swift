@@ -16,7 +16,7 @@ public final class SharedMemorySegment: Sendable {
     public let role: SegmentRole
     public let header: SegmentHeader
     let mapping: SharedMapping
-    private let handedOut = Mutex<(producer: Bool, consumer: Bool)>((false, false))
+    private let handedOut = RingMutex<(producer: Bool, consumer: Bool)>((false, false))
 
     /// Seals a creator applies; `attach` requires at least shrink and grow.
     static let requiredSeals = Int32(CRS_F_SEAL_SHRINK | CRS_F_SEAL_GROW)

@@ -4,6 +4,7 @@
 // sticky: once taken, every later pull returns it again at once.
 import Dispatch
 import Synchronization
+import RingCore
 
 enum WorkerEvent: Sendable {
     case invocation(number: UInt64, record: RecordAddress)
@@ -25,7 +26,7 @@ final class EventQueue: Sendable {
         var end: WorkerEvent?
     }
 
-    private let items = Mutex(Items())
+    private let items = RingMutex(Items())
     private let available = DispatchSemaphore(value: 0)
 
     func push(_ event: WorkerEvent) {

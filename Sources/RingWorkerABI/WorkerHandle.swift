@@ -15,9 +15,9 @@ final class WorkerHandle: DeferredInvocationDelegate {
     let worker: ChannelWorker
     let events = EventQueue()
     /// Records delivered and not yet answered, by invocation number.
-    private let records = Mutex<[UInt64: RecordAddress]>([:])
+    private let records = RingMutex<[UInt64: RecordAddress]>([:])
     /// The END event's detail, kept for C until `rt_worker_close`.
-    private let endDetail = Mutex<UnsafeMutablePointer<CChar>?>(nil)
+    private let endDetail = RingMutex<UnsafeMutablePointer<CChar>?>(nil)
     private let runEnded = DispatchSemaphore(value: 0)
     private let ended = Atomic<Bool>(false)
 

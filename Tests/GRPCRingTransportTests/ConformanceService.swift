@@ -4,6 +4,7 @@ import GRPCCore
 import GRPCRingTransport
 import Synchronization
 import XCTest
+import RingCore
 
 enum Conformance {
     static let service = "conformance.Test"
@@ -163,7 +164,7 @@ struct ConformanceService: RegistrableRPCService {
 
 /// Suspends until the current RPC's cancellation handle is cancelled.
 func waitForRPCCancellation() async {
-    let box = Mutex<(cancelled: Bool, waiter: CheckedContinuation<Void, Never>?)>((false, nil))
+    let box = RingMutex<(cancelled: Bool, waiter: CheckedContinuation<Void, Never>?)>((false, nil))
     await withRPCCancellationHandler(operation: {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let now = box.withLock { state in

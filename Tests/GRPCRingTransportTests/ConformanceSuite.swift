@@ -11,6 +11,7 @@ import GRPCRingTransport
 import RingTestSupport
 import Synchronization
 import XCTest
+import RingCore
 
 struct ConformanceCases: Sendable {
     let transport: TransportUnderTest
@@ -427,7 +428,7 @@ struct ConformanceCases: Sendable {
         let raw = raw
         try await withWatchdog(seconds: 120, "\(transport.rawValue) restart") {
             let fixture = try FixtureServer.start(transport)
-            let restarted = Mutex<FixtureServer?>(nil)
+            let restarted = RingMutex<FixtureServer?>(nil)
             defer { try? restarted.withLock { $0 }?.kill() }
             let body: @Sendable (any Caller) async throws -> Void = { client in
                 // The fixture serves `Chat`: one message out, its echo back.

@@ -209,6 +209,6 @@ import Testing
 
 /// What concurrent client tasks record: forwarding ids seen, 500s for missing keys.
 final class Tally: Sendable {
-    let keys = Mutex<Set<String>>([])
+    let keys = RingMutex<Set<String>>([])
     let missing = Atomic<Int>(0)
 }

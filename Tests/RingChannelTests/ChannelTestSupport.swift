@@ -84,7 +84,7 @@ final class LogCapture: Sendable {
         var waiters: [(predicate: @Sendable (Record) -> Bool, continuation: CheckedContinuation<Record, Never>)] = []
     }
 
-    private let state = Mutex(State())
+    private let state = RingMutex(State())
 
     func handler() -> Handler { Handler(capture: self) }
 
@@ -144,7 +144,7 @@ func next(_ events: AsyncStream<WorkerEvent>, where predicate: (WorkerEvent) -> 
 
 /// Counts outcomes of many invocations, safely from many tasks.
 final class Tally: Sendable {
-    private let counts = Mutex<[String: Int]>([:])
+    private let counts = RingMutex<[String: Int]>([:])
     func add(_ key: String) { counts.withLock { $0[key, default: 0] += 1 } }
     var value: [String: Int] { counts.withLock { $0 } }
 }

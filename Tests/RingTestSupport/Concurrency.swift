@@ -6,8 +6,8 @@ public import RingCore
 
 /// A value guarded by a mutex, for handing results between test threads.
 public final class LockedBox<Value: Sendable>: Sendable {
-    private let storage: Mutex<Value>
-    public init(_ value: Value) { storage = Mutex(value) }
+    private let storage: RingMutex<Value>
+    public init(_ value: Value) { storage = RingMutex(value) }
     public var value: Value {
         get { storage.withLock { $0 } }
         set { storage.withLock { $0 = newValue } }
@@ -18,8 +18,8 @@ public final class LockedBox<Value: Sendable>: Sendable {
 
 /// Moves a ring producer to another thread exactly once.
 public final class SendableProducer: Sendable {
-    private let slot: Mutex<RingProducer?>
-    public init(_ producer: consuming RingProducer) { slot = Mutex(producer) }
+    private let slot: RingMutex<RingProducer?>
+    public init(_ producer: consuming RingProducer) { slot = RingMutex(producer) }
     public func take() -> RingProducer {
         slot.withLock { slot in
             guard let producer = slot.take() else { fatalError("producer already taken") }

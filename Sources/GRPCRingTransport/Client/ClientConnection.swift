@@ -26,7 +26,7 @@ final class ClientConnection: Sendable {
         var ended: LinkEnd?
         var endWaiters: [CheckedContinuation<Void, Never>] = []
     }
-    private let state = Mutex(State())
+    private let state = RingMutex(State())
 
     init(link: RingLink) { self.link = link }
 

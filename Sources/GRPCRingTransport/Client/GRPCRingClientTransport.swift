@@ -39,7 +39,7 @@ public final class GRPCRingClientTransport: ClientTransport {
         var shutdownSignal: CheckedContinuation<Void, Never>?
         var shutdownRequested = false
     }
-    private let state = Mutex(State())
+    private let state = RingMutex(State())
 
     /// The connection while connected (tests drive raw frames through it).
     var currentConnection: ClientConnection? {

@@ -32,7 +32,7 @@ final class RequestWriter: ClosableRPCWriterProtocol, Sendable {
         /// Takes the held metadata for an open frame the machine decided to send now.
         mutating func takePending() -> Metadata { pending.take() ?? [:] }
     }
-    private let state = Mutex(State())
+    private let state = RingMutex(State())
 
     init(link: RingLink, streamId: UInt64, method: String, window: SendWindow, abortResponse: @escaping @Sendable (RPCError) -> Void) {
         self.link = link

@@ -1,11 +1,12 @@
 import RingLinux
 import Synchronization
+import RingCore
 
 /// The one reactor every `GRPCRingClientTransport` connection of this process runs on: started
 /// with the first connection, stopped when the last one ends, so a process with many client
 /// transports has one reactor thread, not one per connection. (A server transport keeps its own.)
 enum SharedClientReactor {
-    private static let state = Mutex<(reactor: Reactor?, users: Int)>((nil, 0))
+    private static let state = RingMutex<(reactor: Reactor?, users: Int)>((nil, 0))
 
     /// The shared reactor, started if no connection holds it; pair with `release`.
     static func acquire() throws -> Reactor {

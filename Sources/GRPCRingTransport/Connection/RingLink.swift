@@ -45,8 +45,8 @@ final class RingLink: Sendable {
     let peerPID: Int32
     let localPID: Int32
     let limits: StreamWireLimits
-    private let receiver: Mutex<RingReceiver?>
-    private let state = Mutex<(reader: Task<Void, Never>?, watch: WatchToken?, peerExited: Bool, closed: Bool)>((nil, nil, false, false))
+    private let receiver: RingMutex<RingReceiver?>
+    private let state = RingMutex<(reader: Task<Void, Never>?, watch: WatchToken?, peerExited: Bool, closed: Bool)>((nil, nil, false, false))
 
     init(segment: SharedMemorySegment, reactor: Reactor, peerPID: Int32, localPID: Int32, limits: StreamWireLimits) {
         self.segment = segment
@@ -56,7 +56,7 @@ final class RingLink: Sendable {
         self.limits = limits
         let waker = ReactorWaker(reactor)
         sender = RingSender(segment.takeProducer(waker: waker)!, reactor: reactor, profile: .latency)
-        receiver = Mutex(RingReceiver(segment.takeConsumer(waker: waker)!, reactor: reactor, profile: .latency))
+        receiver = RingMutex(RingReceiver(segment.takeConsumer(waker: waker)!, reactor: reactor, profile: .latency))
     }
 
     /// "ring:pid=…" for the peer and for this process.

@@ -30,8 +30,8 @@ public final class GRPCRingServerTransport: ServerTransport {
         var methodsByPath: [String: MethodDescriptor] = [:]
         var streams: AsyncStream<AcceptedStream>.Continuation?
     }
-    private let state = Mutex(State())
-    private let ready = Mutex<(done: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
+    private let state = RingMutex(State())
+    private let ready = RingMutex<(done: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
 
     /// Where the transport reports what it cannot hand to a caller (accept failures it retries).
     private let logger: Logger
@@ -207,7 +207,7 @@ public final class GRPCRingServerTransport: ServerTransport {
 /// The stream handlers of one `listen`: started as unstructured tasks, cancelled together, awaited
 /// together.
 private final class HandlerTasks: Sendable {
-    private let state = Mutex<(next: UInt64, tasks: [UInt64: Task<Void, Never>], cancelled: Bool)>((0, [:], false))
+    private let state = RingMutex<(next: UInt64, tasks: [UInt64: Task<Void, Never>], cancelled: Bool)>((0, [:], false))
 
     func start(_ body: @escaping @Sendable () async -> Void) {
         state.withLock { state in

@@ -16,7 +16,7 @@ final class ResponseWriter: ClosableRPCWriterProtocol, Sendable {
     /// id the client reuses later belongs to another writer, which this end must not touch.
     private let onEnd: @Sendable (ResponseWriter) -> Void
     /// The responses' lifecycle (StreamLifecycle+StateMachine.swift).
-    private let state = Mutex(ServerResponsesStateMachine())
+    private let state = RingMutex(ServerResponsesStateMachine())
 
     init(link: RingLink, streamId: UInt64, window: SendWindow, onEnd: @escaping @Sendable (ResponseWriter) -> Void) {
         self.link = link

@@ -45,7 +45,7 @@ final class ServerConnection: Sendable {
         var draining = false
         var ended: LinkEnd?
     }
-    private let state = Mutex(State())
+    private let state = RingMutex(State())
 
     init(
         link: RingLink, resolveMethod: @escaping @Sendable (String) -> MethodDescriptor?,

@@ -7,6 +7,7 @@
 // reader that never reads holds back its writer, and no one else. Docs/GRPC.md, "Flow control".
 import GRPCCore
 import Synchronization
+import RingCore
 
 enum StreamFlow {
     /// The window of every stream direction when the stream opens (a protocol constant: both sides
@@ -39,7 +40,7 @@ final class SendWindow: Sendable {
         var nextWaiter: UInt64 = 0
         var ended: RPCError?
     }
-    private let state = Mutex(State())
+    private let state = RingMutex(State())
 
     /// Writers of this process waiting for credit now (what a test watches to see writers held back).
     static let waiting = Atomic<Int>(0)

@@ -82,7 +82,7 @@ final class ConformLogs: Sendable {
         let metadata: [String: String]
     }
 
-    private let records = Mutex<[Record]>([])
+    private let records = RingMutex<[Record]>([])
 
     var all: [Record] { records.withLock { $0 } }
 

@@ -5,9 +5,10 @@
 // the report gives both.
 import Metrics
 import Synchronization
+import RingCore
 
 final class StressEndClock: MetricsFactory, Sendable {
-    private let stamps = Mutex<[UInt64]>([])
+    private let stamps = RingMutex<[UInt64]>([])
 
     /// The time of the oldest end not yet matched to an `.ended` event (events come in the same
     /// order as the increments).

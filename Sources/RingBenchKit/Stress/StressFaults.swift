@@ -74,7 +74,7 @@ final class StressFaultInjector: Sendable {
         var endsDuringShutdown: UInt64 = 0
     }
 
-    private let state = Mutex(State())
+    private let state = RingMutex(State())
     let host: FunctionHost
     let plan: StressPlan
     let endClock: StressEndClock

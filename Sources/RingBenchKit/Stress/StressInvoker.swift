@@ -77,7 +77,7 @@ struct StressInvoker: Sendable {
 
 /// Invocations that carried a per-invocation fault (for the fault report).
 final class StressLoadTally: Sendable {
-    private let state = Mutex((cancel: UInt64(0), deadline: UInt64(0), huge: UInt64(0), bytes: UInt64(0)))
+    private let state = RingMutex((cancel: UInt64(0), deadline: UInt64(0), huge: UInt64(0), bytes: UInt64(0)))
 
     func count(_ invocation: StressInvocation) {
         state.withLock { state in

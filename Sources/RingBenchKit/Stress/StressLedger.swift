@@ -3,6 +3,7 @@
 // still open when the run closes the ledger are lost.
 import Histogram
 import Synchronization
+import RingCore
 
 /// The tally of a run (also the `counts` object of the JSON report).
 package struct StressCounts: Codable, Sendable, Equatable {
@@ -38,7 +39,7 @@ final class StressLedger: Sendable {
         var latency = Histogram<UInt64>(highestTrackableValue: 600_000_000_000, numberOfSignificantValueDigits: .three)
     }
 
-    private let state = Mutex(State())
+    private let state = RingMutex(State())
     private let nextID = Atomic<UInt64>(1)
     let limit: UInt64?
 

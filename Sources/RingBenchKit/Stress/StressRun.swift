@@ -55,7 +55,7 @@ package struct StressRun: Sendable {
         let sideTable = plan.negativeControl.map { _ in StressSideTable() }
         let tally = StressLoadTally()
         let invoker = StressInvoker(host: host, plan: plan, ledger: ledger, faults: faults, sideTable: sideTable, tally: tally)
-        let samples = Mutex((rss: [Double](), fds: [Double]()))
+        let samples = RingMutex((rss: [Double](), fds: [Double]()))
         let start = MonotonicClock.now()
         let end = start &+ UInt64(plan.duration * 1e9)
 
@@ -181,7 +181,7 @@ package struct StressRun: Sendable {
 
 /// A continuation resumed by the first of several racers.
 final class OnceContinuation: Sendable {
-    private let state = Mutex<(continuation: CheckedContinuation<Bool, Never>?, early: Bool?)>((nil, nil))
+    private let state = RingMutex<(continuation: CheckedContinuation<Bool, Never>?, early: Bool?)>((nil, nil))
 
     func set(_ continuation: CheckedContinuation<Bool, Never>) {
         let early = state.withLock { state -> Bool? in

@@ -14,7 +14,7 @@ final class StressSideTable: Sendable {
         var lateStores: UInt64 = 0
     }
 
-    private let state = Mutex(State())
+    private let state = RingMutex(State())
 
     /// The sender's step after sending: publish the context (unless this store is dropped).
     func store(_ id: UInt64, _ context: ForwardingContext, drop: Bool) {

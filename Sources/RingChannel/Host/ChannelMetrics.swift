@@ -13,6 +13,7 @@
 import Metrics
 import RingLinux
 import Synchronization
+import RingCore
 
 final class ChannelMetrics: Sendable {
     let factory: (any MetricsFactory)?
@@ -27,9 +28,9 @@ final class ChannelMetrics: Sendable {
     let wakeSyscalls: Counter
     let workersReady: Meter
     let logRecords: Counter
-    private let failureCounters = Mutex<[String: Counter]>([:])
-    private let endCounters = Mutex<[String: Counter]>([:])
-    private let lastReactor = Mutex<ReactorCounters?>(nil)
+    private let failureCounters = RingMutex<[String: Counter]>([:])
+    private let endCounters = RingMutex<[String: Counter]>([:])
+    private let lastReactor = RingMutex<ReactorCounters?>(nil)
 
     init(factory: (any MetricsFactory)?) {
         self.factory = factory

@@ -248,7 +248,7 @@ final class SocketListener: Sendable {
     let path: String
     private let descriptor: Int32
     private let thread: BlockingThread
-    private let stopped = Mutex(false)
+    private let stopped = RingMutex(false)
 
     init(path: String, logger: Logger, onAccept: @escaping @Sendable (Int32, PeerCredentials) -> Void) throws(SystemError) {
         let descriptor = try UnixSocket.listen(path: path)

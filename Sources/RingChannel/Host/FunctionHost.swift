@@ -31,7 +31,7 @@ public final class FunctionHost: Service, Sendable {
     /// that blocks or runs long off it: everything on this thread waits while it runs.
     public var executor: ReactorExecutor { reactor.executor }
     let context: HostContext
-    let state = Mutex(PoolState())
+    let state = RingMutex(PoolState())
 
     struct Slot {
         var launch: WorkerLaunch?

@@ -43,10 +43,10 @@ final class BatchCollector: Sendable {
         var waiter: CheckedContinuation<[Result<InvocationResult, any Error>], Never>?
     }
 
-    private let state: Mutex<State>
+    private let state: RingMutex<State>
 
     init(count: Int) {
-        state = Mutex(State(outcomes: Array(repeating: nil, count: count), remaining: count))
+        state = RingMutex(State(outcomes: Array(repeating: nil, count: count), remaining: count))
     }
 
     func deliver(_ index: Int, _ outcome: Result<InvocationResult, any Error>) {

@@ -41,7 +41,7 @@ final class WorkerConnection: Sendable {
     let segment: SharedMemorySegment
     let sender: RingSender
     let context: HostContext
-    let state = Mutex(State())
+    let state = RingMutex(State())
     /// Set (first thing) when the connection ends, before the pool hears of it: the dispatcher reads
     /// it without taking `state`, so a dying worker — idle, hence least loaded — does not attract
     /// invocations in the window before it leaves the ready set (found by `ringbench stress`).

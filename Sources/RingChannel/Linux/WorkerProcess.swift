@@ -7,16 +7,17 @@ import Glibc
 #endif
 import RingLinux
 import Synchronization
+import RingCore
 
 final class WorkerProcess: Sendable {
     let pid: Int32
-    private let child: Mutex<ChildProcess?>
-    private let reaped = Mutex<Bool>(false)
+    private let child: RingMutex<ChildProcess?>
+    private let reaped = RingMutex<Bool>(false)
 
     /// A process we did not start (socket attach).
     init(attachedPID pid: Int32) {
         self.pid = pid
-        child = Mutex(nil)
+        child = RingMutex(nil)
     }
 
     /// Spawns `executable` with `descriptors` inherited as 3, 4, … in order.
@@ -44,7 +45,7 @@ final class WorkerProcess: Sendable {
             throw .spawnFailed(executable: executable, error: SystemError(call: "posix_spawn(\(executable))", errno: EINVAL))
         }
         pid = process.pid
-        child = Mutex(process)
+        child = RingMutex(process)
     }
 
     var isChild: Bool { child.withLock { $0 != nil } }

@@ -28,7 +28,7 @@ public final class ChannelWorker: Sendable {
     let logSink: LogSink
     /// Where the worker logs about itself locally (never bootstrapped here).
     let diagnostics: Logger
-    let state: Mutex<RuntimeState>
+    let state: RingMutex<RuntimeState>
 
     struct Pending: Sendable {
         let function: String
@@ -65,7 +65,7 @@ public final class ChannelWorker: Sendable {
         sender = RingSender(segment.takeProducer(waker: waker)!, reactor: reactor, profile: configuration.waitProfile)
         receiverSlot = ReceiverSlot(RingReceiver(segment.takeConsumer(waker: waker)!, reactor: reactor, profile: configuration.waitProfile))
         logSink = LogSink(limit: configuration.logBufferLimit)
-        state = Mutex(RuntimeState(scheduler: WorkerScheduler(maxConcurrency: configuration.maxConcurrency)))
+        state = RingMutex(RuntimeState(scheduler: WorkerScheduler(maxConcurrency: configuration.maxConcurrency)))
     }
 
     // MARK: Connecting

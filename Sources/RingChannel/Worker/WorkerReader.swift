@@ -15,7 +15,7 @@ final class WorkerReader<Delegate: ChannelWorkerDelegate>: ReactorPoller, @unche
     private var receiver: RingReceiver
     private let stopRequest: ReaderStop
     private var finished = false
-    private let ended = Mutex<(done: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
+    private let ended = RingMutex<(done: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
     static var batchLimit: Int { 256 }
 
     init(worker: ChannelWorker, delegate: Delegate, receiver: consuming RingReceiver) {

@@ -41,7 +41,7 @@ func sleepOnReactor(_ reactor: Reactor, word: UnsafeMutableRawPointer) async thr
 
 /// Resolves the race between arming a reactor wait and the task being cancelled.
 final class PendingWait: Sendable {
-    private let state = Mutex<(token: WaitToken?, cancelled: Bool)>((nil, false))
+    private let state = RingMutex<(token: WaitToken?, cancelled: Bool)>((nil, false))
 
     /// Records the token; returns true when the task was already cancelled (cancel it now).
     func arm(_ token: WaitToken) -> Bool {

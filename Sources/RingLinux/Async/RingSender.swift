@@ -103,7 +103,7 @@ final class SpaceWaiters: Sendable {
         /// Counts arms, so a completed arm never records its token over a newer one.
         var generation = 0
     }
-    private let state = Mutex(State())
+    private let state = RingMutex(State())
 
     /// Suspends until the consumer frees space (or the ring's state changes); `cancellable: false`
     /// ignores task cancellation (a sender in the middle of a message).

@@ -9,6 +9,7 @@
     import Glibc
 #endif
 import Synchronization
+import RingCore
 
 final class Doorbells: Sendable {
     private struct State {
@@ -16,7 +17,7 @@ final class Doorbells: Sendable {
         var closed = false
     }
 
-    private let state = Mutex(State())
+    private let state = RingMutex(State())
 
     /// The word's doorbell, created on first use. Nil after `closeAll()`.
     func descriptor(for word: UInt) throws(SystemError) -> Int32? {

@@ -6,6 +6,7 @@
     import Glibc
 #endif
 import Synchronization
+import RingCore
 
 final class PidfdPoller {
     private let core: Core
@@ -48,7 +49,7 @@ final class PidfdPoller {
 
         let wakeDescriptor: Int32
         let onExit: @Sendable (UInt64, ChildProcess.ExitStatus?) -> Void
-        private let changes = Mutex(Changes())
+        private let changes = RingMutex(Changes())
 
         init(wakeDescriptor: Int32, onExit: @escaping @Sendable (UInt64, ChildProcess.ExitStatus?) -> Void) {
             self.wakeDescriptor = wakeDescriptor

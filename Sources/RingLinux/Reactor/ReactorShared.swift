@@ -5,6 +5,7 @@
     import Glibc
 #endif
 import Synchronization
+import RingCore
 
 final class ReactorShared: Sendable {
     let kind: ReactorBackendKind
@@ -18,7 +19,7 @@ final class ReactorShared: Sendable {
     /// The reactor thread's duty cycle (jobs and pollers): set and used on that thread only.
     nonisolated(unsafe) var duties: ReactorDuties?
     /// Descriptors the reactor opened, for leak checks in tests (they are all closed at shutdown).
-    let openedDescriptors = Mutex<[Int32]>([])
+    let openedDescriptors = RingMutex<[Int32]>([])
 
     init(kind: ReactorBackendKind, options: ReactorOptions) throws(SystemError) {
         self.kind = kind

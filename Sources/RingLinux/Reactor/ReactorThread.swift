@@ -6,6 +6,7 @@
 import CRingShim
 import Dispatch
 import Synchronization
+import RingCore
 
 final class ReactorThread: Sendable {
     private enum State {
@@ -13,9 +14,9 @@ final class ReactorThread: Sendable {
         case finished
     }
 
-    private let state: Mutex<State>
+    private let state: RingMutex<State>
 
-    private init(_ thread: pthread_t) { state = Mutex(.running(thread)) }
+    private init(_ thread: pthread_t) { state = RingMutex(.running(thread)) }
 
     /// Starts `body` on a new thread named `name` (at most 15 characters).
     static func start(name: String, _ body: @escaping @Sendable () -> Void) throws(SystemError) -> ReactorThread {
@@ -67,7 +68,7 @@ final class ReactorThread: Sendable {
 
 /// The reactor thread's report of its setup: a description of what it set up, or the error.
 final class StartupHandshake: Sendable {
-    private let result = Mutex<Result<String, ReactorError>?>(nil)
+    private let result = RingMutex<Result<String, ReactorError>?>(nil)
     private let ready = DispatchSemaphore(value: 0)
 
     func report(_ outcome: Result<String, ReactorError>) {

@@ -8,6 +8,7 @@
 import Atomics
 import CRingShim
 import Synchronization
+import RingCore
 
 /// How the reactor thread is woken for new requests.
 final class ReactorNudge: Sendable {
@@ -67,7 +68,7 @@ final class RequestQueue: Sendable {
         var parked = false
     }
 
-    private let state = Mutex(State())
+    private let state = RingMutex(State())
     /// Set with every request, cleared when the reactor takes them: the reactor's per-turn check.
     private let pending = Atomic<Bool>(false)
     let nudge: ReactorNudge

@@ -10,6 +10,7 @@ import RingLinux
 import RingTestSupport
 import Synchronization
 import Testing
+import RingCore
 
 @Suite struct ReactorExecutorTests {
     static let backends = ReactorBackendKind.allCases
@@ -98,7 +99,7 @@ import Testing
 
 /// One waiter, resumed by `open()` (from any thread); `untilWaiting()` returns once it waits.
 final class Gate: Sendable {
-    private let state = Mutex<(waiter: CheckedContinuation<Void, Never>?, arrived: CheckedContinuation<Void, Never>?, waiting: Bool)>((nil, nil, false))
+    private let state = RingMutex<(waiter: CheckedContinuation<Void, Never>?, arrived: CheckedContinuation<Void, Never>?, waiting: Bool)>((nil, nil, false))
 
     func wait() async {
         await withCheckedContinuation { continuation in

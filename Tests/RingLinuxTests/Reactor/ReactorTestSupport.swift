@@ -10,6 +10,7 @@ import Dispatch
 import RingLinux
 import Synchronization
 import Testing
+import RingCore
 
 /// 32-bit words in one page of a memfd, mapped MAP_SHARED; `secondMapping()` maps the same page
 /// again at another address, as a peer process would see it.
@@ -69,7 +70,7 @@ final class SharedWords: @unchecked Sendable {
 
 /// A callback result to block on, which also counts how often the callback ran.
 final class Outcome<Value: Sendable & Equatable>: Sendable {
-    private let state = Mutex<(value: Value?, calls: Int)>((nil, 0))
+    private let state = RingMutex<(value: Value?, calls: Int)>((nil, 0))
     private let ready = DispatchSemaphore(value: 0)
 
     var callback: @Sendable (Value) -> Void {

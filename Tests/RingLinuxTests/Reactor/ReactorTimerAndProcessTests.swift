@@ -8,6 +8,7 @@ import RingLinux
 import RingTestSupport
 import Synchronization
 import Testing
+import RingCore
 
 @Suite struct ReactorTimerAndProcessTests {
     static let backends = ReactorBackendKind.allCases
@@ -17,7 +18,7 @@ import Testing
         try withWatchdog(seconds: 30) {
             let reactor = try ReactorFixture.start(kind)
             defer { reactor.shutdown() }
-            let order = Mutex<[Int]>([])
+            let order = RingMutex<[Int]>([])
             let now = Reactor.now()
             let ms: UInt64 = 1_000_000
             // A far timer first (it arms the kernel timeout), then nearer ones replace it; some
