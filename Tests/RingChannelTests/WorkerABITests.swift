@@ -71,7 +71,11 @@ extension ChannelProcessTests {
         @Test func cancelTerminateAndTheEndReachTheCSide() async throws {
             try await withWatchdog(seconds: 60) {
                 let logs = LogCapture()
-                try await withHost(logs: logs) { host in
+                // The orderly end is asserted: give the fixture all the time it needs to exit (a
+                // sanitizer build exits slower than the suite's 500 ms kill margin).
+                var configuration = testConfiguration()
+                configuration.killMargin = .seconds(30)
+                try await withHost(configuration, logs: logs) { host in
                     let events = host.events()
                     let id = try await host.addWorker(abiFixtureLaunch())
                     // A cancel of a held invocation arrives as RT_EVENT_CANCEL; the C side answers it.
