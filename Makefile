@@ -86,9 +86,11 @@ worker-lib: deps
 	cp Sources/CRingWorker/include/ringtransport/worker.h $(WORKER_LIB_PREFIX)/include/ringtransport/
 	sed 's|@prefix@|$(WORKER_LIB_PREFIX)|' Sources/CRingWorker/ringworker.pc.in > $(WORKER_LIB_PREFIX)/lib/pkgconfig/ringworker.pc
 
-# The C example worker, built the way a third party builds against the library (pkg-config).
+# The C example worker, built the way a third party builds against the library (pkg-config), with
+# the system's cc or else the Swift toolchain's clang.
+WORKER_CC ?= $(shell command -v cc 2>/dev/null || command -v clang 2>/dev/null)
 c-worker: worker-lib
-	$(CC) -O2 -Wall -Wextra -o $(WORKER_LIB_PREFIX)/bin/c-worker Examples/c-worker/worker.c \
+	$(WORKER_CC) -O2 -Wall -Wextra -o $(WORKER_LIB_PREFIX)/bin/c-worker Examples/c-worker/worker.c \
 		$$($(RINGWORKER_PC) --cflags --libs ringworker) -Wl,-rpath,$(WORKER_LIB_PREFIX)/lib
 
 # `ringbench conform` (Docs/WorkerABI.md) on the three example workers: Swift, C (the C ABI) and
