@@ -46,11 +46,14 @@ enum Calibration {
 enum SpinPingPong {
     static let stop = UInt32.max
 
-    /// The two words, in the reserved part of a segment header (bytes 256…4095, Docs/WireFormat.md
-    /// §1.1), 1 KiB apart so not even an adjacent-line prefetch couples them.
-    static func words(_ segment: SharedMemorySegment) -> (request: UnsafeAtomic<UInt32>, response: UnsafeAtomic<UInt32>) {
+    /// Bytes of the scratch memory the two words live in (`SharedMapping.scratch`: memory of its
+    /// own, not a segment's).
+    static let scratchSize = 4096
+
+    /// The two words, 1 KiB apart so not even an adjacent-line prefetch couples them.
+    static func words(_ scratch: SharedMapping) -> (request: UnsafeAtomic<UInt32>, response: UnsafeAtomic<UInt32>) {
         func word(_ offset: Int) -> UnsafeAtomic<UInt32> {
-            UnsafeAtomic(at: (segment.region.base + offset).assumingMemoryBound(to: UInt32.AtomicRepresentation.self))
+            UnsafeAtomic(at: (scratch.region.base + offset).assumingMemoryBound(to: UInt32.AtomicRepresentation.self))
         }
         return (word(1024), word(2048))
     }
@@ -68,8 +71,8 @@ enum SpinPingPong {
 
     /// The peer: echo every new request number into the response word until told to stop.
     static func runPeer(descriptor: Int32) throws {
-        let segment = try SharedMemorySegment.attach(descriptor: descriptor, role: .worker)
-        let words = words(segment)
+        let scratch = try SharedMapping.attachScratch(descriptor: descriptor, size: scratchSize)
+        let words = words(scratch)
         var last: UInt32 = 0
         while true {
             var current = words.request.load(ordering: .acquiring)  // ← roundTrip's release store

@@ -136,12 +136,12 @@ enum CompareMeasure {
     /// The cross-process spin floor (round trip p50 and friends) between two pinned processes.
     static func spinFloor(settings: CompareSettings) async throws -> BenchResult {
         try await CPUPinning.onOwnThread(pinned: settings.pinned) {
-            let segment = try SharedMemorySegment.create(configuration: SegmentConfiguration(hostToWorkerCapacity: 4096, workerToHostCapacity: 4096))
+            let scratch = try SharedMapping.scratch(size: SpinPingPong.scratchSize)
             let child = try ChildProcess(
                 executable: ProcessEnvironment.executablePath(),
                 arguments: ["_peer", "--transport", "spin", "--fd", "3"] + (settings.pinned ? ["--cpu", "1"] : []),
-                inherit: [3: segment.unsafeFileDescriptor])
-            let words = SpinPingPong.words(segment)
+                inherit: [3: scratch.unsafeFileDescriptor])
+            let words = SpinPingPong.words(scratch)
             var histogram = PingPongSampler.emptyHistogram()
             let sampler = PingPongSampler(
                 warmUpNanoseconds: UInt64(settings.warmUpSeconds * 1e9), nanoseconds: UInt64(settings.seconds * 1e9), rate: nil)

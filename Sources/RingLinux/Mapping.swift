@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CRingShim
 public import RingCore
 
 /// A shared mapping of a file descriptor, unmapped and closed when released.
@@ -34,4 +35,41 @@ package final class SharedMapping: @unchecked Sendable {
     }
 
     package var region: SharedRegion { SharedRegion(base: base, size: size, owner: self) }
+
+    /// The mapped descriptor (owned by the mapping: dup it to hand it on).
+    package var unsafeFileDescriptor: Int32 { descriptor }
+
+    /// Scratch memory two processes share, with no segment format: a sealed anonymous memfd of
+    /// `size` bytes, zero-filled (ringbench's calibration rows, which must not borrow a segment's
+    /// reserved bytes).
+    package static func scratch(size: Int, name: String = "ringscratch") throws(SystemError) -> SharedMapping {
+        let fd = try Syscall.call("memfd_create") { crs_memfd_create(name, UInt32(CRS_MFD_CLOEXEC | CRS_MFD_ALLOW_SEALING)) }
+        do {
+            try Syscall.call("ftruncate") { ftruncate(fd, off_t(size)) }
+            try Syscall.call("fcntl(F_ADD_SEALS)") {
+                crs_fcntl_int(fd, Int32(CRS_F_ADD_SEALS), Int32(CRS_F_SEAL_SHRINK | CRS_F_SEAL_GROW | CRS_F_SEAL_SEAL))
+            }
+        } catch {
+            close(fd)
+            throw error
+        }
+        return try SharedMapping(descriptor: fd, size: size, populate: true)
+    }
+
+    /// Maps scratch memory a peer created (`scratch(size:)`), after checking that the file holds at
+    /// least `size` bytes (a shorter one would raise SIGBUS on access). Takes the descriptor.
+    package static func attachScratch(descriptor: Int32, size: Int) throws(SystemError) -> SharedMapping {
+        var info = stat()
+        do {
+            try Syscall.call("fstat") { fstat(descriptor, &info) }
+        } catch {
+            close(descriptor)
+            throw error
+        }
+        guard Int(info.st_size) >= size else {
+            close(descriptor)
+            throw SystemError(call: "attach scratch memory of \(info.st_size) bytes, \(size) needed", errno: EINVAL)
+        }
+        return try SharedMapping(descriptor: descriptor, size: size, populate: true)
+    }
 }
