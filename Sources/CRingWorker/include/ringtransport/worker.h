@@ -19,7 +19,8 @@
  *
  * The library (libringworker.so) is self-contained: the Swift runtime it is written in is linked
  * into it statically, so a C, C++, Python, Go or Rust process needs nothing else; it depends on
- * libc, libm, libstdc++ and libgcc_s only. Link with `pkg-config --cflags --libs ringworker`.
+ * libc, libm, libstdc++, libgcc_s and liburing.so.2 (Debian: liburing2) only. Link with
+ * `pkg-config --cflags --libs ringworker`.
  *
  * Threads: every function may be called from any thread, concurrently. rt_worker_next blocks the
  * calling thread only (never a thread of the library's own); any number of threads may wait in it.
