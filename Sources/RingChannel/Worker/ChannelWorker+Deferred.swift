@@ -39,6 +39,11 @@ extension ChannelWorker {
     func deliverDeferred(_ number: UInt64, _ job: Pending, _ deferral: any DeferredInvocationDelegate) {
         // Registered before it is handed over: the foreign thread may answer at once.
         state.withLock { $0.deferred[number] = job }
+        handOver(number, job, deferral)
+    }
+
+    /// Hands a registered invocation to the delegate (dispatch registers it in the lock that admits it).
+    func handOver(_ number: UInt64, _ job: Pending, _ deferral: any DeferredInvocationDelegate) {
         deferral.deliver(makeInvocation(number, job), contextBytes: job.contextBytes)
     }
 

@@ -23,7 +23,10 @@ extension ChannelWorker {
             var violation: String?
             let (start, deferral) = state.withLock { state -> (Pending?, (any DeferredInvocationDelegate)?) in
                 switch state.scheduler.receive(number, pending) {
-                case .start(let job): return (job, state.deferral)
+                case .start(let job):
+                    // Deferred: registered in this same lock, before it is handed over.
+                    if state.deferral != nil { state.deferred[number] = job }
+                    return (job, state.deferral)
                 case .queued: break
                 case .refused(let job): spawnAuxiliary(&state) { await self.respond(number, job, .cancelled) }
                 case .duplicate: violation = "invocation \(number) received twice"
@@ -31,7 +34,7 @@ extension ChannelWorker {
                 return (nil, nil)
             }
             if let start {
-                if let deferral { deliverDeferred(number, start, deferral) } else { launch(number, start, delegate) }
+                if let deferral { handOver(number, start, deferral) } else { launch(number, start, delegate) }
             }
             return violation
         case .invocationCancel:
