@@ -4,6 +4,7 @@
 // scheduler (concurrency limit, queue, cancels, drain).
 @testable import RingChannel
 import RingCore
+import RingLinux
 import Testing
 
 @Suite struct InvocationTableTests {
@@ -145,7 +146,7 @@ import Testing
         _ = lifecycle.handshakeSucceeded()
         _ = lifecycle.initialized()
         do { let ok = lifecycle.beginDrain() && !lifecycle.beginDrain(); #expect(ok) }
-        do { let ok = lifecycle.readerFinished(.closedByWorker) == .none; #expect(ok) }
+        do { let ok = lifecycle.readerFinished(.closedByPeer) == .none; #expect(ok) }
         do { let ok = lifecycle.processExited(.exited(0)) == .end(.exited(.exited(0))); #expect(ok) }
         do { let ok = lifecycle.processExited(.exited(0)) == .none; #expect(ok) }
     }

@@ -23,7 +23,7 @@ final class ClientConnection: Sendable {
     private struct State {
         var nextID: UInt64 = 1
         var streams: [UInt64: Entry] = [:]
-        var ended: LinkEnd?
+        var ended: GRPCLinkEnd?
         var endWaiters: [CheckedContinuation<Void, Never>] = []
     }
     private let state = RingMutex(State())
@@ -144,7 +144,7 @@ final class ClientConnection: Sendable {
         return nil
     }
 
-    private func ended(_ end: LinkEnd) {
+    private func ended(_ end: GRPCLinkEnd) {
         let (streams, waiters) = state.withLock { state in
             state.ended = state.ended ?? end
             defer {

@@ -1,7 +1,7 @@
-// RingHandshake — how a client and a server find each other: the client connects to the server's
-// Unix socket; the server checks the client's credentials (SO_PEERCRED), creates one segment for
-// the connection (a sealed memfd) and passes it with SCM_RIGHTS after a one-line greeting; the
-// client attaches (validating size, seals and header). Both then send a `handshake` frame carrying
+// RingHandshake — how a client and a server find each other, on RingLinux's link layer: the client
+// connects to the server's Unix socket (LinkListener checks its SO_PEERCRED uid); the server creates
+// one segment for the connection (a sealed memfd) and passes it with the LinkGreeting (protocol
+// `grpc`); the client attaches (validating size, seals and header). Both then send a `handshake` frame carrying
 // the stream-protocol version as the first frame on their ring.
 #if canImport(Glibc)
 import Glibc
@@ -11,7 +11,6 @@ import RingCore
 import RingLinux
 
 enum RingHandshake {
-    static let greeting = "GRPCRING1"
     /// 2: per-stream flow control (`streamCredit` frames, StreamFlowControl.swift). A peer that
     /// speaks 1 is refused at the handshake, never misread.
     static let protocolVersion: UInt16 = 2
@@ -28,37 +27,31 @@ enum RingHandshake {
         return nil
     }
 
-    /// Server side, on the accepting thread: creates the connection's segment and hands it over.
-    /// Returns the segment and the client's pid. Closes `socket`.
-    static func accept(socket: Int32, configuration: SegmentConfiguration) throws -> (SharedMemorySegment, clientPID: Int32) {
+    /// Server side, on the accepting thread: creates the connection's segment and hands it over
+    /// (LinkHandOver; the listener already checked the peer's uid). Closes `socket`.
+    static func accept(socket: Int32, configuration: SegmentConfiguration, backend: ReactorBackendKind) throws -> SharedMemorySegment {
         defer { close(socket) }
-        let credentials = try UnixSocket.peerCredentials(socket)
-        guard credentials.uid == getuid() else {
-            throw RPCError(code: .permissionDenied, message: "ring client uid \(credentials.uid) is not this server's uid")
-        }
         let segment = try SharedMemorySegment.create(configuration: configuration, name: "grpc-ring")
-        try UnixSocket.send(socket, bytes: Array("\(greeting)\n\(getpid())\n".utf8), descriptors: [segment.unsafeFileDescriptor])
-        return (segment, credentials.pid)
+        try LinkHandOver.offer(LinkGreeting(linkProtocol: .grpc, pid: getpid(), backend: backend), segment: segment, on: socket)
+        return segment
     }
 
     /// Client side: connects, receives the segment, attaches. Blocks briefly (a local socket; the
-    /// server answers from its accepting thread; bounded by a receive timeout).
+    /// server answers from its accepting thread; bounded by a receive timeout). A socket that is not
+    /// a gRPC ring server's (a function host's, another greeting version) is `unavailable` with the
+    /// `LinkError` as its cause.
     static func connect(path: String) throws -> (SharedMemorySegment, serverPID: Int32) {
-        let socket: Int32
-        do { socket = try UnixSocket.connect(path: path) } catch {
-            throw RPCError(code: .unavailable, message: "cannot connect to the ring server at \(path): \(error)")
+        let link: ReceivedLink
+        do { link = try LinkHandOver.receive(path: path, expecting: .grpc) } catch {
+            throw RPCError(code: .unavailable, message: "cannot connect to the ring server at \(path): \(error)", cause: error)
         }
-        defer { close(socket) }
-        UnixSocket.setReceiveTimeout(socket, seconds: 30)
-        let credentials = try UnixSocket.peerCredentials(socket)
-        let (bytes, descriptors) = try UnixSocket.receive(socket, maxBytes: 256, maxDescriptors: 1)
-        let lines = String(decoding: bytes, as: UTF8.self).split(separator: "\n").map(String.init)
-        guard lines.first == greeting, let descriptor = descriptors.first else {
-            descriptors.forEach { close($0) }
-            throw RPCError(code: .unavailable, message: "unexpected greeting from \(path) (\(bytes.count) bytes, \(descriptors.count) descriptors)")
+        guard link.doorbellDescriptors.isEmpty else {
+            link.doorbellDescriptors.forEach { close($0) }
+            close(link.segmentDescriptor)
+            throw RPCError(code: .unavailable, message: "the ring server at \(path) sent doorbells (backend \(link.greeting.backend)), which a gRPC link cannot use")
         }
         do {
-            return (try SharedMemorySegment.attach(descriptor: descriptor, role: .worker), credentials.pid)
+            return (try SharedMemorySegment.attach(descriptor: link.segmentDescriptor, role: .worker), link.credentials.pid)
         } catch {
             throw RPCError(code: .unavailable, message: "cannot attach the ring segment from \(path): \(error)")
         }

@@ -16,8 +16,9 @@ struct InboundFrame {
     let payload: UnsafeRawBufferPointer
 }
 
-/// How the reader of a link ended.
-enum LinkEnd: Sendable, Equatable {
+/// How the reader of a gRPC link ended: RingLinux's LinkEnd, with `stopped` told apart into a
+/// peer that exited and a local close.
+enum GRPCLinkEnd: Sendable, Equatable {
     /// The peer closed its ring after everything it sent was delivered.
     case closedByPeer
     /// The peer process exited (everything it published was delivered first).
@@ -66,7 +67,7 @@ final class RingLink: Sendable {
     /// Starts the reader task and the watch on the peer. The reader checks that the ring starts
     /// with exactly one valid handshake; `onFrame` runs on the reader task for every other inbound
     /// frame and returns a violation description or nil; `onEnd` runs once, last.
-    func start(onFrame: @escaping @Sendable (InboundFrame) -> String?, onEnd: @escaping @Sendable (LinkEnd) -> Void) {
+    func start(onFrame: @escaping @Sendable (InboundFrame) -> String?, onEnd: @escaping @Sendable (GRPCLinkEnd) -> Void) {
         let task = Task {
             let end = await self.readLoop(onFrame: onFrame)
             // Nobody reads what we send any more; closing our ring tells the peer (its reader ends
@@ -95,7 +96,7 @@ final class RingLink: Sendable {
         }
     }
 
-    private func readLoop(onFrame: (InboundFrame) -> String?) async -> LinkEnd {
+    private func readLoop(onFrame: (InboundFrame) -> String?) async -> GRPCLinkEnd {
         guard var receiver = self.receiver.withLock({ $0.take() }) else { return .closedLocally }
         var handshake = HandshakeGate()
         while true {
@@ -111,15 +112,14 @@ final class RingLink: Sendable {
                     }
                 }
                 if let violation { return .violation(violation) }
-            } catch RingError.closed {
-                return violation.map { .violation($0) } ?? .closedByPeer
-            } catch RingError.protocolViolation(let detail) {
-                return .violation(violation ?? detail)
             } catch {
-                if let violation { return .violation(violation) }
-                let (peerExited, closed) = state.withLock { ($0.peerExited, $0.closed) }
-                if peerExited { return .peerExited }
-                return closed ? .closedLocally : .peerExited
+                switch LinkEnd(after: error, violation: violation) {
+                case .closedByPeer: return .closedByPeer
+                case .violation(let detail): return .violation(detail)
+                case .stopped:
+                    let (peerExited, closed) = state.withLock { ($0.peerExited, $0.closed) }
+                    return peerExited || !closed ? .peerExited : .closedLocally
+                }
             }
         }
     }

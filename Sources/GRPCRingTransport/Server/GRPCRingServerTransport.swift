@@ -25,7 +25,7 @@ public final class GRPCRingServerTransport: ServerTransport {
     private struct State {
         var listening = false
         var shuttingDown = false
-        var listener: Int32 = -1
+        var listener: LinkListener?
         var connections: [ObjectIdentifier: ServerConnection] = [:]
         var methodsByPath: [String: MethodDescriptor] = [:]
         var streams: AsyncStream<AcceptedStream>.Continuation?
@@ -78,7 +78,6 @@ public final class GRPCRingServerTransport: ServerTransport {
     ) async throws {
         defer { markReady() }
         let (streams, continuation) = AsyncStream.makeStream(of: AcceptedStream.self)
-        let listener: Int32
         let reactor: Reactor
         do {
             try state.withLock { state throws(RPCError) in
@@ -86,19 +85,39 @@ public final class GRPCRingServerTransport: ServerTransport {
                 guard !state.shuttingDown else { throw RPCError(code: .failedPrecondition, message: "the server transport is shut down") }
                 state.listening = true
             }
-            unlink(socketPath)
-            listener = try UnixSocket.listen(path: socketPath)
             reactor = try RingLink.makeReactor()
         } catch {
             throw (error as? RPCError) ?? RPCError(code: .unavailable, message: "cannot listen on \(socketPath): \(error)")
+        }
+        let listener: LinkListener
+        do {
+            unlink(socketPath)
+            listener = try LinkListener(
+                path: socketPath, allowedUIDs: [getuid()],
+                onFailure: { [logger, socketPath] error, pause, failures in
+                    logger.warning(
+                        "accept on the gRPC ring socket failed; retrying",
+                        metadata: ["path": "\(socketPath)", "error": "\(error)", "pauseMs": "\(pause / 1_000_000)", "consecutiveFailures": "\(failures)"])
+                },
+                onReject: { [logger, socketPath] credentials in
+                    logger.warning(
+                        "refused a ring client of another uid",
+                        metadata: ["path": "\(socketPath)", "pid": "\(credentials.pid)", "uid": "\(credentials.uid)"])
+                },
+                onAccept: { [self] socket, credentials in accepted(socket, clientPID: credentials.pid, reactor: reactor) })
+        } catch {
+            reactor.shutdown()
+            throw RPCError(code: .unavailable, message: "cannot listen on \(socketPath): \(error)")
         }
         let shutDownAlready = state.withLock { state in
             state.listener = listener
             state.streams = continuation
             return state.shuttingDown
         }
-        if shutDownAlready { continuation.finish() }
-        let thread = try BlockingThread { [self] in acceptLoop(listener: listener, reactor: reactor) }
+        if shutDownAlready {
+            continuation.finish()
+            listener.stop()
+        }
         markReady()
         // Handlers run in tasks of their own, not as children of this one: cancelling `listen`
         // must close every connection's outbound ring *before* any handler learns of it — a child
@@ -116,10 +135,7 @@ public final class GRPCRingServerTransport: ServerTransport {
             for connection in state.withLock({ Array($0.connections.values) }) { connection.abortNow() }
             handlers.cancelAll()
         }
-        stopAccepting()
-        thread.join()
-        close(listener)
-        unlink(socketPath)
+        listener.stop()
         // Wait for every connection to close (graceful: clients close after their last stream).
         let remaining = state.withLock { Array($0.connections.values) }
         for connection in remaining { await connection.closeNow() }
@@ -136,27 +152,14 @@ public final class GRPCRingServerTransport: ServerTransport {
         }
     }
 
-    /// Accepts until the listener is shut down; keeps accepting after EMFILE & co. (pausing, with a
-    /// log line: RingLinux's AcceptLoop), where it used to stop for good.
-    private func acceptLoop(listener: Int32, reactor: Reactor) {
-        AcceptLoop.run(
-            listener: listener,
-            report: { [logger, socketPath] error, pause, failures in
-                logger.warning(
-                    "accept on the gRPC ring socket failed; retrying",
-                    metadata: ["path": "\(socketPath)", "error": "\(error)", "pauseMs": "\(pause / 1_000_000)", "consecutiveFailures": "\(failures)"])
-            },
-            onAccept: { socket in accepted(socket, reactor: reactor) })
-    }
-
     /// One accepted client: the hand-over and handshake, then its connection.
-    private func accepted(_ socket: Int32, reactor: Reactor) {
+    private func accepted(_ socket: Int32, clientPID: Int32, reactor: Reactor) {
         if state.withLock({ $0.shuttingDown }) {
             close(socket)
             return
         }
         do {
-            let (segment, clientPID) = try RingHandshake.accept(socket: socket, configuration: segmentConfiguration)
+            let segment = try RingHandshake.accept(socket: socket, configuration: segmentConfiguration, backend: reactor.backend.kind)
             let link = RingLink(segment: segment, reactor: reactor, peerPID: clientPID, localPID: getpid(), limits: limits)
             let connection = ServerConnection(
                 link: link,
@@ -187,9 +190,9 @@ public final class GRPCRingServerTransport: ServerTransport {
         return MethodDescriptor(fullyQualifiedService: String(service), method: String(method))
     }
 
+    /// Stops the listener (joins its thread: a hand-over in progress finishes first).
     private func stopAccepting() {
-        let listener = state.withLock { $0.listener }
-        if listener >= 0 { UnixSocket.shutdownListener(listener) }
+        state.withLock { $0.listener }?.stop()
     }
 
     public func beginGracefulShutdown() {

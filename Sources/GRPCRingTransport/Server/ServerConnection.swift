@@ -43,7 +43,7 @@ final class ServerConnection: Sendable {
         /// cannot make the server buffer refusals without bound.
         var refusing = 0
         var draining = false
-        var ended: LinkEnd?
+        var ended: GRPCLinkEnd?
     }
     private let state = RingMutex(State())
 
@@ -250,7 +250,7 @@ final class ServerConnection: Sendable {
         if close { Task { await link.close(ownsReactor: false) } }
     }
 
-    private func ended(_ end: LinkEnd) {
+    private func ended(_ end: GRPCLinkEnd) {
         let streams = state.withLock { state in
             state.ended = state.ended ?? end
             defer { state.streams.removeAll() }

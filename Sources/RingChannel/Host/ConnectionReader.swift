@@ -43,12 +43,8 @@ final class ConnectionReader: ReactorPoller, @unchecked Sendable {
             }
             if stopRequest.isRequested { return end(.stopped) }
             return .idle
-        } catch RingError.closed {
-            return end(violation.map { .violation($0) } ?? .closedByWorker)
-        } catch RingError.protocolViolation(let detail) {
-            return end(.violation(violation ?? detail))
         } catch {
-            return end(violation.map { .violation($0) } ?? .stopped)
+            return end(LinkEnd(after: error, violation: violation))
         }
     }
 

@@ -180,13 +180,38 @@ extension FunctionHost {
     /// refused; an accepted one receives its segment memfd with SCM_RIGHTS and handshakes on the
     /// rings like a spawned worker (its pid is the peer's). Such workers are never restarted.
     public func listen(on path: String) throws(ChannelError) {
-        let listener: SocketListener
-        do {
-            listener = try SocketListener(path: path, logger: context.logger) { [weak self] client, credentials in
-                self?.accepted(client, credentials)
-            }
-        } catch { throw .system(error) }
-        let previous = state.withLock { state -> SocketListener? in
+        let listener: LinkListener
+        let logger = context.logger
+        let allowed = configuration.allowedPeerUIDs ?? [getuid()]
+        do throws(SystemError) {
+            listener = try LinkListener(
+                path: path, allowedUIDs: allowed,
+                onFailure: { error, pause, failures in
+                    logger.warning(
+                        "accept on the worker socket failed; retrying",
+                        metadata: ["path": "\(path)", "error": "\(error)", "pauseMs": "\(pause / 1_000_000)", "consecutiveFailures": "\(failures)"])
+                },
+                onReject: { [weak self] credentials in
+                    let error = ChannelError.peerRejected(
+                        pid: credentials.pid, uid: credentials.uid, reason: "uid \(credentials.uid) is not allowed (allowed: \(allowed.sorted()))")
+                    logger.warning("\(error)")
+                    self?.emit(.peerRejected(error))
+                },
+                onAccept: { [weak self] client, credentials in
+                    guard let self else {
+                        close(client)
+                        return
+                    }
+                    Task {
+                        do throws(ChannelError) { _ = try await self.attach(client: client, credentials: credentials) } catch {
+                            self.emit(.startFailed(name: "socket-peer-\(credentials.pid)", error: error))
+                        }
+                    }
+                })
+        } catch {
+            throw .system(error)
+        }
+        let previous = state.withLock { state -> LinkListener? in
             guard !state.shuttingDown else { return listener }
             defer { state.listener = listener }
             return state.listener
@@ -194,24 +219,8 @@ extension FunctionHost {
         previous?.stop()
     }
 
-    /// On the listener thread: checks the peer, then attaches it asynchronously.
-    private func accepted(_ client: Int32, _ credentials: PeerCredentials) {
-        let allowed = configuration.allowedPeerUIDs ?? [getuid()]
-        guard allowed.contains(credentials.uid) else {
-            close(client)
-            let error = ChannelError.peerRejected(
-                pid: credentials.pid, uid: credentials.uid, reason: "uid \(credentials.uid) is not allowed (allowed: \(allowed.sorted()))")
-            context.logger.warning("\(error)")
-            emit(.peerRejected(error))
-            return
-        }
-        Task {
-            do throws(ChannelError) { _ = try await attach(client: client, credentials: credentials) } catch {
-                emit(.startFailed(name: "socket-peer-\(credentials.pid)", error: error))
-            }
-        }
-    }
-
+    /// Creates the peer's segment and hands it over (LinkHandOver), then runs it like a spawned
+    /// worker whose pid is the peer's.
     private func attach(client: Int32, credentials: PeerCredentials) async throws(ChannelError) -> WorkerID {
         let name = state.withLock { state -> String? in
             guard !state.shuttingDown else { return nil }
@@ -229,8 +238,8 @@ extension FunctionHost {
         let doorbells: [Int32]
         do {
             (segment, doorbells) = try makeSegment()
-            let greeting = Array("\(UnixSocket.greetingMagic)\n\(id)\n\(reactor.backend.kind.rawValue)\n".utf8)
-            try UnixSocket.send(client, bytes: greeting, descriptors: [segment.unsafeFileDescriptor] + doorbells)
+            let greeting = LinkGreeting(linkProtocol: .ringChannel, pid: getpid(), backend: reactor.backend.kind, name: "\(id)")
+            try LinkHandOver.offer(greeting, segment: segment, doorbells: doorbells, on: client)
             close(client)
         } catch let error as SystemError {
             close(client)
@@ -241,56 +250,4 @@ extension FunctionHost {
         }
         return try await run(id: id, process: WorkerProcess(attachedPID: credentials.pid), segment: segment, expectedPID: credentials.pid)
     }
-}
-
-/// The accept loop of `FunctionHost.listen(on:)`, on a thread of its own (accept blocks).
-final class SocketListener: Sendable {
-    let path: String
-    private let descriptor: Int32
-    private let thread: BlockingThread
-    private let stopped = RingMutex(false)
-
-    init(path: String, logger: Logger, onAccept: @escaping @Sendable (Int32, PeerCredentials) -> Void) throws(SystemError) {
-        let descriptor = try UnixSocket.listen(path: path)
-        self.path = path
-        self.descriptor = descriptor
-        do {
-            thread = try BlockingThread {
-                // Keeps accepting after EMFILE & co. (pausing, with a log line), until stop().
-                AcceptLoop.run(
-                    listener: descriptor,
-                    report: { error, pause, failures in
-                        logger.warning(
-                            "accept on the worker socket failed; retrying",
-                            metadata: ["path": "\(path)", "error": "\(error)", "pauseMs": "\(pause / 1_000_000)", "consecutiveFailures": "\(failures)"])
-                    },
-                    onAccept: { client in
-                        guard let credentials = try? UnixSocket.peerCredentials(client) else {
-                            close(client)
-                            return
-                        }
-                        onAccept(client, credentials)
-                    })
-            }
-        } catch {
-            close(descriptor)
-            unlink(path)
-            throw error
-        }
-    }
-
-    /// Stops accepting, joins the thread, closes the socket and removes its file. Idempotent.
-    func stop() {
-        let first = stopped.withLock { stopped in
-            defer { stopped = true }
-            return !stopped
-        }
-        guard first else { return }
-        UnixSocket.shutdownListener(descriptor)
-        thread.join()
-        close(descriptor)
-        unlink(path)
-    }
-
-    deinit { stop() }
 }

@@ -62,7 +62,7 @@ public final class FunctionHost: Service, Sendable {
         var shutdownWaiters: [CheckedContinuation<Void, Never>] = []
         var subscribers: [Int: AsyncStream<WorkerEvent>.Continuation] = [:]
         var nextSubscriber = 0
-        var listener: SocketListener?
+        var listener: LinkListener?
         var startsInProgress = 0
         var startWaiters: [CheckedContinuation<Void, Never>] = []
     }
@@ -294,7 +294,7 @@ public final class FunctionHost: Service, Sendable {
     /// then the reactor stops. Every descriptor, mapping, pidfd and thread is released. Idempotent:
     /// a second call waits for the first.
     public func shutdown(gracePeriod: Duration) async {
-        let (first, workers, listener) = state.withLock { state -> (Bool, [WorkerConnection], SocketListener?) in
+        let (first, workers, listener) = state.withLock { state -> (Bool, [WorkerConnection], LinkListener?) in
             let first = !state.shuttingDown
             state.shuttingDown = true
             for name in Array(state.slots.keys) {

@@ -22,20 +22,10 @@ final class WorkerProcess: Sendable {
 
     /// Spawns `executable` with `descriptors` inherited as 3, 4, … in order.
     init(executable: String, arguments: [String], environment: [String: String], descriptors: [Int32]) throws(ChannelError) {
-        // ChildProcess applies its dup2s in dictionary order: a source that sits on another
-        // source's target number would be clobbered first. Move such sources out of the way.
-        let targets = (0..<descriptors.count).map { Int32(3 + $0) }
-        var sources = descriptors
-        var temporaries: [Int32] = []
-        defer { temporaries.forEach { close($0) } }
-        for index in sources.indices where targets.contains(sources[index]) && sources[index] != targets[index] {
-            let moved = fcntl(sources[index], F_DUPFD_CLOEXEC, Int32(3 + descriptors.count))
-            guard moved >= 0 else { throw .spawnFailed(executable: executable, error: SystemError(call: "fcntl(F_DUPFD_CLOEXEC)", errno: errno)) }
-            temporaries.append(moved)
-            sources[index] = moved
-        }
+        // ChildProcess moves every source out of the way before its dup2s, so a source that sits on
+        // another's target number is safe.
         var inherit: [Int32: Int32] = [:]
-        for (target, source) in zip(targets, sources) { inherit[target] = source }
+        for (index, descriptor) in descriptors.enumerated() { inherit[Int32(3 + index)] = descriptor }
         let process: ChildProcess
         do {
             process = try ChildProcess(executable: executable, arguments: arguments, environment: environment, inherit: inherit)

@@ -28,15 +28,10 @@ struct WorkerLifecycle {
         case stalled(Duration)
     }
 
-    /// How the reader task stopped.
-    enum ReaderEnd: Equatable, Sendable {
-        /// The worker closed its ring (it is exiting in order).
-        case closedByWorker
-        /// The host stopped it (after an exit, or at shutdown).
-        case stopped
-        /// The worker broke the protocol.
-        case violation(String)
-    }
+    /// How the worker → host reader ended (RingLinux's LinkEnd: `closedByPeer` is the worker
+    /// closing its ring as it exits in order; `stopped` is the host stopping it after an exit or at
+    /// shutdown).
+    typealias ReaderEnd = LinkEnd
 
     enum Action: Equatable {
         case none

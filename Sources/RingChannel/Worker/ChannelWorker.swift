@@ -89,20 +89,14 @@ public final class ChannelWorker: Sendable {
     }
 
     /// Connects to a host listening on `socketPath` (`FunctionHost.listen(on:)`): receives the
-    /// segment memfd (and doorbells) with SCM_RIGHTS, then attaches.
+    /// link greeting with the segment memfd (and doorbells) over SCM_RIGHTS (LinkHandOver), then
+    /// attaches. A socket that is not a function host's (another link protocol, another greeting
+    /// version) throws a `LinkError` naming both sides.
     public static func connect(socketPath: String, configuration: WorkerConfiguration = WorkerConfiguration(), logger: Logger) throws -> ChannelWorker {
-        let socket = try UnixSocket.connect(path: socketPath)
-        defer { close(socket) }
-        UnixSocket.setReceiveTimeout(socket, seconds: 30)
-        let (bytes, descriptors) = try UnixSocket.receive(socket, maxBytes: 4096, maxDescriptors: 5)
-        let lines = String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-        guard lines.count >= 3, lines[0] == UnixSocket.greetingMagic, let segment = descriptors.first else {
-            descriptors.forEach { close($0) }
-            throw ChannelWorkerError.attachFailed("unexpected greeting from \(socketPath) (\(bytes.count) bytes, \(descriptors.count) descriptors)")
-        }
+        let link = try LinkHandOver.receive(path: socketPath, expecting: .ringChannel)
         return try attach(
-            descriptor: segment, workerID: lines[1], doorbells: Array(descriptors.dropFirst()), backend: ReactorBackendKind(rawValue: lines[2]),
-            configuration: configuration, logger: logger)
+            descriptor: link.segmentDescriptor, workerID: link.greeting.name ?? "worker", doorbells: link.doorbellDescriptors,
+            backend: link.greeting.backend, configuration: configuration, logger: logger)
     }
 
     /// Attaches to a segment descriptor this process owns.

@@ -55,14 +55,12 @@ final class WorkerReader<Delegate: ChannelWorkerDelegate>: ReactorPoller, @unche
             }
             if delivered > 0 { return .progress }
             return stopRequest.isRequested ? end() : .idle
-        } catch RingError.closed {
-            // The host will send nothing more: finish what runs now, then end.
-            worker.terminate(gracePeriodNanoseconds: 0)
-            return end()
-        } catch RingError.protocolViolation(let detail) {
-            worker.end(.failure(.protocolViolation(violation ?? detail)))
-            return end()
         } catch {
+            switch LinkEnd(after: error, violation: violation) {
+            case .closedByPeer: worker.terminate(gracePeriodNanoseconds: 0)  // the host will send nothing more: finish what runs, end
+            case .violation(let detail): worker.end(.failure(.protocolViolation(detail)))
+            case .stopped: break
+            }
             return end()
         }
     }
