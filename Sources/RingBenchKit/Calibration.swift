@@ -1,3 +1,4 @@
+@_spi(Unsafe) import RingCore
 import Atomics
 import RingLinux
 

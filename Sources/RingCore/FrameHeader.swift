@@ -38,7 +38,7 @@ public struct FrameHeader: Hashable, Sendable {
 
     /// Writes the header at `address` (little-endian, 8-byte aligned by construction).
     @inlinable @inline(__always)
-    public func store(to address: UnsafeMutableRawPointer) {
+    package func store(to address: UnsafeMutableRawPointer) {
         let word0 = UInt64(frameLength) | UInt64(kind.rawValue) << 32 | UInt64(flags.rawValue) << 48
         address.storeBytes(of: word0.littleEndian, as: UInt64.self)
         address.storeBytes(of: streamId.littleEndian, toByteOffset: 8, as: UInt64.self)
@@ -46,6 +46,10 @@ public struct FrameHeader: Hashable, Sendable {
         address.storeBytes(of: word2.littleEndian, toByteOffset: 16, as: UInt64.self)
         address.storeBytes(of: messageLength.littleEndian, toByteOffset: 24, as: UInt64.self)
     }
+
+    /// `store(to:)` for code outside the package that lays frames out itself (the micro-benchmarks).
+    @_spi(Unsafe) @inlinable
+    public func unsafeStore(to address: UnsafeMutableRawPointer) { store(to: address) }
 
     /// Splits the first 8 bytes (read once, as one load) into length, kind and flags.
     @inlinable @inline(__always)

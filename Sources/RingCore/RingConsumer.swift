@@ -25,7 +25,7 @@ public struct RingConsumer: ~Copyable, Sendable {
     /// Frames, bytes, publishes and full results seen by this handle.
     public var counters: RingCounters { stats }
 
-    public init(geometry: RingGeometry) {
+    @_spi(Unsafe) public init(geometry: RingGeometry) {
         self.geometry = geometry
         self.mask = geometry.capacity &- 1
         let head = SharedAtomics.loadRelaxed(geometry.headAddress)

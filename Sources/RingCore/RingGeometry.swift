@@ -4,8 +4,8 @@
 /// size here is trusted; only the words *inside* the control block and data area come from the
 /// peer.
 public struct RingGeometry: @unchecked Sendable {
-    public let control: UnsafeMutableRawPointer
-    public let data: UnsafeMutableRawPointer
+    @usableFromInline package let control: UnsafeMutableRawPointer
+    @usableFromInline package let data: UnsafeMutableRawPointer
     public let capacity: UInt64
     public let maxFrameLength: UInt64
     public let maxMessageSize: UInt64
@@ -16,7 +16,7 @@ public struct RingGeometry: @unchecked Sendable {
     public let waker: (any RingWaker)?
 
     /// The geometry of ring `direction` in a segment whose header has been validated.
-    public init(region: SharedRegion, header: SegmentHeader, direction: RingDirection, waker: (any RingWaker)? = nil) {
+    @_spi(Unsafe) public init(region: SharedRegion, header: SegmentHeader, direction: RingDirection, waker: (any RingWaker)? = nil) {
         self.waker = waker
         let ring = direction.rawValue
         let caps = (header.capacities[0], header.capacities[1])
@@ -38,14 +38,14 @@ public struct RingGeometry: @unchecked Sendable {
     @inlinable var producerStateAddress: UnsafeMutableRawPointer { control + SegmentLayout.Control.producerState }
     @inlinable var consumerStateAddress: UnsafeMutableRawPointer { control + SegmentLayout.Control.consumerState }
     /// The consumer's futex word (see Docs/Waiting.md).
-    public var consumerWaiterAddress: UnsafeMutableRawPointer { control + SegmentLayout.Control.consumerWaiter }
+    @usableFromInline package var consumerWaiterAddress: UnsafeMutableRawPointer { control + SegmentLayout.Control.consumerWaiter }
     /// The producer's futex word.
-    public var producerWaiterAddress: UnsafeMutableRawPointer { control + SegmentLayout.Control.producerWaiter }
+    @usableFromInline package var producerWaiterAddress: UnsafeMutableRawPointer { control + SegmentLayout.Control.producerWaiter }
 
     /// Test-only: places head and tail of an *unused* ring at `position` (an arbitrary byte
     /// position, multiple of 8), so tests can start at every wrap offset. Both handles must be
     /// created after this call.
-    public func unsafeRepositionForTesting(to position: UInt64) {
+    @_spi(Testing) public func unsafeRepositionForTesting(to position: UInt64) {
         precondition(position % 8 == 0)
         SharedAtomics.storeRelease(position, tailAddress)
         SharedAtomics.storeRelease(position, headAddress)

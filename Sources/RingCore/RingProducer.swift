@@ -37,7 +37,7 @@ public struct RingProducer: ~Copyable, Sendable {
     public var counters: RingCounters { stats }
 
     /// Creates the producer of a ring, starting from the positions in its control block.
-    public init(geometry: RingGeometry) {
+    @_spi(Unsafe) public init(geometry: RingGeometry) {
         self.geometry = geometry
         self.mask = geometry.capacity &- 1
         // Relaxed is enough for our own tail: nobody else writes it. Head is the peer's (acquire).

@@ -40,7 +40,7 @@ public enum RingWaiter {
 
 extension RingConsumer {
     /// The word a sleeping consumer waits on (expecting `RingWaiter.sleeping`).
-    public var waiterWord: UnsafeMutableRawPointer { geometry.consumerWaiterAddress }
+    package var waiterWord: UnsafeMutableRawPointer { geometry.consumerWaiterAddress }
 
     /// Announces that the consumer sleeps and re-checks the ring. Returns true when the caller may
     /// sleep on `waiterWord`; false when frames arrived or the producer closed meanwhile (the
@@ -70,12 +70,12 @@ extension RingConsumer {
     }
 
     /// The producer's waiter word (to wake it after `takeOwedWake()` returned true).
-    public var peerWaiterWord: UnsafeMutableRawPointer { geometry.producerWaiterAddress }
+    package var peerWaiterWord: UnsafeMutableRawPointer { geometry.producerWaiterAddress }
 }
 
 extension RingProducer {
     /// The word a producer waiting for space sleeps on (expecting `RingWaiter.sleeping`).
-    public var waiterWord: UnsafeMutableRawPointer { geometry.producerWaiterAddress }
+    package var waiterWord: UnsafeMutableRawPointer { geometry.producerWaiterAddress }
 
     /// Announces that the producer waits for space, publishes what is pending (so the consumer can
     /// make progress) and re-checks the head. Returns true when the caller may sleep on
@@ -107,5 +107,5 @@ extension RingProducer {
     }
 
     /// The consumer's waiter word (to wake it after `takeOwedWake()` returned true).
-    public var peerWaiterWord: UnsafeMutableRawPointer { geometry.consumerWaiterAddress }
+    package var peerWaiterWord: UnsafeMutableRawPointer { geometry.consumerWaiterAddress }
 }

@@ -22,7 +22,7 @@ public struct SegmentHeader: Sendable, Equatable {
     /// Formats a fresh segment in `region` (which must be zero-filled and exactly
     /// `configuration.totalSize` bytes). The magic is stored last, with release ordering, so a
     /// peer that opens a named segment early sees either no magic or a complete header.
-    public static func format(
+    @_spi(Unsafe) public static func format(
         _ region: SharedRegion, configuration: SegmentConfiguration, creatorPID: UInt32
     ) throws(SegmentError) {
         try configuration.validate()
@@ -51,7 +51,7 @@ public struct SegmentHeader: Sendable, Equatable {
 
     /// Reads and validates the header of `region`. Every field is read once; any inconsistency is
     /// a typed error, never a trap, and no offset read from the header is dereferenced.
-    public init(validating region: SharedRegion) throws(SegmentError) {
+    @_spi(Unsafe) public init(validating region: SharedRegion) throws(SegmentError) {
         typealias H = SegmentLayout.Header
         guard region.size >= SegmentLayout.firstDataOffset else {
             throw .tooSmall(size: region.size, minimum: SegmentLayout.firstDataOffset)

@@ -3,7 +3,7 @@
 /// The region does not own the memory; `owner` keeps whatever does (a mapping, a heap buffer in
 /// tests) alive for as long as any copy of the region exists. All plain reads of peer-written
 /// bytes copy them into locals first, so each field is read exactly once.
-public struct SharedRegion: @unchecked Sendable {
+@_spi(Unsafe) public struct SharedRegion: @unchecked Sendable {
     public let base: UnsafeMutableRawPointer
     public let size: Int
     /// Keeps the backing memory alive.
@@ -33,7 +33,7 @@ public struct SharedRegion: @unchecked Sendable {
 
 /// Heap memory laid out like a segment, for in-process rings and tests. The memory is 64-byte
 /// aligned and zero-filled.
-public final class HeapSegmentMemory: @unchecked Sendable {
+@_spi(Unsafe) public final class HeapSegmentMemory: @unchecked Sendable {
     private let base: UnsafeMutableRawPointer
     private let size: Int
 

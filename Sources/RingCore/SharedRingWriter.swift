@@ -193,7 +193,7 @@ public final class SharedRingWriter: Sendable {
     public func finishSleep() { state.withLock { $0.producer.finishSleep() } }
 
     /// The producer's waiter word.
-    public var waiterWord: UnsafeMutableRawPointer { state.withLock { $0.producer.waiterWord } }
+    package var waiterWord: UnsafeMutableRawPointer { state.withLock { $0.producer.waiterWord } }
 
     /// Whether the consumer closed the ring.
     public var consumerClosed: Bool { state.withLock { $0.producer.consumerClosed } }

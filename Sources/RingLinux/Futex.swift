@@ -11,13 +11,13 @@ public import RingCore
 /// Errno policy (the one exception to the `Syscall` funnel, deliberately): every outcome of
 /// FUTEX_WAIT — woken, EAGAIN (value differed), ETIMEDOUT, EINTR — means "re-check the condition",
 /// which every caller does, so none is an error; FUTEX_WAKE cannot fail on a valid mapped word.
-public enum Futex {
+package enum Futex {
     /// Sleeps while `word` holds `expected`, at most `timeoutNanoseconds`. Returns when woken, when
     /// the value differs (EAGAIN), on timeout or on a signal — callers always re-check their
     /// condition.
     /// Returns true when the sleep ended by its time bound.
     @discardableResult
-    public static func wait(_ word: UnsafeMutableRawPointer, expected: UInt32, timeoutNanoseconds: UInt64) -> Bool {
+    package static func wait(_ word: UnsafeMutableRawPointer, expected: UInt32, timeoutNanoseconds: UInt64) -> Bool {
         var timeout = timespec(tv_sec: Int(timeoutNanoseconds / 1_000_000_000), tv_nsec: Int(timeoutNanoseconds % 1_000_000_000))
         let result = crs_futex_wait(word.assumingMemoryBound(to: UInt32.self), expected, &timeout)
         WaitCounters.sleeps.wrappingIncrement(ordering: .relaxed)
@@ -27,7 +27,7 @@ public enum Futex {
     }
 
     /// Wakes every sleeper on `word`.
-    public static func wake(_ word: UnsafeMutableRawPointer) {
+    package static func wake(_ word: UnsafeMutableRawPointer) {
         _ = crs_futex_wake(word.assumingMemoryBound(to: UInt32.self), Int32.max)
         WaitCounters.wakeSyscalls.wrappingIncrement(ordering: .relaxed)
     }

@@ -2,7 +2,7 @@
 import Glibc
 #endif
 import CRingShim
-public import RingCore
+@_spi(Unsafe) public import RingCore
 
 /// A shared mapping of a file descriptor, unmapped and closed when released.
 ///

@@ -3,7 +3,7 @@ import Glibc
 #endif
 import CRingShim
 import Synchronization
-public import RingCore
+@_spi(Unsafe) public import RingCore
 
 /// A RingTransport segment mapped into this process: the memory both sides share, its validated
 /// header, and the two ring handles of this side (each handed out once).
@@ -27,7 +27,7 @@ public final class SharedMemorySegment: Sendable {
         self.mapping = mapping
     }
 
-    public var region: SharedRegion { mapping.region }
+    package var region: SharedRegion { mapping.region }
     public var configuration: SegmentConfiguration { header.configuration }
 
     /// The descriptor backing the mapping, for passing to a child (`ChildProcess`) or over a socket.
@@ -152,7 +152,7 @@ public final class SharedMemorySegment: Sendable {
     }
 
     /// The geometry of one ring; claimed wake-ups are delivered with futex(2) (`FutexWaker`).
-    public func geometry(_ direction: RingDirection, waker: any RingWaker = FutexWaker()) -> RingGeometry {
+    package func geometry(_ direction: RingDirection, waker: any RingWaker = FutexWaker()) -> RingGeometry {
         RingGeometry(region: mapping.region, header: header, direction: direction, waker: waker)
     }
 

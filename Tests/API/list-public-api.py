@@ -29,6 +29,8 @@ def main(directory):
                     continue
                 if "::SYNTHESIZED::" in symbol["identifier"]["precise"]:
                     continue
+                if symbol.get("spi"):
+                    continue  # @_spi(Unsafe)/@_spi(Testing): reachable only by an explicit SPI import
                 declaration = "".join(f["spelling"] for f in symbol.get("declarationFragments", []))
                 declaration = " ".join(declaration.split())
                 kind = symbol["kind"]["identifier"].removeprefix("swift.")

@@ -1,4 +1,4 @@
-import RingCore
+@_spi(Unsafe) import RingCore
 import RingTestSupport
 import Testing
 

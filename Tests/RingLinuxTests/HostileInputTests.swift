@@ -1,4 +1,4 @@
-import RingCore
+@_spi(Unsafe) @_spi(Testing) import RingCore
 import RingTestSupport
 import Testing
 

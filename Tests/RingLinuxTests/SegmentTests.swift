@@ -2,7 +2,7 @@
 import Glibc
 #endif
 import CRingShim
-import RingCore
+@_spi(Unsafe) import RingCore
 import RingLinux
 import RingTestSupport
 import Testing

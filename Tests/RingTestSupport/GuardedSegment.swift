@@ -1,7 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-public import RingCore
+@_spi(Unsafe) public import RingCore
 
 /// A segment in memory fenced by inaccessible (PROT_NONE) pages on both sides, its end flush
 /// against the trailing guard page: any read or write past either end of the segment faults
@@ -14,7 +14,7 @@ public final class GuardedSegment: @unchecked Sendable {
     public let header: SegmentHeader
 
     /// The segment's memory; the region keeps this object (and the mapping) alive.
-    public var region: SharedRegion { SharedRegion(base: base, size: size, owner: self) }
+    package var region: SharedRegion { SharedRegion(base: base, size: size, owner: self) }
 
     public init(configuration: SegmentConfiguration) throws {
         let page = Int(sysconf(Int32(_SC_PAGESIZE)))

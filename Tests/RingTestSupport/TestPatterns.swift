@@ -1,4 +1,4 @@
-public import RingCore
+@_spi(Unsafe) public import RingCore
 
 /// Deterministic xorshift64* generator: tests are reproducible from their seed.
 public struct TestRandom: RandomNumberGenerator, Sendable {
@@ -69,7 +69,7 @@ public enum BoundMessage {
 
 /// A segment laid out in heap memory with both rings, for in-process tests.
 public final class TestSegment: @unchecked Sendable {
-    public let memory: HeapSegmentMemory
+    package let memory: HeapSegmentMemory
     public let header: SegmentHeader
 
     public init(capacity: Int = 1 << 16, maxFrameLength: Int? = nil, maxMessageSize: Int = 1 << 20) throws {

@@ -1,6 +1,6 @@
 // In-process rings in heap memory, shared by the ring benchmarks.
 import Benchmark
-import RingCore
+@_spi(Unsafe) import RingCore
 
 enum Fixture {
     /// Data-area capacity of each ring. maxFrameLength defaults to a quarter of it (256 KiB), so a

@@ -1,7 +1,7 @@
 // 1. Frame header: store the 32-byte header, read it back the way RingConsumer does (one load of
 //    the prefix word, then the rest) and validate it.
 import Benchmark
-import RingCore
+@_spi(Unsafe) import RingCore
 
 func registerFrameHeaderBenchmarks() {
     Benchmark("FrameHeader.encodeDecodeValidate") { benchmark in
@@ -19,7 +19,7 @@ func registerFrameHeaderBenchmarks() {
                 frameLength: UInt32(FrameHeader.size) + payloadLength, kind: kind, flags: .unfragmented,
                 streamId: UInt64(truncatingIfNeeded: i), contextLength: 0, payloadLength: payloadLength,
                 messageLength: UInt64(payloadLength)
-            ).store(to: slot)
+            ).unsafeStore(to: slot)
             blackHole(slot)
 
             let prefix = FrameHeader.decodePrefix(UInt64(littleEndian: slot.load(as: UInt64.self)))

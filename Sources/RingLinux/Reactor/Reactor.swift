@@ -138,7 +138,7 @@ public final class Reactor: Sendable {
     /// the caller ≈ 50–130 ns when wakes are frequent (nudges coalesce), but when the reactor is
     /// asleep each one costs a nudge plus a thread hop: for a single latency-critical wake from
     /// another thread use `wakeNow` (RingLinux's `ReactorWaker` does exactly this).
-    public func wake(_ word: UnsafeMutableRawPointer) {
+    package func wake(_ word: UnsafeMutableRawPointer) {
         shared.counters.bump(.wakesRequested)
         if shared.kind == .ioUringFutex {
             precondition(Int(bitPattern: word) % 4 == 0, "a futex word must be 4-byte aligned")
@@ -153,7 +153,7 @@ public final class Reactor: Sendable {
 
     /// Wakes every sleeper on `word` now, with one syscall on the caller's thread (futex(2), or
     /// write(2) on the word's doorbell on `ioUringEventfd`).
-    public func wakeNow(_ word: UnsafeMutableRawPointer) {
+    package func wakeNow(_ word: UnsafeMutableRawPointer) {
         shared.counters.bump(.wakesRequested)
         Reactor.wakeDirectly(UInt(bitPattern: word), shared: shared)
     }
