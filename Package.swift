@@ -5,8 +5,10 @@
 // Module map (see Docs/Architecture.md):
 //   CRingShim    C system library: liburing + the few calls Swift cannot import (variadic syscall, constants).
 //   RingCore     pure core: segment layout, frames, forwarding-context codec, ring algorithms. No syscalls.
-//   RingLinux    Linux layer: syscall funnel, memfd segments, mmap, futex, processes.
-//   RingBenchKit ringbench's logic (testable); `ringbench` is its thin executable.
+//   RingLinux    Linux layer: syscall funnel, memfd segments, mmap, futex, processes, the io_uring
+//                reactor, and the link layer both protocols stand on (greeting, hand-over, listener).
+//   RingBenchKit ringbench's measurements (testable); `ringbench` is its executable and root command.
+//   RingStress   the audited stress harness (`ringbench stress`), which `make test` runs.
 //   RingFixture  a test fixture executable (cross-process echo) used by the test suite.
 //   RingChannel  the host/worker channel: spawn/attach, handshake, invocations, cancellation, crashes,
 //                pools, shutdown (Docs/Protocol.md). RingExampleWorker is its example worker.
@@ -80,7 +82,22 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(name: "RingAudit", swiftSettings: strict),
-        .executableTarget(name: "ringbench", dependencies: ["RingBenchKit"], swiftSettings: strict),
+        .target(
+            name: "RingStress",
+            dependencies: [
+                "RingAudit", "RingBenchKit", "RingChannel", "RingCore", "RingLinux",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "ringbench",
+            dependencies: ["RingBenchKit", "RingStress", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: strict
+        ),
         .executableTarget(name: "RingFixture", dependencies: ["RingCore", "RingLinux"], swiftSettings: strict),
         .target(
             name: "RingTestSupport", dependencies: ["RingCore", "RingLinux"], path: "Tests/RingTestSupport",
@@ -91,7 +108,12 @@ let package = Package(
             name: "RingLinuxTests", dependencies: ["RingCore", "RingLinux", "RingTestSupport", "CRingShim"], swiftSettings: strict
         ),
         .testTarget(
-            name: "RingBenchKitTests", dependencies: ["RingAudit", "RingBenchKit", "RingChannel", "RingCore", "RingLinux", "RingTestSupport", "GRPCRingTransport", .product(name: "GRPCCore", package: "grpc-swift-2")],
+            name: "RingStressTests",
+            dependencies: ["RingAudit", "RingStress", "RingBenchKit", "RingChannel", "RingCore", "RingLinux", "RingTestSupport"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "RingBenchKitTests", dependencies: ["RingAudit", "RingBenchKit", "ringbench", "RingChannel", "RingCore", "RingLinux", "RingTestSupport", "GRPCRingTransport", .product(name: "GRPCCore", package: "grpc-swift-2")],
             swiftSettings: strict
         ),
         .target(

@@ -87,14 +87,16 @@ package struct GRPCCommand: AsyncParsableCommand {
 }
 
 /// `ringbench _grpc-server`: the server process of `ringbench grpc` (started by ringbench itself).
-struct GRPCServerCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
+package struct GRPCServerCommand: AsyncParsableCommand {
+    package static let configuration = CommandConfiguration(
         commandName: "_grpc-server", abstract: "Internal: the server process of `ringbench grpc`.", shouldDisplay: false)
 
     @Option var transport: String
     @Option var address: String
 
-    func run() async throws {
+    package init() {}
+
+    package func run() async throws {
         guard let kind = GRPCBenchTransport(rawValue: transport) else { throw ValidationError("unknown transport \(transport)") }
         try await GRPCBenchServer.run(transport: kind, address: address)
     }

@@ -1,9 +1,9 @@
-import ArgumentParser
+package import ArgumentParser
 import RingLinux
 
 /// `ringbench _peer`: the receiving process of a measurement (started by ringbench itself).
-struct PeerCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
+package struct PeerCommand: AsyncParsableCommand {
+    package static let configuration = CommandConfiguration(
         commandName: "_peer", abstract: "Internal: the receiving side of a measurement.", shouldDisplay: false)
 
     @Option var transport: String
@@ -16,7 +16,9 @@ struct PeerCommand: AsyncParsableCommand {
     @Option var profile: String = "latency"
     @Option var backend: String?
 
-    func run() async throws {
+    package init() {}
+
+    package func run() async throws {
         if let cpu { try CPUAffinity.pin(toCPU: cpu) }
         switch transport {
         case "ring":

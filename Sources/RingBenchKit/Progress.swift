@@ -4,22 +4,22 @@ import Glibc
 
 /// "[3/41] pingpong: unix 4 KiB…" on one self-overwriting line of stderr, only when stderr is a
 /// terminal (quiet in pipes, files and CI logs).
-final class Progress {
+package final class Progress {
     let total: Int
     let enabled: Bool
     private var done = 0
 
-    init(total: Int, enabled: Bool = isatty(STDERR_FILENO) == 1) {
+    package init(total: Int, enabled: Bool = isatty(STDERR_FILENO) == 1) {
         self.total = total
         self.enabled = enabled
     }
 
-    func step(_ label: String) {
+    package func step(_ label: String) {
         done += 1
         write("\r\u{1B}[2K[\(done)/\(total)] \(label)…")
     }
 
-    func finish() { write("\r\u{1B}[2K") }
+    package func finish() { write("\r\u{1B}[2K") }
 
     private func write(_ text: String) {
         guard enabled else { return }

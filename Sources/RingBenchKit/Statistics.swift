@@ -21,21 +21,21 @@ package struct Summary: Codable, Sendable, Equatable {
 }
 
 /// Human-readable rates: 1.23 M, 45.6 G…
-enum Format {
-    static func rate(_ value: Double) -> String {
+package enum Format {
+    package static func rate(_ value: Double) -> String {
         let units: [(Double, String)] = [(1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "K")]
         for (scale, unit) in units where value >= scale { return fixed(value / scale, 2) + " " + unit }
         return fixed(value, 1) + " "
     }
 
-    static func nanoseconds(_ value: UInt64) -> String {
+    package static func nanoseconds(_ value: UInt64) -> String {
         if value >= 1_000_000 { return fixed(Double(value) / 1e6, 2) + " ms" }
         if value >= 1_000 { return fixed(Double(value) / 1e3, 2) + " µs" }
         return "\(value) ns"
     }
 
     /// Small ratios: 0, 3.2e-05, 0.012…
-    static func scientific(_ value: Double) -> String {
+    package static func scientific(_ value: Double) -> String {
         if value == 0 { return "0" }
         if value >= 0.01 { return fixed(value, 3) }
         var exponent = 0
@@ -47,13 +47,13 @@ enum Format {
         return fixed(mantissa, 1) + "e-" + (exponent < 10 ? "0" : "") + String(exponent)
     }
 
-    static func bytes(_ value: Int) -> String {
+    package static func bytes(_ value: Int) -> String {
         if value >= 1 << 20 && value % (1 << 20) == 0 { return "\(value >> 20) MiB" }
         if value >= 1 << 10 && value % (1 << 10) == 0 { return "\(value >> 10) KiB" }
         return "\(value) B"
     }
 
-    static func fixed(_ value: Double, _ digits: Int) -> String {
+    package static func fixed(_ value: Double, _ digits: Int) -> String {
         var scale = 1.0
         for _ in 0..<digits { scale *= 10 }
         let rounded = (value * scale).rounded() / scale
@@ -67,7 +67,7 @@ enum Format {
         return text
     }
 
-    static func pad(_ text: String, _ width: Int, right: Bool = false) -> String {
+    package static func pad(_ text: String, _ width: Int, right: Bool = false) -> String {
         let padding = String(repeating: " ", count: Swift.max(0, width - text.count))
         return right ? padding + text : text + padding
     }

@@ -137,8 +137,8 @@ package struct ThroughputCommand: ParsableCommand {
 }
 
 /// Parses "64", "4K", "1M" into bytes.
-enum ByteSize {
-    static func parse(_ text: String, option: String) throws -> Int {
+package enum ByteSize {
+    package static func parse(_ text: String, option: String) throws -> Int {
         let trimmed = text.trimmingCharacters(in: .whitespaces).uppercased()
         var digits = trimmed
         var scale = 1

@@ -3,6 +3,7 @@ import Foundation
 import Testing
 
 @testable import RingBenchKit
+@testable import ringbench
 
 @Suite struct CompareCommandTests {
     @Test func defaultsCoverEveryTransportAndScenario() throws {

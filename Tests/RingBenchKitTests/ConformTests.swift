@@ -9,8 +9,7 @@ import Testing
 
 @Suite(.serialized) struct ConformTests {
     private func session(_ environment: [String: String] = [:]) -> ConformSession {
-        let directory = String(stressWorkerPath().dropLast("/RingExampleWorker".count))
-        return ConformSession(workerPath: stressWorkerPath(), ringbenchPath: "\(directory)/ringbench", environment: environment)
+        ConformSession(workerPath: builtExecutablePath("RingExampleWorker"), ringbenchPath: builtExecutablePath("ringbench"), environment: environment)
     }
 
     private func outcome(_ name: String, _ session: ConformSession) async -> Result<String, ConformFailure> {

@@ -16,10 +16,7 @@ import Testing
 @Suite(.serialized) enum ChannelProcessTests {}
 
 /// The example worker, built beside the test bundle.
-func exampleWorkerPath() -> String {
-    let testBinary = ProcessEnvironment.executablePath()
-    return "\(testBinary[..<testBinary.lastIndex(of: "/")!])/RingExampleWorker"
-}
+func exampleWorkerPath() -> String { builtExecutablePath("RingExampleWorker") }
 
 func exampleLaunch(environment: [String: String] = [:], name: String? = nil, restart: RestartPolicy? = nil) -> WorkerLaunch {
     WorkerLaunch(executable: exampleWorkerPath(), environment: environment, name: name, restart: restart)

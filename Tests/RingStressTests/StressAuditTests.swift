@@ -5,7 +5,8 @@ import RingChannel
 import RingCore
 import Testing
 
-@testable import RingBenchKit
+import RingBenchKit
+@testable import RingStress
 
 @Suite struct StressAuditTests {
     let plan = StressPlan()

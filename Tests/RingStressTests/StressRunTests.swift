@@ -5,13 +5,11 @@ import RingLinux
 import RingTestSupport
 import Testing
 
-@testable import RingBenchKit
+import RingBenchKit
+@testable import RingStress
 
 /// RingExampleWorker, built beside the test bundle.
-func stressWorkerPath() -> String {
-    let testBinary = ProcessEnvironment.executablePath()
-    return "\(testBinary[..<testBinary.lastIndex(of: "/")!])/RingExampleWorker"
-}
+func stressWorkerPath() -> String { builtExecutablePath("RingExampleWorker") }
 
 func stressRun(_ plan: StressPlan) -> StressRun {
     StressRun(plan: plan, workerExecutable: stressWorkerPath(), logger: Logger(label: "stress") { _ in SwiftLogNoOpLogHandler() })

@@ -6,6 +6,7 @@
 // The context digest is over the encoding of the context the worker decoded from its request frame;
 // the payload digest over the request payload it received. Every field is little-endian.
 import RingCore
+import RingBenchKit
 import RingAudit
 
 /// Everything about invocation `id` that the audit checks against.

@@ -1,5 +1,6 @@
 // StressLoad — the load generators: a closed loop (C invocations always in flight) and an open loop
 // (a fixed rate, with at most C in flight; what the cap refuses is counted as shed, not sent).
+import RingBenchKit
 import Synchronization
 
 enum StressLoad {

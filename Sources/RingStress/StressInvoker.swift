@@ -2,6 +2,7 @@
 // negative control's broken way), apply the caller's cancellation, and hand the verdict to the
 // ledger. Exactly one `record` per `issue`.
 import RingChannel
+import RingBenchKit
 import RingCore
 import Synchronization
 

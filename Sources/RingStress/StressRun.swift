@@ -2,6 +2,7 @@
 // fault loops, the load, the resource sampler; then drain, close the ledger, shut down, report.
 package import Logging
 import RingChannel
+import RingBenchKit
 import RingCore
 import Synchronization
 

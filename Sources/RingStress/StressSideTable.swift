@@ -3,6 +3,7 @@
 // reply path, as the original host did. RingTransport never does this; the table exists only so that
 // `ringbench stress --negative-control` can prove the audit detects the resulting loss.
 import RingCore
+import RingBenchKit
 import Synchronization
 
 final class StressSideTable: Sendable {

@@ -1,6 +1,7 @@
 // StressAudit — the verdict on one invocation's outcome. Pure: no I/O, no clock, so every verdict is
 // tested with forged results (Tests/RingBenchKitTests/StressAuditTests.swift).
 package import RingChannel
+import RingBenchKit
 import RingCore
 
 /// What the audit concluded about one outcome.

@@ -1,5 +1,6 @@
 // StressPlan — everything one `ringbench stress` run is asked to do: load shape, message-size mix,
 // faults and the negative control. Parsed by StressCommand, validated here, read by StressRun.
+import RingBenchKit
 import RingAudit
 
 /// What a stress run does.

@@ -5,6 +5,7 @@ import Glibc
 #endif
 import Logging
 import RingChannel
+import RingBenchKit
 import RingLinux
 
 /// `ringbench stress`: peak load through FunctionHost with faults; every outcome audited.

@@ -6,6 +6,7 @@
 import Glibc
 #endif
 import RingChannel
+import RingBenchKit
 import RingCore
 import Synchronization
 

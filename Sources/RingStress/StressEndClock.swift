@@ -6,6 +6,7 @@
 import Metrics
 import Synchronization
 import RingCore
+import RingBenchKit
 
 final class StressEndClock: MetricsFactory, Sendable {
     private let stamps = RingMutex<[UInt64]>([])

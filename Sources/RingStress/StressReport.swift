@@ -1,5 +1,6 @@
 // StressReport — the outcome of one `ringbench stress` run: the audit's tally, what each fault did,
 // resource drift, the negative control's own bookkeeping. Printed as a table and written by --json.
+package import RingBenchKit
 import Foundation
 
 package struct StressReport: Codable, Sendable, Equatable {

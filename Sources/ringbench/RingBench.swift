@@ -1,8 +1,10 @@
-package import ArgumentParser
+import ArgumentParser
+import RingBenchKit
+import RingStress
 
 /// `ringbench`: measures RingTransport side by side with the channels a host would otherwise use.
-package struct RingBench: AsyncParsableCommand {
-    package static let configuration = CommandConfiguration(
+struct RingBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
         commandName: "ringbench",
         abstract: "Measure RingTransport against Unix sockets and other host↔worker channels.",
         subcommands: [
@@ -11,5 +13,5 @@ package struct RingBench: AsyncParsableCommand {
         ],
         defaultSubcommand: CompareCommand.self)
 
-    package init() {}
+    init() {}
 }

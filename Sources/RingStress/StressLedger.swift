@@ -4,6 +4,7 @@
 import Histogram
 import Synchronization
 import RingCore
+import RingBenchKit
 
 /// The tally of a run (also the `counts` object of the JSON report).
 package struct StressCounts: Codable, Sendable, Equatable {

@@ -1,5 +1,6 @@
 // StressResources — the soak's samples of the host process: resident memory and open descriptors,
 // and their drift over the run.
+import RingBenchKit
 #if canImport(Glibc)
 import Glibc
 #endif
