@@ -157,8 +157,16 @@ final class Endpoints: Sendable {
     let receiver: ReceiverBox
 
     init(_ reactor: Reactor, capacity: Int, profile: WaitProfile) throws {
-        host = try SharedMemorySegment.create(configuration: SegmentConfiguration(hostToWorkerCapacity: capacity, workerToHostCapacity: capacity))
-        worker = try SharedMemorySegment.attach(descriptor: dup(host.unsafeFileDescriptor), role: .worker)
+        (host, worker) = try Self.segments(reactor, capacity: capacity)
+        let waker = ReactorWaker(reactor)
+        sender = RingSender(host.takeProducer(waker: waker)!, reactor: reactor, profile: profile)
+        receiver = ReceiverBox(RingReceiver(worker.takeConsumer(waker: waker)!, reactor: reactor, profile: profile))
+    }
+
+    /// One segment mapped twice in this process, as the host and as the worker.
+    static func segments(_ reactor: Reactor, capacity: Int) throws -> (host: SharedMemorySegment, worker: SharedMemorySegment) {
+        let host = try SharedMemorySegment.create(configuration: SegmentConfiguration(hostToWorkerCapacity: capacity, workerToHostCapacity: capacity))
+        let worker = try SharedMemorySegment.attach(descriptor: dup(host.unsafeFileDescriptor), role: .worker)
         // On iouring-eventfd a sleeper waits on a per-word eventfd keyed by the word's address; the
         // two mappings of one memfd give each word two addresses, so they must share doorbells —
         // exactly as two processes do (Docs/Waiting.md).
@@ -173,9 +181,7 @@ final class Endpoints: Sendable {
                 }
             }
         }
-        let waker = ReactorWaker(reactor)
-        sender = RingSender(host.takeProducer(waker: waker)!, reactor: reactor, profile: profile)
-        receiver = ReceiverBox(RingReceiver(worker.takeConsumer(waker: waker)!, reactor: reactor, profile: profile))
+        return (host, worker)
     }
 }
 

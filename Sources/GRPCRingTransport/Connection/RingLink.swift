@@ -1,13 +1,14 @@
 // RingLink — the I/O of one gRPC connection: the segment both processes map, the reactor that
-// suspends our waits, the async sender (many streams → one ring, back-pressure when full), the one
-// reader task that drains the inbound ring, and the watch on the peer process. It knows frames,
+// suspends our waits, the async sender (many streams → one ring, back-pressure when full), the
+// link's reader (RingLinux's LinkReader, polled on the reactor thread, as the function host's and
+// the worker's are) that drains the inbound ring, and the watch on the peer process. It knows frames,
 // not streams: the client and server connections above it own the stream tables.
 import GRPCCore
 import RingCore
 import RingLinux
 import Synchronization
 
-/// One decoded-enough inbound frame, handed from the reader task to the stream layer; the payload
+/// One decoded-enough inbound frame, handed from the reader to the stream layer; the payload
 /// is borrowed from the ring (valid only inside the callback).
 struct InboundFrame {
     let kind: FrameKind
@@ -46,8 +47,8 @@ final class RingLink: Sendable {
     let peerPID: Int32
     let localPID: Int32
     let limits: StreamWireLimits
-    private let receiver: RingMutex<RingReceiver?>
-    private let state = RingMutex<(reader: Task<Void, Never>?, watch: WatchToken?, peerExited: Bool, closed: Bool)>((nil, nil, false, false))
+    private let consumer: RingMutex<RingConsumer?>
+    private let state = RingMutex<(reader: LinkReader?, watch: WatchToken?, peerExited: Bool, closed: Bool)>((nil, nil, false, false))
 
     init(segment: SharedMemorySegment, reactor: Reactor, peerPID: Int32, localPID: Int32, limits: StreamWireLimits) {
         self.segment = segment
@@ -57,34 +58,30 @@ final class RingLink: Sendable {
         self.limits = limits
         let waker = ReactorWaker(reactor)
         sender = RingSender(segment.takeProducer(waker: waker)!, reactor: reactor, profile: .latency)
-        receiver = RingMutex(RingReceiver(segment.takeConsumer(waker: waker)!, reactor: reactor, profile: .latency))
+        consumer = RingMutex(segment.takeConsumer(waker: waker)!)
     }
 
     /// "ring:pid=…" for the peer and for this process.
     var remotePeer: String { "ring:pid=\(peerPID)" }
     var localPeer: String { "ring:pid=\(localPID)" }
 
-    /// Starts the reader task and the watch on the peer. The reader checks that the ring starts
-    /// with exactly one valid handshake; `onFrame` runs on the reader task for every other inbound
-    /// frame and returns a violation description or nil; `onEnd` runs once, last.
+    /// Starts the reader (RingLinux's LinkReader, polled on the reactor's thread) and the watch on
+    /// the peer. The reader checks that the ring starts with exactly one valid handshake; `onFrame`
+    /// runs on the reactor thread for every other inbound frame and returns a violation
+    /// description or nil; `onEnd` runs once, last.
     func start(onFrame: @escaping @Sendable (InboundFrame) -> String?, onEnd: @escaping @Sendable (GRPCLinkEnd) -> Void) {
-        let task = Task {
-            let end = await self.readLoop(onFrame: onFrame)
-            // Nobody reads what we send any more; closing our ring tells the peer (its reader ends
-            // with `closedByPeer` once it has drained what we sent).
-            self.sender.abort(with: end.streamError)
-            self.sender.close()
-            onEnd(end)
-        }
-        state.withLock { $0.reader = task }
+        guard let consumer = consumer.withLock({ $0.take() }) else { return }
+        let reader = LinkReader(consumer, reactor: reactor, delegate: RingLinkReader(link: self, onFrame: onFrame, onEnd: onEnd))
+        state.withLock { $0.reader = reader }
+        reader.start()
         guard peerPID != localPID else { return }
         let peerGone: @Sendable () -> Void = { [self] in
-            let reader = state.withLock { state -> Task<Void, Never>? in
+            let reader = state.withLock { state -> LinkReader? in
                 state.peerExited = true
                 return state.reader
             }
-            // The reader delivers what the peer published, then stops at the first empty ring.
-            reader?.cancel()
+            // The reader delivers what the peer published, then stops.
+            reader?.stop()
         }
         do {
             let watch = try reactor.watchProcess(pid: peerPID) { result in
@@ -96,31 +93,17 @@ final class RingLink: Sendable {
         }
     }
 
-    private func readLoop(onFrame: (InboundFrame) -> String?) async -> GRPCLinkEnd {
-        guard var receiver = self.receiver.withLock({ $0.take() }) else { return .closedLocally }
-        var handshake = HandshakeGate()
-        while true {
-            var violation: String?
-            do {
-                _ = try await receiver.receive { message in
-                    guard violation == nil else { return }
-                    let frame = InboundFrame(kind: message.kind, flags: message.flags, streamId: message.streamId, payload: message.payload)
-                    switch handshake.screen(frame) {
-                    case .pass: violation = onFrame(frame)
-                    case .accepted: break
-                    case .violation(let detail): violation = detail
-                    }
-                }
-                if let violation { return .violation(violation) }
-            } catch {
-                switch LinkEnd(after: error, violation: violation) {
-                case .closedByPeer: return .closedByPeer
-                case .violation(let detail): return .violation(detail)
-                case .stopped:
-                    let (peerExited, closed) = state.withLock { ($0.peerExited, $0.closed) }
-                    return peerExited || !closed ? .peerExited : .closedLocally
-                }
-            }
+    /// How the reader's end reads for gRPC: a stop is a peer that exited, unless this side closed.
+    /// Lets go of the ended reader.
+    fileprivate func end(_ end: LinkEnd) -> GRPCLinkEnd {
+        let (peerExited, closed) = state.withLock { state in
+            state.reader = nil
+            return (state.peerExited, state.closed)
+        }
+        switch end {
+        case .closedByPeer: return .closedByPeer
+        case .violation(let detail): return .violation(detail)
+        case .stopped: return peerExited || !closed ? .peerExited : .closedLocally
         }
     }
 
@@ -174,8 +157,7 @@ final class RingLink: Sendable {
             return (state.reader, state.watch)
         }
         sender.close()
-        reader?.cancel()
-        await reader?.value
+        await reader?.stopAndWait()
         if let watch { reactor.cancel(watch) }
         if ownsReactor { reactor.shutdown() }
     }
@@ -188,5 +170,40 @@ final class RingLink: Sendable {
         let choice = try WaitBackend.selected()
         if choice.kind != .ioUringEventfd { return try Reactor(choice: choice) }
         do { return try Reactor(backend: .ioUringFutex) } catch { return try Reactor(backend: .futexThread) }
+    }
+}
+
+/// The gRPC side of a link's reader: screens the handshake, hands every other frame to the
+/// connection, and on the end closes our ring (nobody reads what we send any more; the peer's
+/// reader ends with `closedByPeer` once it drained what we sent) before telling the connection.
+/// Called on the reactor thread only.
+private final class RingLinkReader: LinkReaderDelegate, @unchecked Sendable {
+    // @unchecked: `handshake` is touched on the reactor thread only (the LinkReader contract).
+    // `link` holds the reader until it ends (RingLink.end lets go of it), so the two never leak.
+    private let link: RingLink
+    private let onFrame: @Sendable (InboundFrame) -> String?
+    private let onEnd: @Sendable (GRPCLinkEnd) -> Void
+    private var handshake = HandshakeGate()
+
+    init(link: RingLink, onFrame: @escaping @Sendable (InboundFrame) -> String?, onEnd: @escaping @Sendable (GRPCLinkEnd) -> Void) {
+        self.link = link
+        self.onFrame = onFrame
+        self.onEnd = onEnd
+    }
+
+    func linkReader(received message: MessageView) -> String? {
+        let frame = InboundFrame(kind: message.kind, flags: message.flags, streamId: message.streamId, payload: message.payload)
+        switch handshake.screen(frame) {
+        case .pass: return onFrame(frame)
+        case .accepted: return nil
+        case .violation(let detail): return detail
+        }
+    }
+
+    func linkReader(ended end: LinkEnd) {
+        let end = link.end(end)
+        link.sender.abort(with: end.streamError)
+        link.sender.close()
+        onEnd(end)
     }
 }

@@ -74,7 +74,7 @@ public final class FunctionHost: Service, Sendable {
     public init(configuration: FunctionHostConfiguration = FunctionHostConfiguration(), logger: Logger, metricsFactory: (any MetricsFactory)? = nil) throws {
         try configuration.segment.validate()
         self.configuration = configuration
-        // The reactor's thread reads every worker's ring (ConnectionReader) and waits the way the
+        // The reactor's thread reads every worker's ring (a LinkReader each) and waits the way the
         // configuration's wait profile says: spin, yield, then sleep.
         let options = ReactorOptions(idleProfile: configuration.waitProfile)
         if let kind = configuration.waitBackend {

@@ -1,4 +1,4 @@
-// WorkerConnection+Reader — what the worker's messages do (ConnectionReader drains the worker → host
+// WorkerConnection+Reader — what the worker's messages do (its LinkReader drains the worker → host
 // ring on the reactor thread and hands each message here): resolve what waits on it (invocations by
 // stream id, control requests, the handshake), forward log records; and how the connection ends:
 // exactly once, after the reader has delivered everything the worker published before it died.
@@ -10,8 +10,14 @@ import Logging
 import RingCore
 import RingLinux
 
-extension WorkerConnection {
-    // MARK: Messages from the worker (on the reactor thread: ConnectionReader)
+extension WorkerConnection: LinkReaderDelegate {
+    // MARK: LinkReaderDelegate (the worker → host ring's reader, on the reactor thread)
+
+    func linkReader(received message: MessageView) -> String? { handle(message) }
+    func linkReader(delivered count: Int) { recordOccupancy() }
+    func linkReader(ended end: LinkEnd) { readerEnded(end) }
+
+    // MARK: Messages from the worker (on the reactor thread: LinkReader)
 
     /// Handles one message from the worker; returns a violation, or nil.
     func handle(_ message: MessageView) -> String? {

@@ -24,7 +24,7 @@ final class WorkerConnection: Sendable {
         var controlWaiters: [UInt64: CheckedContinuation<ControlMessage, any Error>] = [:]
         var nextControlID: UInt64 = 1
         /// The poller draining the worker → host ring (nil once it ended).
-        var reader: ConnectionReader?
+        var reader: LinkReader?
         var readerDone = false
         var exited = false
         /// The error in-flight invocations got (set when the connection ended).
@@ -83,11 +83,9 @@ final class WorkerConnection: Sendable {
     /// the worker's hello once it is ready; on any failure the worker is killed and the typed
     /// error thrown.
     func start(expectedPID: Int32?, functions: [(String, [UInt8])]) async throws(ChannelError) -> WorkerHello {
-        let reader = ConnectionReader(
-            connection: self,
-            receiver: RingReceiver(segment.takeConsumer(waker: ReactorWaker(reactor))!, reactor: reactor, profile: context.configuration.waitProfile))
+        let reader = LinkReader(segment.takeConsumer(waker: ReactorWaker(reactor))!, reactor: reactor, delegate: self)
         state.withLock { $0.reader = reader }
-        _ = reactor.addPoller(reader)
+        reader.start()
         scheduleRecheck()
         do {
             try reactor.watchProcess(pid: pid) { [self] result in processEnded(result) }

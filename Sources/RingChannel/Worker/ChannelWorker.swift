@@ -177,7 +177,7 @@ public final class ChannelWorker: Sendable {
                 maxConcurrency: UInt32(clamping: configuration.maxConcurrency), runtime: configuration.runtime)
             try await sender.send(kind: .handshake, streamId: 0, payload: hello.encoded())
         } catch {
-            await finishRun(reader: WorkerReader<ClosureDelegate>?.none, logWriter: logWriter)
+            await finishRun(reader: nil, logWriter: logWriter)
             throw error
         }
         do {
@@ -187,8 +187,8 @@ public final class ChannelWorker: Sendable {
         } catch {
             diagnostics.warning("cannot watch the host process \(hostHello.hostPID): \(error)")
         }
-        let reader = WorkerReader(worker: self, delegate: delegate, receiver: receiver)
-        _ = reactor.addPoller(reader)
+        let reader = LinkReader(reader: receiver.intoReader(), reactor: reactor, delegate: WorkerReader(worker: self, delegate: delegate))
+        reader.start()
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let done = state.withLock { state in
                 if state.outcome != nil { return true }
@@ -232,8 +232,8 @@ public final class ChannelWorker: Sendable {
 
     /// Stops the reader, lets every handler answer (cancelling them if the run failed), flushes the
     /// logs, closes our ring and stops the reactor.
-    private func finishRun<Delegate>(reader: WorkerReader<Delegate>?, logWriter: Task<Void, Never>) async {
-        await reader?.stop()
+    private func finishRun(reader: LinkReader?, logWriter: Task<Void, Never>) async {
+        await reader?.stopAndWait()
         let failed = state.withLock { state in
             if let graceTimer = state.graceTimer { reactor.cancel(graceTimer) }
             if case .failure = state.outcome { return true }

@@ -14,6 +14,9 @@ public struct RingReceiver: ~Copyable {
         self.profile = profile
     }
 
+    /// The reader, to go on polling it elsewhere (a LinkReader after a handshake read here).
+    package consuming func intoReader() -> MessageReader { reader }
+
     /// Delivers every message available (up to `limit`) once at least one is; returns how many.
     /// - Throws: `RingError.closed` once the producer closed and everything was delivered;
     ///   `RingError.protocolViolation`; `CancellationError` if the task is cancelled while waiting

@@ -1,9 +1,9 @@
-// LinkEnd — how the reader of a link ended, decided the same way by every reader loop (the host's
-// ConnectionReader, the worker's WorkerReader, the gRPC RingLink): a violation that the protocol
-// layer found in a message wins over whatever the ring reported next; a ring the peer closed after
-// its last message is an orderly end; a poisoned ring is a violation; anything else (this side
-// stopped the reader, the peer process exited, the reactor shut down) is `stopped`, which each
-// protocol refines with what it knows (gRPC tells a peer that exited from a local close).
+// LinkEnd — how the reader of a link ended, decided one way for every link (LinkReader, whichever
+// protocol is on top): a violation that the protocol layer found in a message wins over whatever
+// the ring reported next; a ring the peer closed after its last message is an orderly end; a
+// poisoned ring is a violation; anything else (this side stopped the reader, the peer process
+// exited, the reactor shut down) is `stopped`, which each protocol refines with what it knows
+// (gRPC tells a peer that exited from a local close).
 import RingCore
 
 package enum LinkEnd: Equatable, Sendable {
