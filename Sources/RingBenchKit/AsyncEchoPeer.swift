@@ -6,7 +6,7 @@ import RingLinux
 /// words' doorbells arrive as inherited descriptors 4…7 (see `LatencyCommand.doorbellWords`).
 enum AsyncEchoPeer {
     static func run(descriptor: Int32, backend: ReactorBackendKind, profile: WaitProfile) async throws {
-        let segment = try SharedMemorySegment.attach(descriptor: descriptor, role: .worker)
+        let segment = try SharedMemorySegment.attach(descriptor: OwnedDescriptor(adopting: descriptor), role: .worker)
         let reactor = try Reactor(backend: backend)
         defer { reactor.shutdown() }
         if backend == .ioUringEventfd {

@@ -5,7 +5,7 @@ import RingLinux
 /// the host closes its ring. Reports its wake syscalls in a final control message.
 enum RingEchoPeer {
     static func run(descriptor: Int32, profile: WaitProfile) throws {
-        let segment = try SharedMemorySegment.attach(descriptor: descriptor, role: .worker)
+        let segment = try SharedMemorySegment.attach(descriptor: OwnedDescriptor(adopting: descriptor), role: .worker)
         var producer = segment.takeProducer()!
         var reader = MessageReader(consumer: segment.takeConsumer()!)
         var readBackoff = Backoff(profile)

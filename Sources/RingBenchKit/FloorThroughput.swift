@@ -93,7 +93,7 @@ final class FloorThroughputSender: ThroughputSender {
 /// The receiving side of the floor (`ringbench _peer --transport floor`).
 enum FloorThroughputPeer {
     static func run(descriptor: Int32, consume: ConsumeMode, payloadSize: Int) throws {
-        let segment = try SharedMemorySegment.attach(descriptor: descriptor, role: .worker)
+        let segment = try SharedMemorySegment.attach(descriptor: OwnedDescriptor(adopting: descriptor), role: .worker)
         let records = try FloorRecords(geometry: segment.geometry(.hostToWorker), payloadSize: payloadSize)
         var answers = segment.takeProducer()!
         var sink = PayloadSink(mode: consume, maxSize: payloadSize)

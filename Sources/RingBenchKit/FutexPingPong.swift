@@ -37,7 +37,7 @@ enum FutexPingPong {
 
     /// The peer: answer every ping with a pong until told to stop.
     static func runPeer(descriptor: Int32) throws {
-        let segment = try SharedMemorySegment.attach(descriptor: descriptor, role: .worker)
+        let segment = try SharedMemorySegment.attach(descriptor: OwnedDescriptor(adopting: descriptor), role: .worker)
         let word = word(segment)
         let value = atomic(word)
         while true {

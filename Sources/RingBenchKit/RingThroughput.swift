@@ -90,7 +90,7 @@ final class RingThroughputSender: ThroughputSender {
 /// The ring side of `ringbench _peer`.
 enum RingThroughputPeer {
     static func run(descriptor: Int32, consume: ConsumeMode, profile: WaitProfile) throws {
-        let segment = try SharedMemorySegment.attach(descriptor: descriptor, role: .worker)
+        let segment = try SharedMemorySegment.attach(descriptor: OwnedDescriptor(adopting: descriptor), role: .worker)
         var producer = segment.takeProducer()!
         var reader = MessageReader(consumer: segment.takeConsumer()!)
         var sink = PayloadSink(mode: consume, maxSize: segment.configuration.maxMessageSize)

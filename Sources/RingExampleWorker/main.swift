@@ -55,7 +55,7 @@ if let status = environment("RING_EXAMPLE_EXIT_BEFORE_HANDSHAKE").flatMap(Int32.
 if environment("RING_EXAMPLE_MALFORMED_HELLO") == "1" {
     // A broken worker for the host's tests: a handshake frame whose payload is not a WorkerHello.
     guard let descriptor = environment(ChannelProtocol.Environment.segmentDescriptor).flatMap(Int32.init),
-        let segment = try? SharedMemorySegment.attach(descriptor: descriptor, role: .worker),
+        let segment = try? SharedMemorySegment.attach(descriptor: OwnedDescriptor(adopting: descriptor), role: .worker),
         var producer = segment.takeProducer()
     else { fail(2, "RING_EXAMPLE_MALFORMED_HELLO needs a spawned worker's segment") }
     let garbage: [UInt8] = [0x01, 0x02, 0xFF, 0xFF]

@@ -25,7 +25,7 @@ guard let fdText = ProcessEnvironment.value("RING_SEGMENT_FD"), let fd = Int32(f
     fail(2, "RING_SEGMENT_FD is not set")
 }
 let segment: SharedMemorySegment
-do { segment = try SharedMemorySegment.attach(descriptor: fd, role: .worker) } catch { fail(2, "attach: \(error)") }
+do { segment = try SharedMemorySegment.attach(descriptor: OwnedDescriptor(adopting: fd), role: .worker) } catch { fail(2, "attach: \(error)") }
 
 switch arguments[1] {
 case "echo":

@@ -85,12 +85,13 @@ public final class SharedMemorySegment: Sendable {
 
     // MARK: Attaching
 
-    /// Attaches to a segment through `descriptor` (inherited or received). Takes ownership of the
-    /// descriptor on success and on failure. Validates that a memfd is sealed against shrinking
+    /// Attaches to a segment through `descriptor` (inherited or received), which the segment owns
+    /// from now on (closed with it, or at once on failure). Validates that a memfd is sealed against shrinking
     /// and growing (`requireSeals`), that its size matches the header, and the whole header.
     public static func attach(
-        descriptor: Int32, role: SegmentRole = .worker, requireSeals: Bool = true
+        descriptor owned: consuming OwnedDescriptor, role: SegmentRole = .worker, requireSeals: Bool = true
     ) throws -> SharedMemorySegment {
+        let descriptor = owned.release()
         var info = stat()
         do throws(any Error) {
             try Syscall.call("fstat") { fstat(descriptor, &info) }
@@ -120,7 +121,7 @@ public final class SharedMemorySegment: Sendable {
     /// Attaches to a named segment created by `createNamed`.
     public static func attachNamed(path: String, role: SegmentRole = .worker) throws -> SharedMemorySegment {
         let fd = try Syscall.call("open(\(path))") { open(path, O_RDWR | O_CLOEXEC) }
-        return try attach(descriptor: fd, role: role, requireSeals: false)
+        return try attach(descriptor: OwnedDescriptor(adopting: fd), role: role, requireSeals: false)
     }
 
     /// Removes a named segment's file (mappings stay valid until released).

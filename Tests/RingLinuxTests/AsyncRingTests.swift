@@ -166,7 +166,7 @@ final class Endpoints: Sendable {
     /// One segment mapped twice in this process, as the host and as the worker.
     static func segments(_ reactor: Reactor, capacity: Int) throws -> (host: SharedMemorySegment, worker: SharedMemorySegment) {
         let host = try SharedMemorySegment.create(configuration: SegmentConfiguration(hostToWorkerCapacity: capacity, workerToHostCapacity: capacity))
-        let worker = try SharedMemorySegment.attach(descriptor: dup(host.unsafeFileDescriptor), role: .worker)
+        let worker = try SharedMemorySegment.attach(descriptor: OwnedDescriptor(adopting: dup(host.unsafeFileDescriptor)), role: .worker)
         // On iouring-eventfd a sleeper waits on a per-word eventfd keyed by the word's address; the
         // two mappings of one memfd give each word two addresses, so they must share doorbells —
         // exactly as two processes do (Docs/Waiting.md).

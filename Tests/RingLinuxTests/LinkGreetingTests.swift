@@ -108,7 +108,7 @@ import Testing
             #expect(received.greeting == greeting)
             #expect(received.credentials.pid == getpid() && received.credentials.uid == getuid())
             #expect(received.doorbellDescriptors.isEmpty)
-            let attached = try SharedMemorySegment.attach(descriptor: received.segmentDescriptor, role: .worker)
+            let attached = try SharedMemorySegment.attach(descriptor: OwnedDescriptor(adopting: received.segmentDescriptor), role: .worker)
             #expect(attached.configuration == segment.configuration)
         }
     }

@@ -31,16 +31,27 @@ import Testing
 
     static func payload(_ n: Int) -> [UInt8] { (0..<(n % 300)).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ n) } }
 
-    @Test(arguments: ReactorBackendKind.allCases)
-    func everyMessageInOrderThenTheClose(kind: ReactorBackendKind) async throws {
+    /// A host → worker ring on a `kind` reactor: `body` gets the host's sender and a reader of the
+    /// worker's side that reports to `recorder` (not started).
+    static func withLink(
+        _ kind: ReactorBackendKind, capacity: Int, recorder: Recorder, batchLimit: Int = LinkReader.defaultBatchLimit,
+        _ body: (RingSender, LinkReader) async throws -> Void
+    ) async throws {
         guard let reactor = try AsyncRingTests.reactor(kind) else { return }
         defer { reactor.shutdown() }
         try await withWatchdog(seconds: 120) {
-            let (host, worker) = try Endpoints.segments(reactor, capacity: 1 << 12)
+            let (host, worker) = try Endpoints.segments(reactor, capacity: capacity)
             let waker = ReactorWaker(reactor)
             let sender = RingSender(host.takeProducer(waker: waker)!, reactor: reactor, profile: .alwaysSleep)
-            let recorder = Recorder()
-            let reader = LinkReader(worker.takeConsumer(waker: waker)!, reactor: reactor, delegate: recorder, batchLimit: 16)
+            let reader = LinkReader(worker.takeConsumer(waker: waker)!, reactor: reactor, delegate: recorder, batchLimit: batchLimit)
+            try await body(sender, reader)
+        }
+    }
+
+    @Test(arguments: ReactorBackendKind.allCases)
+    func everyMessageInOrderThenTheClose(kind: ReactorBackendKind) async throws {
+        let recorder = Recorder()
+        try await Self.withLink(kind, capacity: 1 << 12, recorder: recorder, batchLimit: 16) { sender, reader in
             reader.start()
             let count = 5_000  // far more than the 4 KiB ring holds: the sender waits for space, the reader sleeps
             for n in 0..<count { try await sender.send(kind: .data, streamId: UInt64(n), payload: Self.payload(n)) }
@@ -56,15 +67,9 @@ import Testing
 
     @Test(arguments: ReactorBackendKind.allCases)
     func aViolationEndsTheReaderAndNothingFollowsIt(kind: ReactorBackendKind) async throws {
-        guard let reactor = try AsyncRingTests.reactor(kind) else { return }
-        defer { reactor.shutdown() }
-        try await withWatchdog(seconds: 120) {
-            let (host, worker) = try Endpoints.segments(reactor, capacity: 1 << 14)
-            let waker = ReactorWaker(reactor)
-            let sender = RingSender(host.takeProducer(waker: waker)!, reactor: reactor, profile: .alwaysSleep)
+        let recorder = Recorder(refuse: 4)
+        try await Self.withLink(kind, capacity: 1 << 14, recorder: recorder) { sender, reader in
             for n in 0..<10 { try await sender.send(kind: .data, streamId: UInt64(n), payload: Self.payload(n)) }
-            let recorder = Recorder(refuse: 4)
-            let reader = LinkReader(worker.takeConsumer(waker: waker)!, reactor: reactor, delegate: recorder)
             reader.start()
             await reader.waitUntilEnded()
             #expect(recorder.received.withLock { $0.map(\.0) } == [0, 1, 2, 3])
@@ -74,14 +79,8 @@ import Testing
 
     @Test(arguments: ReactorBackendKind.allCases)
     func aStopDeliversWhatWasPublishedThenEnds(kind: ReactorBackendKind) async throws {
-        guard let reactor = try AsyncRingTests.reactor(kind) else { return }
-        defer { reactor.shutdown() }
-        try await withWatchdog(seconds: 120) {
-            let (host, worker) = try Endpoints.segments(reactor, capacity: 1 << 14)
-            let waker = ReactorWaker(reactor)
-            let sender = RingSender(host.takeProducer(waker: waker)!, reactor: reactor, profile: .alwaysSleep)
-            let recorder = Recorder()
-            let reader = LinkReader(worker.takeConsumer(waker: waker)!, reactor: reactor, delegate: recorder)
+        let recorder = Recorder()
+        try await Self.withLink(kind, capacity: 1 << 14, recorder: recorder) { sender, reader in
             reader.start()
             for n in 0..<20 { try await sender.send(kind: .data, streamId: UInt64(n), payload: Self.payload(n)) }
             await reader.stopAndWait()

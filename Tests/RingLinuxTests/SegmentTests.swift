@@ -11,7 +11,7 @@ import Testing
     @Test func createSealsAndAttachesThroughADuplicateDescriptor() throws {
         let host = try SharedMemorySegment.create(configuration: SegmentConfiguration(hostToWorkerCapacity: 1 << 16, workerToHostCapacity: 1 << 12))
         let fd = dup(host.unsafeFileDescriptor)
-        let worker = try SharedMemorySegment.attach(descriptor: fd, role: .worker)
+        let worker = try SharedMemorySegment.attach(descriptor: OwnedDescriptor(adopting: fd), role: .worker)
         #expect(worker.header == host.header)
         #expect(worker.peerLiveness == .attached)
         #expect(host.peerLiveness == .attached)
@@ -39,29 +39,29 @@ import Testing
     @Test func attachRejectsAnUnsealedDescriptor() throws {
         let fd = memfdForTest()
         #expect(ftruncate(fd, 16384) == 0)
-        #expect(throws: SegmentError.self) { try SharedMemorySegment.attach(descriptor: fd) }
+        #expect(throws: SegmentError.self) { try SharedMemorySegment.attach(descriptor: OwnedDescriptor(adopting: fd)) }
     }
 
     @Test func attachRejectsWrongMagicVersionAndSize() throws {
         // A sealed memfd with garbage: bad magic.
         let host = try SharedMemorySegment.create(configuration: SegmentConfiguration(hostToWorkerCapacity: 4096, workerToHostCapacity: 4096))
         host.region.write(UInt64(0xBAD), at: SegmentLayout.Header.magic)
-        #expect(throws: SegmentError.badMagic(found: 0xBAD)) { try SharedMemorySegment.attach(descriptor: dup(host.unsafeFileDescriptor)) }
+        #expect(throws: SegmentError.badMagic(found: 0xBAD)) { try SharedMemorySegment.attach(descriptor: OwnedDescriptor(adopting: dup(host.unsafeFileDescriptor))) }
         host.region.write(SegmentLayout.magic, at: SegmentLayout.Header.magic)
         host.region.write(UInt32(9), at: SegmentLayout.Header.formatVersion)
         #expect(throws: SegmentError.versionMismatch(found: 9, supported: 1)) {
-            try SharedMemorySegment.attach(descriptor: dup(host.unsafeFileDescriptor))
+            try SharedMemorySegment.attach(descriptor: OwnedDescriptor(adopting: dup(host.unsafeFileDescriptor)))
         }
         host.region.write(UInt32(1), at: SegmentLayout.Header.formatVersion)
         host.region.write(UInt64(1 << 20), at: SegmentLayout.Header.totalSize)
         #expect(throws: SegmentError.sizeMismatch(header: 1 << 20, mapping: host.configuration.totalSize)) {
-            try SharedMemorySegment.attach(descriptor: dup(host.unsafeFileDescriptor))
+            try SharedMemorySegment.attach(descriptor: OwnedDescriptor(adopting: dup(host.unsafeFileDescriptor)))
         }
         // Too small to hold a header.
         let tiny = memfdForTest()
         #expect(ftruncate(tiny, 100) == 0)
         #expect(throws: SegmentError.tooSmall(size: 100, minimum: SegmentLayout.firstDataOffset)) {
-            try SharedMemorySegment.attach(descriptor: tiny, requireSeals: false)
+            try SharedMemorySegment.attach(descriptor: OwnedDescriptor(adopting: tiny), requireSeals: false)
         }
     }
 
@@ -88,7 +88,7 @@ import Testing
         for _ in 0..<100 {
             let host = try SharedMemorySegment.create(
                 configuration: SegmentConfiguration(hostToWorkerCapacity: 4096, workerToHostCapacity: 4096), name: name)
-            let worker = try SharedMemorySegment.attach(descriptor: dup(host.unsafeFileDescriptor))
+            let worker = try SharedMemorySegment.attach(descriptor: OwnedDescriptor(adopting: dup(host.unsafeFileDescriptor)))
             _ = worker.takeConsumer()
             #expect(ProcessResources.descriptors(matching: name) == 2)
             #expect(ProcessResources.mappings(matching: name) == 2)

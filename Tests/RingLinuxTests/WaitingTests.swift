@@ -134,6 +134,6 @@ final class TestSegmentPair {
 
     init(capacity: Int) throws {
         host = try SharedMemorySegment.create(configuration: SegmentConfiguration(hostToWorkerCapacity: capacity, workerToHostCapacity: capacity))
-        worker = try SharedMemorySegment.attach(descriptor: dup(host.unsafeFileDescriptor), role: .worker)
+        worker = try SharedMemorySegment.attach(descriptor: OwnedDescriptor(adopting: dup(host.unsafeFileDescriptor)), role: .worker)
     }
 }

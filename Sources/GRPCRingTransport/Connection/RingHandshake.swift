@@ -51,7 +51,7 @@ enum RingHandshake {
             throw RPCError(code: .unavailable, message: "the ring server at \(path) sent doorbells (backend \(link.greeting.backend)), which a gRPC link cannot use")
         }
         do {
-            return (try SharedMemorySegment.attach(descriptor: link.segmentDescriptor, role: .worker), link.credentials.pid)
+            return (try SharedMemorySegment.attach(descriptor: OwnedDescriptor(adopting: link.segmentDescriptor), role: .worker), link.credentials.pid)
         } catch {
             throw RPCError(code: .unavailable, message: "cannot attach the ring segment from \(path): \(error)")
         }

@@ -117,7 +117,7 @@ public final class ChannelWorker: Sendable {
         }
         let segment: SharedMemorySegment
         do {
-            segment = try SharedMemorySegment.attach(descriptor: descriptor, role: .worker)
+            segment = try SharedMemorySegment.attach(descriptor: OwnedDescriptor(adopting: descriptor), role: .worker)
         } catch {
             doorbells.forEach { close($0) }
             reactor.shutdown()
