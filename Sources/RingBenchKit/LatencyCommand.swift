@@ -118,25 +118,8 @@ package struct LatencyCommand: AsyncParsableCommand {
         return result
     }
 
-    /// Runs `body` (one round trip) repeatedly for the configured time after a warm-up; returns
-    /// the histogram, the round trips and the elapsed nanoseconds.
-    func sample(_ body: () async throws -> Void) async rethrows -> (Histogram<UInt64>, UInt64, UInt64) {
-        let warmUpEnd = MonotonicClock.now() + 100_000_000
-        while MonotonicClock.now() < warmUpEnd { try await body() }
-        var histogram = Histogram<UInt64>(highestTrackableValue: 60_000_000_000, numberOfSignificantValueDigits: .three)
-        let start = MonotonicClock.now()
-        let end = start + UInt64(seconds * 1e9)
-        var count: UInt64 = 0
-        var now = start
-        while now < end {
-            try await body()
-            let after = MonotonicClock.now()
-            histogram.record(after - now)
-            now = after
-            count += 1
-        }
-        return (histogram, count, now - start)
-    }
+    /// The one ping-pong sampler of ringbench (compare's), closed loop, 100 ms of warm-up.
+    var sampler: PingPongSampler { PingPongSampler(warmUpNanoseconds: 100_000_000, nanoseconds: UInt64(seconds * 1e9), rate: nil) }
 
     /// The four waiter words of a segment, in the order their doorbells are passed to the peer.
     static func doorbellWords(_ segment: SharedMemorySegment) -> [UnsafeMutableRawPointer] {
@@ -168,7 +151,8 @@ package struct LatencyCommand: AsyncParsableCommand {
         let wakesBefore = reactor.counters
         let cpuBefore = ProcessCPU.selfSeconds() + ProcessCPU.seconds(of: child.pid)
         var id: UInt64 = 0
-        let (histogram, count, elapsed) = try await sample {
+        var histogram = PingPongSampler.emptyHistogram()
+        let (count, elapsed) = try await sampler.runClosedLoop(into: &histogram) {
             id += 1
             try await sender.send(kind: .data, streamId: id, payload: payload)
             var echoed = false
@@ -195,7 +179,8 @@ package struct LatencyCommand: AsyncParsableCommand {
         let child = try spawnPeer(["--transport", "futex", "--fd", "3"], inherit: [3: segment.unsafeFileDescriptor], pinned: pinned)
         let word = FutexPingPong.word(segment)
         let cpuBefore = ProcessCPU.selfSeconds() + ProcessCPU.seconds(of: child.pid)
-        let (histogram, count, elapsed) = await sample { FutexPingPong.roundTrip(word) }
+        var histogram = PingPongSampler.emptyHistogram()
+        let (count, elapsed) = sampler.run(into: &histogram) { FutexPingPong.roundTrip(word) }
         let cpu = ProcessCPU.selfSeconds() + ProcessCPU.seconds(of: child.pid) - cpuBefore
         FutexPingPong.stopPeer(word)
         guard try child.wait() == .exited(0) else { throw ValidationError("futex peer failed") }
@@ -216,7 +201,8 @@ package struct LatencyCommand: AsyncParsableCommand {
         let wakesBefore = WaitCounters.wakeSyscallCount
         let cpuBefore = ProcessCPU.selfSeconds() + ProcessCPU.seconds(of: child.pid)
         var id: UInt64 = 0
-        let (histogram, count, elapsed) = try await sample {
+        var histogram = PingPongSampler.emptyHistogram()
+        let (count, elapsed) = try sampler.run(into: &histogram) {
             id += 1
             try payload.withUnsafeBytes { try producer.writeMessage(kind: .data, streamId: id, payload: $0, backoff: &writeBackoff) }
             var echoed = false

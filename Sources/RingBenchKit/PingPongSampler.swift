@@ -47,4 +47,22 @@ struct PingPongSampler {
         }
         return (count, MonotonicClock.now() - start)
     }
+
+    /// `run` for a round trip that suspends (an async endpoint), closed loop only: an open loop's
+    /// schedule would be kept by spinning, which a suspending body cannot share with its peer.
+    func runClosedLoop(into histogram: inout Histogram<UInt64>, _ body: () async throws -> Void) async rethrows -> (count: UInt64, elapsed: UInt64) {
+        precondition(rate == nil, "an async round trip is sampled closed loop")
+        let warmUpEnd = MonotonicClock.now() + warmUpNanoseconds
+        while MonotonicClock.now() < warmUpEnd { try await body() }
+        let start = MonotonicClock.now()
+        var now = start
+        var count: UInt64 = 0
+        while now < start + nanoseconds {
+            try await body()
+            let after = MonotonicClock.now()
+            histogram.record(after - now)
+            (now, count) = (after, count + 1)
+        }
+        return (count, now - start)
+    }
 }

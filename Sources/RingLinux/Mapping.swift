@@ -2,7 +2,7 @@
 import Glibc
 #endif
 import CRingShim
-@_spi(Unsafe) public import RingCore
+@_spi(Unsafe) package import RingCore
 
 /// A shared mapping of a file descriptor, unmapped and closed when released.
 ///

@@ -1,4 +1,4 @@
-public import RingCore
+package import RingCore
 
 // LogRecord — a log line from the worker (FrameKind.log), delivered to the host's logger with the
 // invocation it belongs to (Docs/Protocol.md §6).
