@@ -55,18 +55,19 @@ package final class LinkListener: Sendable {
         }
     }
 
-    /// Stops accepting, joins the thread, closes the socket and removes its file. Idempotent; a
-    /// peer accepted before the stop has already been handed to `onAccept`.
+    /// Stops accepting, joins the thread, closes the socket and removes its file. Idempotent; every
+    /// caller returns only once the accept thread has ended (a second caller waits for the first),
+    /// so no peer is handed to `onAccept` after any `stop()` returned. Not from `onAccept` itself.
     package func stop() {
-        let first = stopped.withLock { stopped in
-            defer { stopped = true }
-            return !stopped
+        stopped.withLock { stopped in
+            guard !stopped else { return }
+            stopped = true
+            // The accept thread never takes this lock: joining under it cannot deadlock.
+            UnixSocket.shutdownListener(descriptor)
+            thread.join()
+            close(descriptor)
+            unlink(path)
         }
-        guard first else { return }
-        UnixSocket.shutdownListener(descriptor)
-        thread.join()
-        close(descriptor)
-        unlink(path)
     }
 
     deinit { stop() }
