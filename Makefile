@@ -148,7 +148,7 @@ ASAN_SKIP ?= hundredStartStopCyclesLeakNoDescriptorOrMapping
 # terminateLetsInFlightFinishThenCancelsTheRest (a TSan worker needs longer to exit than the
 # test's 500 ms kill margin, so it is killed instead of ending in order).
 TSAN_SKIP ?= illion|undred|terminateLetsInFlightFinishThenCancelsTheRest
-TSAN_FILTER ?= InProcessProducerTests|AsyncRingTests|CrossProcessEchoTests|ReactorTests|WaitingTests|RingChannelTests|StressRunTests|StressRegressionTests|GRPCRingTransportTests
+TSAN_FILTER ?= InProcessProducerTests|AsyncRingTests|CrossProcessEchoTests|ReactorTests|WaitingTests|RingChannelTests|StressRunTests|StressRegressionTests|GRPCRingTransportTests|LinkReaderTests|LinkGreetingTests
 # Every process (the test runner and the worker processes it starts, which inherit TSAN_OPTIONS)
 # writes its reports to .build-tsan/tsan-report.<pid>; any report in them fails the target, so a
 # race seen only inside a worker is not lost in the output.
