@@ -97,6 +97,34 @@ final class RingTransportSemanticsTests: XCTestCase {
         }
     }
 
+    /// A client pointed at a socket that hands over a link of another protocol (a function host's)
+    /// fails `connect()` with `unavailable`, the LinkError naming both protocols as its cause — and
+    /// keeps no descriptor it was sent.
+    func testASocketOfAnotherProtocolIsUnavailableWithTheLinkError() async throws {
+        try await withWatchdog(seconds: 60) {
+            let path = TransportUnderTest.socketPath()
+            defer { unlink(path) }
+            let segment = try SharedMemorySegment.create(name: "grpc-wrong-protocol-test")
+            let listener = try LinkListener(
+                path: path, allowedUIDs: [getuid()], onFailure: { _, _, _ in },
+                onAccept: { socket, _ in
+                    defer { close(socket) }
+                    try? LinkHandOver.offer(LinkGreeting(linkProtocol: .ringChannel, pid: getpid(), backend: .ioUringFutex, name: "worker-0"), segment: segment, on: socket)
+                })
+            defer { listener.stop() }
+            let before = ProcessResources.descriptors(matching: "grpc-wrong-protocol-test")
+            let transport = GRPCRingClientTransport(socketPath: path)
+            do {
+                try await transport.connect()
+                XCTFail("connected to a function host's socket")
+            } catch let error as RPCError {
+                XCTAssertEqual(error.code, .unavailable)
+                XCTAssertEqual(error.cause as? LinkError, .protocolMismatch(offered: "ringchannel", expected: .grpc))
+            }
+            XCTAssertEqual(ProcessResources.descriptors(matching: "grpc-wrong-protocol-test"), before)
+        }
+    }
+
     func testStreamOpenedBeforeConnectWaitsForIt() async throws {
         try await withWatchdog(seconds: 60) {
             try await withRingServer { path, _ in
