@@ -7,7 +7,7 @@ import RingTestSupport
 import Synchronization
 import Testing
 
-/// The one reader loop of every link, on every backend: messages reach the protocol byte-exact and
+/// The one reader loop of every link, on every backend and with either driver: messages reach the protocol byte-exact and
 /// in order, through sleeps; the end comes exactly once and last — the peer's close after its last
 /// message, the protocol's violation (nothing after it), or a stop after what was published.
 @Suite(.serialized) struct LinkReaderTests {
@@ -29,6 +29,18 @@ import Testing
         func linkReader(ended end: LinkEnd) { ends.withLock { $0.append(end) } }
     }
 
+    /// Who drives the loop: the reactor's duty cycle or a task of its own.
+    enum Driver: CaseIterable, Sendable {
+        case poller, task
+
+        func start(_ reader: LinkReader) {
+            switch self {
+            case .poller: reader.start()
+            case .task: Task { await reader.run(profile: .alwaysSleep) }
+            }
+        }
+    }
+
     static func payload(_ n: Int) -> [UInt8] { (0..<(n % 300)).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ n) } }
 
     /// A host → worker ring on a `kind` reactor: `body` gets the host's sender and a reader of the
@@ -48,11 +60,11 @@ import Testing
         }
     }
 
-    @Test(arguments: ReactorBackendKind.allCases)
-    func everyMessageInOrderThenTheClose(kind: ReactorBackendKind) async throws {
+    @Test(arguments: ReactorBackendKind.allCases, Driver.allCases)
+    func everyMessageInOrderThenTheClose(kind: ReactorBackendKind, driver: Driver) async throws {
         let recorder = Recorder()
         try await Self.withLink(kind, capacity: 1 << 12, recorder: recorder, batchLimit: 16) { sender, reader in
-            reader.start()
+            driver.start(reader)
             let count = 5_000  // far more than the 4 KiB ring holds: the sender waits for space, the reader sleeps
             for n in 0..<count { try await sender.send(kind: .data, streamId: UInt64(n), payload: Self.payload(n)) }
             sender.close()
@@ -77,11 +89,11 @@ import Testing
         }
     }
 
-    @Test(arguments: ReactorBackendKind.allCases)
-    func aStopDeliversWhatWasPublishedThenEnds(kind: ReactorBackendKind) async throws {
+    @Test(arguments: ReactorBackendKind.allCases, Driver.allCases)
+    func aStopDeliversWhatWasPublishedThenEnds(kind: ReactorBackendKind, driver: Driver) async throws {
         let recorder = Recorder()
         try await Self.withLink(kind, capacity: 1 << 14, recorder: recorder) { sender, reader in
-            reader.start()
+            driver.start(reader)
             for n in 0..<20 { try await sender.send(kind: .data, streamId: UInt64(n), payload: Self.payload(n)) }
             await reader.stopAndWait()
             await reader.stopAndWait()  // idempotent

@@ -1,7 +1,7 @@
 // RingLink — the I/O of one gRPC connection: the segment both processes map, the reactor that
 // suspends our waits, the async sender (many streams → one ring, back-pressure when full), the
-// link's reader (RingLinux's LinkReader, polled on the reactor thread, as the function host's and
-// the worker's are) that drains the inbound ring, and the watch on the peer process. It knows frames,
+// link's reader (RingLinux's LinkReader, the function host's and the worker's loop, driven here by
+// a task of its own) that drains the inbound ring, and the watch on the peer process. It knows frames,
 // not streams: the client and server connections above it own the stream tables.
 import GRPCCore
 import RingCore
@@ -65,15 +65,17 @@ final class RingLink: Sendable {
     var remotePeer: String { "ring:pid=\(peerPID)" }
     var localPeer: String { "ring:pid=\(localPID)" }
 
-    /// Starts the reader (RingLinux's LinkReader, polled on the reactor's thread) and the watch on
-    /// the peer. The reader checks that the ring starts with exactly one valid handshake; `onFrame`
-    /// runs on the reactor thread for every other inbound frame and returns a violation
-    /// description or nil; `onEnd` runs once, last.
+    /// Starts the reader (RingLinux's LinkReader, driven by a task of its own rather than the
+    /// reactor's duty cycle: each frame resumes a stream's consumer, and resuming from a pool thread
+    /// costs no wake-up — measured, the reactor-driven reader made unary calls 1.8× faster with one
+    /// in flight but streaming 0.66× with 16) and the watch on the peer. The reader checks that the
+    /// ring starts with exactly one valid handshake; `onFrame` runs on the reader's task for every
+    /// other inbound frame and returns a violation description or nil; `onEnd` runs once, last.
     func start(onFrame: @escaping @Sendable (InboundFrame) -> String?, onEnd: @escaping @Sendable (GRPCLinkEnd) -> Void) {
         guard let consumer = consumer.withLock({ $0.take() }) else { return }
         let reader = LinkReader(consumer, reactor: reactor, delegate: RingLinkReader(link: self, onFrame: onFrame, onEnd: onEnd))
         state.withLock { $0.reader = reader }
-        reader.start()
+        Task { await reader.run(profile: .latency) }
         guard peerPID != localPID else { return }
         let peerGone: @Sendable () -> Void = { [self] in
             let reader = state.withLock { state -> LinkReader? in
@@ -176,9 +178,9 @@ final class RingLink: Sendable {
 /// The gRPC side of a link's reader: screens the handshake, hands every other frame to the
 /// connection, and on the end closes our ring (nobody reads what we send any more; the peer's
 /// reader ends with `closedByPeer` once it drained what we sent) before telling the connection.
-/// Called on the reactor thread only.
+/// Called by the reader's one driver only.
 private final class RingLinkReader: LinkReaderDelegate, @unchecked Sendable {
-    // @unchecked: `handshake` is touched on the reactor thread only (the LinkReader contract).
+    // @unchecked: `handshake` is touched by the reader's one driver only (the LinkReader contract).
     // `link` holds the reader until it ends (RingLink.end lets go of it), so the two never leak.
     private let link: RingLink
     private let onFrame: @Sendable (InboundFrame) -> String?

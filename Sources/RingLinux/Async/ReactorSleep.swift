@@ -18,8 +18,9 @@ public enum RingWaitError: Error, Equatable, Sendable, CustomStringConvertible {
 
 /// Suspends the calling task until `word` no longer holds `RingWaiter.sleeping`, through the
 /// reactor (io_uring FUTEX_WAIT or a fallback) — never blocking a thread of the cooperative pool.
-/// Task cancellation cancels the reactor wait and throws `CancellationError`.
-func sleepOnReactor(_ reactor: Reactor, word: UnsafeMutableRawPointer) async throws {
+/// Task cancellation cancels the reactor wait and throws `CancellationError` (unless
+/// `honouringCancellation` is false: then only the word or the reactor ends the wait).
+func sleepOnReactor(_ reactor: Reactor, word: UnsafeMutableRawPointer, honouringCancellation: Bool = true) async throws {
     let pending = PendingWait()
     let address = UInt(bitPattern: word)
     try await withTaskCancellationHandler {
@@ -35,6 +36,7 @@ func sleepOnReactor(_ reactor: Reactor, word: UnsafeMutableRawPointer) async thr
             if pending.arm(token) { reactor.cancel(token) }
         }
     } onCancel: {
+        guard honouringCancellation else { return }
         if let token = pending.cancel() { reactor.cancel(token) }
     }
 }

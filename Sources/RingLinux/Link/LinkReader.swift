@@ -24,8 +24,8 @@ extension LinkReaderDelegate {
 }
 
 package final class LinkReader: ReactorPoller, @unchecked Sendable {
-    // @unchecked: `reader` and `finished` are touched on the reactor thread only (the poller
-    // contract); `stopRequest` is Sendable, `ended` behind a mutex.
+    // @unchecked: `reader` and `finished` are touched by the one driver only — the reactor thread
+    // (the poller contract) or the task in `run` —; `stopRequest` is Sendable, `ended` behind a mutex.
     private var reader: MessageReader
     private let reactor: Reactor
     private let delegate: any LinkReaderDelegate
@@ -55,6 +55,38 @@ package final class LinkReader: ReactorPoller, @unchecked Sendable {
     /// Registers the reader with its reactor (once). A reactor that is already shut down ends it
     /// at once with `.stopped`.
     package func start() { _ = reactor.addPoller(self) }
+
+    /// Drives the same loop from the calling task instead of the reactor's duty cycle (use one or
+    /// the other, once): polls, backs off the way `profile` says, and sleeps on the ring's waiter
+    /// word through the reactor. For a protocol whose consumers are tasks on the global pool (gRPC
+    /// streams): handing them a message from a pool thread enqueues the resumed task locally, where
+    /// from the reactor thread every hand-off wakes a parked pool thread. Returns once the reader
+    /// ended; task cancellation is not a stop (use `stop()`).
+    package func run(profile: WaitProfile) async {
+        var backoff = Backoff(profile)
+        while true {
+            switch poll() {
+            case .finished: return
+            case .progress: backoff.reset()
+            case .idle:
+                switch backoff.step() {
+                case .spin: continue
+                case .yield: await Task.yield()
+                case .sleep:
+                    defer { backoff.reset() }
+                    guard case .on(let word) = prepareToSleep() else { continue }
+                    do {
+                        try await sleepOnReactor(reactor, word: UnsafeMutableRawPointer(bitPattern: word)!, honouringCancellation: false)
+                    } catch {
+                        finishSleep()
+                        _ = end(.stopped)  // the reactor shut down under us
+                        return
+                    }
+                    finishSleep()
+                }
+            }
+        }
+    }
 
     /// Ends the reader once everything the peer published so far was delivered (from any thread;
     /// wakes the reader if it sleeps). Idempotent.
