@@ -12,7 +12,7 @@
 // Nothing may follow the body. Both sides decode untrusted bytes: every length is checked before
 // use and every bound below is enforced, with a typed error naming the field.
 
-import RingCore
+@_spi(Codec) import RingCore
 
 /// One HTTP request as a function sees it.
 package struct HTTPFunctionRequest: Sendable, Equatable {

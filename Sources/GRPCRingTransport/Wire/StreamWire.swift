@@ -11,7 +11,7 @@
 // str = u32 length + UTF-8; metadata = u32 count, then per entry u8 type (0 string, 1 binary),
 // str key, u32 length + value bytes.
 import GRPCCore
-import RingCore
+@_spi(Codec) import RingCore
 
 /// Why a stream frame could not be decoded.
 public struct StreamWireError: Error, Equatable, Sendable, CustomStringConvertible {

@@ -18,7 +18,7 @@ extension FunctionHost {
         guard !requests.isEmpty else { return [] }
         for request in requests { try Self.validate(function: request.function) }
         let worker = try dispatch(weight: requests.count)
-        defer { finishDispatch(worker.id, weight: requests.count) }
+        defer { finishDispatch(worker, weight: requests.count) }
         let items = requests.map { request in
             let (effective, due) = effectiveContext(request.context, deadline: deadline)
             return worker.prepare(function: request.function, payload: request.payload, context: effective, deadline: due)

@@ -73,6 +73,7 @@ extension FunctionHost {
             let stillWanted = state.withLock { state in
                 guard !state.shuttingDown, state.workers.contains(where: { $0 === connection }) else { return false }
                 state.ready.insert(id)
+                state.readyWorkers.append(connection)
                 state.slots[id.name]?.consecutiveFailures = 0
                 state.slots[id.name]?.everReady = true
                 return true
@@ -110,6 +111,7 @@ extension FunctionHost {
         let (wasReady, restart) = state.withLock { state -> (Bool, (RestartPolicy, Int, Duration)?) in
             state.workers.removeAll { $0 === connection }
             let wasReady = state.ready.remove(id) != nil
+            state.readyWorkers.removeAll { $0 === connection }
             guard error != nil, !state.shuttingDown, var slot = state.slots[id.name], slot.generation == id.generation, !slot.removed,
                 slot.everReady, let policy = slot.launch?.restart
             else { return (wasReady, nil) }

@@ -49,14 +49,13 @@ public final class FunctionHost: Service, Sendable {
         /// Connections being started or serving, in the order they were added.
         var workers: [WorkerConnection] = []
         var ready: Set<WorkerID> = []
+        /// The ready connections, in the order they became ready (what `dispatch` scans: no hashing
+        /// of worker names per invocation).
+        var readyWorkers: [WorkerConnection] = []
         var functions: [(String, [UInt8])] = []
         var slots: [String: Slot] = [:]
         var nextSlot = 1
         var rotation = 0
-        /// Invocations handed to each worker and not yet finished, counted at selection time under
-        /// this lock — so concurrent `invoke` calls balance exactly (a worker's own table counts an
-        /// invocation only once it registers it, after the lock is released).
-        var dispatched: [WorkerID: Int] = [:]
         var shuttingDown = false
         var shutDown = false
         var shutdownWaiters: [CheckedContinuation<Void, Never>] = []
@@ -192,39 +191,42 @@ public final class FunctionHost: Service, Sendable {
     public func invoke(function: String, payload: [UInt8], context: ForwardingContext, deadline: InvocationDeadline? = nil) async throws -> InvocationResult {
         try Self.validate(function: function)
         let worker = try dispatch(weight: 1)
-        defer { finishDispatch(worker.id, weight: 1) }
+        defer { finishDispatch(worker, weight: 1) }
         return try await run(on: worker, function: function, payload: payload, context: context, deadline: deadline)
     }
 
     /// Chooses the ready worker with the least dispatched work (ties rotate) and counts `weight`
-    /// invocations against it.
+    /// invocations against it (`WorkerConnection.dispatched`, added under the pool lock so
+    /// concurrent `invoke` calls balance exactly; taken off without it by `finishDispatch`).
     func dispatch(weight: Int) throws(ChannelError) -> WorkerConnection {
         try state.withLock { state throws(ChannelError) -> WorkerConnection in
             guard !state.shuttingDown else { throw .shuttingDown }
-            let workers = state.workers
+            let workers = state.readyWorkers
             guard !workers.isEmpty else { throw .noWorkerAvailable }
-            state.rotation &+= 1
             var best: WorkerConnection?
             var bestLoad = Int.max
-            for offset in 0..<workers.count {
-                let candidate = workers[(state.rotation &+ offset) % workers.count]
-                guard state.ready.contains(candidate.id), !candidate.ended.load(ordering: .acquiring) else { continue }
-                let load = state.dispatched[candidate.id, default: 0]
-                if load < bestLoad {
-                    best = candidate
-                    bestLoad = load
+            if workers.count == 1 {
+                if !workers[0].ended.load(ordering: .acquiring) { best = workers[0] }
+            } else {
+                state.rotation &+= 1
+                for offset in 0..<workers.count {
+                    let candidate = workers[(state.rotation &+ offset) % workers.count]
+                    guard !candidate.ended.load(ordering: .acquiring) else { continue }
+                    let load = candidate.dispatched.load(ordering: .relaxed)
+                    if load < bestLoad {
+                        best = candidate
+                        bestLoad = load
+                    }
                 }
             }
             guard let best else { throw .noWorkerAvailable }
-            state.dispatched[best.id, default: 0] += weight
+            best.dispatched.wrappingAdd(weight, ordering: .relaxed)
             return best
         }
     }
 
-    func finishDispatch(_ id: WorkerID, weight: Int) {
-        state.withLock { state in
-            if let count = state.dispatched[id] { state.dispatched[id] = count > weight ? count - weight : nil }
-        }
+    func finishDispatch(_ worker: WorkerConnection, weight: Int) {
+        worker.dispatched.wrappingSubtract(weight, ordering: .relaxed)
     }
 
     /// Runs `function` on a chosen worker.
@@ -232,11 +234,11 @@ public final class FunctionHost: Service, Sendable {
         try Self.validate(function: function)
         let worker = try state.withLock { state throws(ChannelError) -> WorkerConnection in
             guard !state.shuttingDown else { throw .shuttingDown }
-            guard let worker = state.workers.first(where: { $0.id == id }), state.ready.contains(id) else { throw .workerNotReady(id) }
-            state.dispatched[id, default: 0] += 1
+            guard let worker = state.readyWorkers.first(where: { $0.id == id }) else { throw .workerNotReady(id) }
+            worker.dispatched.wrappingAdd(1, ordering: .relaxed)
             return worker
         }
-        defer { finishDispatch(id, weight: 1) }
+        defer { finishDispatch(worker, weight: 1) }
         return try await run(on: worker, function: function, payload: payload, context: context, deadline: deadline)
     }
 

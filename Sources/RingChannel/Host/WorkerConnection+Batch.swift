@@ -57,7 +57,7 @@ extension WorkerConnection {
                     abandon(number, .failure(ChannelError.deadlineExceeded(workerID: id, invocationID: invocationID)))
                 })
             }
-            transmit(number, context: item.context, contextSize: item.contextSize, request: item.request)
+            if transmit(number, context: item.context, contextSize: item.contextSize, request: item.request) == .written { sent(number) }
         }
         let ready = state.withLock { state -> [(Int, Outcome)] in
             var ready: [(Int, Outcome)] = []

@@ -46,6 +46,8 @@ final class WorkerConnection: Sendable {
     /// it without taking `state`, so a dying worker — idle, hence least loaded — does not attract
     /// invocations in the window before it leaves the ready set (found by `ringbench stress`).
     let ended = Atomic<Bool>(false)
+    /// Invocations the pool handed this worker and that have not finished (FunctionHost.dispatch).
+    let dispatched = Atomic<Int>(0)
     /// Frames read from the worker, ever (the liveness watch's sign of life).
     let framesReceived = Atomic<UInt64>(0)
     /// Told once when the connection ends (the pool drops it and may restart the slot); the error
@@ -295,21 +297,34 @@ final class WorkerConnection: Sendable {
             }
         }
         defer { if let timer { reactor.cancel(timer) } }
-        transmit(number, context: invocationContext, contextSize: contextSize, request: request)
+        // Written in place before the caller suspends, so attaching its waiter marks the request
+        // sent under the same lock: register, attach and the response are the only three.
+        let written = transmit(number, context: invocationContext, contextSize: contextSize, request: request) == .written
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<InvocationResult, any Error>) in
-                if case .resume(let outcome) = state.withLock({ $0.table.attach(number, .single(continuation)) }) {
-                    continuation.resume(with: outcome)
-                }
+                let waiter = InvocationWaiter.single(continuation)
+                let attached = state.withLock { $0.table.attach(number, waiter, sent: written) }
+                if case .resume(let outcome) = attached.action { continuation.resume(with: outcome) }
+                if attached.sendCancel { sendCancel(number) }
             }
         } onCancel: {
             abandon(number, .failure(CancellationError()))
         }
     }
 
+    /// How `transmit` dealt with a request.
+    enum Transmission {
+        /// Wholly in the ring; the caller marks it sent (`markSent`, or `attach(sent: true)`).
+        case written
+        /// The async sender writes it and marks it sent.
+        case queued
+        /// The ring failed: the invocation already has its failure.
+        case failed
+    }
+
     /// Writes the request: in place at once when it fits one frame and the ring has room (no task,
     /// no await), else through the async sender (waiting for space; fragments for large payloads).
-    func transmit(_ number: UInt64, context invocationContext: ForwardingContext, contextSize: Int, request: [UInt8]) {
+    func transmit(_ number: UInt64, context invocationContext: ForwardingContext, contextSize: Int, request: [UInt8]) -> Transmission {
         if FrameHeader.size + contextSize + request.count <= sender.writer.maxFrameLength {
             var progress = MessageProgress()
             do {
@@ -317,13 +332,10 @@ final class WorkerConnection: Sendable {
                     try sender.writer.tryWriteMessage(
                         kind: .invocationRequest, streamId: number, context: invocationContext, payload: bytes, progress: &progress)
                 }
-                if outcome == .written {
-                    sent(number)
-                    return
-                }
+                if outcome == .written { return .written }
             } catch {
                 transmitFailed(number, error)
-                return
+                return .failed
             }
         }
         Task {
@@ -334,9 +346,10 @@ final class WorkerConnection: Sendable {
                 transmitFailed(number, error)
             }
         }
+        return .queued
     }
 
-    private func sent(_ number: UInt64) {
+    func sent(_ number: UInt64) {
         if state.withLock({ $0.table.markSent(number) }) { sendCancel(number) }
     }
 

@@ -2,7 +2,7 @@
 // uses (Docs/Protocol.md §3). Pure: no I/O. The reader treats its input as hostile, like the ring
 // treats frames: every length is checked before use, every field is read once, UTF-8 is validated,
 // and any problem is a typed `ChannelCodecError`, never a trap.
-public import RingCore
+@_spi(Codec) public import RingCore
 
 /// Why a channel message payload could not be decoded: the one reader's error (RingCore's
 /// BoundedReader).

@@ -1,6 +1,7 @@
 // ControlMessage — the payloads of FrameKind.control frames: worker init, function load, status
 // ping/pong and terminate (Docs/Protocol.md §4). The frame's stream id correlates a request with its
 // response. Application payloads (init, function metadata) stay opaque bytes.
+@_spi(Codec) import RingCore
 
 /// The outcome a worker reports for an init or function-load request.
 package enum ControlResult: Equatable, Sendable {

@@ -1,6 +1,7 @@
 // Handshake — the first message in each direction (FrameKind.handshake, stream id 0): protocol
 // versions, identities, ring sizes, message limits, wait backend and capabilities. The host decides:
 // `HandshakeCheck.evaluate` compares the worker's hello with its own and names what differed.
+@_spi(Codec) public import RingCore
 
 /// The ring sizes of a segment as one side sees them.
 public struct ChannelRingSizes: Equatable, Sendable, CustomStringConvertible {

@@ -1,6 +1,7 @@
 // InvocationFrames — the small prefixes in front of the user's opaque payload in invocation request
 // and response frames (Docs/Protocol.md §5). The forwarding context is not here: it travels in the
 // frame's context field, published by the same store as the payload.
+@_spi(Codec) import RingCore
 
 /// How an invocation ended, as the worker reports it.
 public enum InvocationStatus: Equatable, Sendable, CustomStringConvertible {

@@ -30,6 +30,12 @@ struct InvocationTable<Waiter, Outcome> {
         var sent = false
         /// The caller gave up before the request was written: send a cancel once it is.
         var cancelOwed = false
+
+        /// Both halves are done: the entry can go.
+        var isFinished: Bool {
+            if case .done = caller { return !workerOwes }
+            return false
+        }
     }
 
     private(set) var entries: [UInt64: Entry] = [:]
@@ -62,43 +68,59 @@ struct InvocationTable<Waiter, Outcome> {
 
     /// Attaches the caller's waiter.
     mutating func attach(_ number: UInt64, _ waiter: Waiter) -> AttachAction {
-        guard var entry = entries[number] else { preconditionFailure("invocation \(number) attached twice or never registered") }
-        switch entry.caller {
-        case .waiting(nil):
-            entry.caller = .waiting(waiter)
-            entries[number] = entry
-            return .suspend
-        case .ready(let outcome):
-            entry.caller = .done
-            store(number, entry)
-            return .resume(outcome)
-        case .waiting(.some), .done:
-            preconditionFailure("invocation \(number) attached twice")
+        attach(number, waiter, sent: false).action
+    }
+
+    /// Attaches the caller's waiter and, when `sent`, marks the request as wholly in the ring (one
+    /// lookup for both: the invocation fast path writes its request before it suspends). Returns
+    /// what to do with the waiter, and whether a cancel frame is owed now (the caller gave up while
+    /// the request was being written).
+    mutating func attach(_ number: UInt64, _ waiter: Waiter, sent: Bool) -> (action: AttachAction, sendCancel: Bool) {
+        let result = update(number) { entry -> (AttachAction, Bool) in
+            var owed = false
+            if sent, entry.workerOwes {
+                entry.sent = true
+                owed = entry.cancelOwed
+                entry.cancelOwed = false
+            }
+            switch entry.caller {
+            case .waiting(nil):
+                entry.caller = .waiting(waiter)
+                return (.suspend, owed)
+            case .ready(let outcome):
+                entry.caller = .done
+                return (.resume(outcome), owed)
+            case .waiting(.some), .done:
+                preconditionFailure("invocation \(number) attached twice")
+            }
         }
+        guard let result else { preconditionFailure("invocation \(number) attached twice or never registered") }
+        return result
     }
 
     /// The request is wholly in the ring. Returns true when a cancel frame is owed now (the caller
     /// gave up while the request was being written).
     mutating func markSent(_ number: UInt64) -> Bool {
-        guard var entry = entries[number], entry.workerOwes else { return false }
-        entry.sent = true
-        let owed = entry.cancelOwed
-        entry.cancelOwed = false
-        entries[number] = entry
-        return owed
+        update(number) { entry -> Bool in
+            guard entry.workerOwes else { return false }
+            entry.sent = true
+            defer { entry.cancelOwed = false }
+            return entry.cancelOwed
+        } ?? false
     }
 
     /// The request could not be written (the ring failed or the worker is gone): the worker will
     /// never answer; the caller gets `outcome` unless it already has one.
     mutating func transmitFailed(_ number: UInt64, _ outcome: Outcome) -> (Waiter, Outcome)? {
-        guard var entry = entries[number] else { return nil }
-        if entry.workerOwes {
-            entry.workerOwes = false
-            outstanding -= 1
-        }
-        let resume = settle(&entry, outcome)
-        store(number, entry)
-        return resume
+        var outstanding = self.outstanding
+        defer { self.outstanding = outstanding }
+        return update(number) { entry -> (Waiter, Outcome)? in
+            if entry.workerOwes {
+                entry.workerOwes = false
+                outstanding -= 1
+            }
+            return Self.settle(&entry, outcome)
+        } ?? nil
     }
 
     struct AbandonAction {
@@ -111,20 +133,20 @@ struct InvocationTable<Waiter, Outcome> {
     /// The caller gives up (task cancelled, deadline passed): it gets `outcome` unless it already has
     /// one, and the worker is told to cancel (at once if the request is out, else once it is).
     mutating func abandon(_ number: UInt64, _ outcome: Outcome) -> AbandonAction {
-        guard var entry = entries[number] else { return AbandonAction() }
-        guard case .waiting(let waiter) = entry.caller else { return AbandonAction() }
-        var action = AbandonAction()
-        if let waiter {
-            entry.caller = .done
-            action.resume = (waiter, outcome)
-        } else {
-            entry.caller = .ready(outcome)
-        }
-        if entry.workerOwes {
-            if entry.sent { action.sendCancel = true } else { entry.cancelOwed = true }
-        }
-        store(number, entry)
-        return action
+        update(number) { entry -> AbandonAction in
+            guard case .waiting(let waiter) = entry.caller else { return AbandonAction() }
+            var action = AbandonAction()
+            if let waiter {
+                entry.caller = .done
+                action.resume = (waiter, outcome)
+            } else {
+                entry.caller = .ready(outcome)
+            }
+            if entry.workerOwes {
+                if entry.sent { action.sendCancel = true } else { entry.cancelOwed = true }
+            }
+            return action
+        } ?? AbandonAction()
     }
 
     // MARK: Worker side
@@ -142,25 +164,27 @@ struct InvocationTable<Waiter, Outcome> {
 
     /// The worker answered invocation `number` with the context of invocation `invocationID`.
     mutating func response(_ number: UInt64, invocationID: ContextID, _ outcome: Outcome) -> ResponseAction {
-        guard var entry = entries[number] else { return .violation("response to unknown invocation \(number)") }
-        guard entry.workerOwes else { return .violation("second response to invocation \(number)") }
-        guard entry.invocationID == invocationID else {
-            return .violation("response to invocation \(number) carries the context of invocation \(invocationID), expected \(entry.invocationID)")
-        }
-        entry.workerOwes = false
-        outstanding -= 1
-        defer { store(number, entry) }
-        switch entry.caller {
-        case .waiting(.some(let waiter)):
-            entry.caller = .done
-            return .resume(waiter, outcome)
-        case .waiting(nil):
-            entry.caller = .ready(outcome)
-            return .stored
-        case .ready, .done:
-            lateResponses += 1
-            return .late
-        }
+        var (outstanding, late) = (self.outstanding, self.lateResponses)
+        defer { (self.outstanding, self.lateResponses) = (outstanding, late) }
+        return update(number) { entry -> ResponseAction in
+            guard entry.workerOwes else { return .violation("second response to invocation \(number)") }
+            guard entry.invocationID == invocationID else {
+                return .violation("response to invocation \(number) carries the context of invocation \(invocationID), expected \(entry.invocationID)")
+            }
+            entry.workerOwes = false
+            outstanding -= 1
+            switch entry.caller {
+            case .waiting(.some(let waiter)):
+                entry.caller = .done
+                return .resume(waiter, outcome)
+            case .waiting(nil):
+                entry.caller = .ready(outcome)
+                return .stored
+            case .ready, .done:
+                late += 1
+                return .late
+            }
+        } ?? .violation("response to unknown invocation \(number)")
     }
 
     // MARK: The connection ends
@@ -171,15 +195,18 @@ struct InvocationTable<Waiter, Outcome> {
         guard closedWith == nil else { return [] }
         closedWith = outcome
         var resumes: [(Waiter, Outcome)] = []
+        var outstanding = self.outstanding
         for number in Array(entries.keys) {
-            var entry = entries[number]!
-            if entry.workerOwes {
-                entry.workerOwes = false
-                outstanding -= 1
+            let resume = update(number) { entry -> (Waiter, Outcome)? in
+                if entry.workerOwes {
+                    entry.workerOwes = false
+                    outstanding -= 1
+                }
+                return Self.settle(&entry, outcome)
             }
-            if let resume = settle(&entry, outcome) { resumes.append(resume) }
-            store(number, entry)
+            if let resume, let resume { resumes.append(resume) }
         }
+        self.outstanding = outstanding
         return resumes
     }
 
@@ -189,7 +216,7 @@ struct InvocationTable<Waiter, Outcome> {
     // MARK: Helpers
 
     /// Gives the caller `outcome` unless it has one; returns the waiter to resume.
-    private func settle(_ entry: inout Entry, _ outcome: Outcome) -> (Waiter, Outcome)? {
+    private static func settle(_ entry: inout Entry, _ outcome: Outcome) -> (Waiter, Outcome)? {
         switch entry.caller {
         case .waiting(.some(let waiter)):
             entry.caller = .done
@@ -202,12 +229,12 @@ struct InvocationTable<Waiter, Outcome> {
         }
     }
 
-    /// Writes the entry back, or removes it once both halves are done.
-    private mutating func store(_ number: UInt64, _ entry: Entry) {
-        if case .done = entry.caller, !entry.workerOwes {
-            entries[number] = nil
-        } else {
-            entries[number] = entry
-        }
+    /// Runs `body` on entry `number` in place (one hash lookup, no copy of the entry out and back),
+    /// then removes the entry once both halves are done. Nil when there is no such entry.
+    private mutating func update<R>(_ number: UInt64, _ body: (inout Entry) -> R) -> R? {
+        guard let index = entries.index(forKey: number) else { return nil }
+        let result = body(&entries.values[index])
+        if entries.values[index].isFinished { entries.remove(at: index) }
+        return result
     }
 }

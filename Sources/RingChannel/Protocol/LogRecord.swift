@@ -1,4 +1,4 @@
-package import RingCore
+@_spi(Codec) package import RingCore
 
 // LogRecord — a log line from the worker (FrameKind.log), delivered to the host's logger with the
 // invocation it belongs to (Docs/Protocol.md §6).
