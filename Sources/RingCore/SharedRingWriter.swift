@@ -113,6 +113,44 @@ public final class SharedRingWriter: Sendable {
         }
     }
 
+    /// Writes one unfragmented frame of `contextLength + payloadLength` bytes whose context and
+    /// payload `fill` writes in place (a message built where it goes, no array in between); never
+    /// blocks. The caller checked that the frame fits one frame (`maxFrameLength`); messages that
+    /// need fragments go through `tryWriteMessage(progress:)`. `fill` runs under the writer's lock:
+    /// keep it to copying bytes.
+    ///
+    /// - Returns: `.full` when the ring has no room now (nothing was written, `fill` not called).
+    /// - Throws: `.messageTooLarge`/`.contextTooLarge` before writing; `.protocolViolation`/`.closed`.
+    package func tryWriteFrame(
+        kind: FrameKind, flags: FrameFlags = [], streamId: UInt64, contextLength: Int, payloadLength: Int, publish: Bool = true,
+        _ fill: (_ context: UnsafeMutableRawBufferPointer, _ payload: UnsafeMutableRawBufferPointer) -> Void
+    ) throws(RingError) -> WriteOutcome {
+        precondition(FrameHeader.size + contextLength + payloadLength <= maxFrameLength, "use tryWriteMessage for fragments")
+        let result: Result<WriteOutcome, RingError> = state.withLock { state in
+            do throws(RingError) {
+                try state.producer.checkMessageLimits(contextLength: contextLength, payloadLength: payloadLength)
+                return .success(try state.producer.tryWriteFrame(
+                    kind: kind, flags: flags.intersection(.userSettable).union(.unfragmented), streamId: streamId,
+                    contextLength: contextLength, payloadLength: payloadLength, publish: publish, fill))
+            } catch { return .failure(error) }
+        }
+        return try result.get()
+    }
+
+    /// `tryWriteFrame` with the forwarding context encoded in place: `contextLength` is the
+    /// context's `validatedEncodedSize()` (the encoder traps on any other length).
+    package func tryWriteFrame(
+        kind: FrameKind, flags: FrameFlags = [], streamId: UInt64, context: ForwardingContext, contextLength: Int, payloadLength: Int,
+        publish: Bool = true, _ fill: (_ payload: UnsafeMutableRawBufferPointer) -> Void
+    ) throws(RingError) -> WriteOutcome {
+        try tryWriteFrame(
+            kind: kind, flags: flags, streamId: streamId, contextLength: contextLength, payloadLength: payloadLength, publish: publish
+        ) { contextOut, payloadOut in
+            context.encodeUnchecked(into: contextOut)
+            fill(payloadOut)
+        }
+    }
+
     /// Makes every frame written so far visible — this caller's and any other writer's unpublished
     /// ones — with one release store of the tail, and claims at most one wake-up of the reader.
     /// A no-op (one uncontended lock) when nothing is pending.

@@ -20,9 +20,19 @@ public struct InvocationRequest: Sendable {
     }
 }
 
+/// What a single caller's task waits on. Debug builds check it (a continuation never resumed or
+/// resumed twice traps with a message); release builds use the unchecked one, which costs no
+/// allocation — the invocation table's state machine is what guarantees exactly one resume, and it
+/// is tested in debug builds through the checked type.
+#if DEBUG
+typealias InvocationContinuation = CheckedContinuation<InvocationResult, any Error>
+#else
+typealias InvocationContinuation = UnsafeContinuation<InvocationResult, any Error>
+#endif
+
 /// How a caller waits for an invocation's outcome: alone, or as one slot of a batch.
 enum InvocationWaiter: Sendable {
-    case single(CheckedContinuation<InvocationResult, any Error>)
+    case single(InvocationContinuation)
     case batch(BatchCollector, index: Int)
 
     func resume(with outcome: Result<InvocationResult, any Error>) {

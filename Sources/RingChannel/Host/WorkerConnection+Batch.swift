@@ -6,21 +6,31 @@ import RingCore
 import RingLinux
 
 extension WorkerConnection {
-    /// One invocation of a batch, checked and encoded (its context carries the effective deadline).
+    /// One invocation, checked and sized (its context carries the effective deadline). The request
+    /// is built in the ring's frame when it fits one (`transmit`); `encodedRequest` is for the rest.
     struct BatchItem {
         let context: ForwardingContext
         let deadline: UInt64?
-        let request: [UInt8]
+        let function: String
+        let payload: [UInt8]
+        /// Bytes of the request payload (prefix, function name, payload).
+        let requestSize: Int
         let contextSize: Int
+
+        /// The request payload in an array of its own (for the async sender).
+        var encodedRequest: [UInt8] { InvocationRequestPrefix.encode(function: function, payload: payload) }
     }
 
-    /// Checks and encodes one request; the error is the one `invoke` would throw for it.
+    /// Checks and sizes one request (`function` is validated); the error is the one `invoke` would
+    /// throw for it.
     func prepare(function: String, payload: [UInt8], context invocationContext: ForwardingContext, deadline: UInt64?) -> Result<BatchItem, any Error> {
         let contextSize: Int
         do { contextSize = try invocationContext.validatedEncodedSize() } catch { return .failure(ChannelError.invalidContext(error)) }
-        let request = InvocationRequestPrefix.encode(function: function, payload: payload)
-        guard request.count <= maxMessageSize else { return .failure(ChannelError.messageTooLarge(size: request.count, limit: maxMessageSize)) }
-        return .success(BatchItem(context: invocationContext, deadline: deadline, request: request, contextSize: contextSize))
+        let requestSize = InvocationRequestPrefix.size(validatedFunction: function, payloadCount: payload.count)
+        guard requestSize <= maxMessageSize else { return .failure(ChannelError.messageTooLarge(size: requestSize, limit: maxMessageSize)) }
+        return .success(BatchItem(
+            context: invocationContext, deadline: deadline, function: function, payload: payload, requestSize: requestSize,
+            contextSize: contextSize))
     }
 
     /// Sends every prepared item and returns one outcome per item, in order. Items that failed to
@@ -48,6 +58,8 @@ extension WorkerConnection {
         }
         for (index, outcome) in rejected { collector.deliver(index, outcome) }
         var timers: [TimerToken] = []
+        var written: [Bool] = []
+        written.reserveCapacity(numbers.count)
         for (index, number) in numbers {
             guard case .success(let item) = items[index] else { continue }
             if let deadline = item.deadline {
@@ -57,16 +69,22 @@ extension WorkerConnection {
                     abandon(number, .failure(ChannelError.deadlineExceeded(workerID: id, invocationID: invocationID)))
                 })
             }
-            if transmit(number, context: item.context, contextSize: item.contextSize, request: item.request) == .written { sent(number) }
+            written.append(transmit(number, item, publish: false) == .written)
         }
-        let ready = state.withLock { state -> [(Int, Outcome)] in
+        sender.writer.publish()
+        // Attached and marked sent under one lock, as `invoke` does for one.
+        let (ready, cancels) = state.withLock { state -> ([(Int, Outcome)], [UInt64]) in
             var ready: [(Int, Outcome)] = []
-            for (index, number) in numbers {
-                if case .resume(let outcome) = state.table.attach(number, .batch(collector, index: index)) { ready.append((index, outcome)) }
+            var cancels: [UInt64] = []
+            for (position, (index, number)) in numbers.enumerated() {
+                let attached = state.table.attach(number, .batch(collector, index: index), sent: written[position])
+                if case .resume(let outcome) = attached.action { ready.append((index, outcome)) }
+                if attached.sendCancel { cancels.append(number) }
             }
-            return ready
+            return (ready, cancels)
         }
         for (index, outcome) in ready { collector.deliver(index, outcome) }
+        for number in cancels { sendCancel(number) }
         let registered = numbers.map(\.number)
         let outcomes = await withTaskCancellationHandler {
             await collector.wait()

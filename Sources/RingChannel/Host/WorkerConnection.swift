@@ -280,7 +280,6 @@ final class WorkerConnection: Sendable {
         // A task cancelled before it invokes sends nothing.
         try Task.checkCancellation()
         let item = try prepare(function: function, payload: payload, context: invocationContext, deadline: deadline).get()
-        let (contextSize, request) = (item.contextSize, item.request)
         let invocationID = invocationContext.invocationId
         let number = try state.withLock { state throws(ChannelError) -> UInt64 in
             if let error = state.endError { throw error }
@@ -299,14 +298,19 @@ final class WorkerConnection: Sendable {
         defer { if let timer { reactor.cancel(timer) } }
         // Written in place before the caller suspends, so attaching its waiter marks the request
         // sent under the same lock: register, attach and the response are the only three.
-        let written = transmit(number, context: invocationContext, contextSize: contextSize, request: request) == .written
+        let written = transmit(number, item) == .written
+        func wait(_ continuation: InvocationContinuation) {
+            let waiter = InvocationWaiter.single(continuation)
+            let attached = state.withLock { $0.table.attach(number, waiter, sent: written) }
+            if case .resume(let outcome) = attached.action { continuation.resume(with: outcome) }
+            if attached.sendCancel { sendCancel(number) }
+        }
         return try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<InvocationResult, any Error>) in
-                let waiter = InvocationWaiter.single(continuation)
-                let attached = state.withLock { $0.table.attach(number, waiter, sent: written) }
-                if case .resume(let outcome) = attached.action { continuation.resume(with: outcome) }
-                if attached.sendCancel { sendCancel(number) }
-            }
+            #if DEBUG
+            try await withCheckedThrowingContinuation(wait)
+            #else
+            try await withUnsafeThrowingContinuation(wait)
+            #endif
         } onCancel: {
             abandon(number, .failure(CancellationError()))
         }
@@ -322,15 +326,21 @@ final class WorkerConnection: Sendable {
         case failed
     }
 
-    /// Writes the request: in place at once when it fits one frame and the ring has room (no task,
-    /// no await), else through the async sender (waiting for space; fragments for large payloads).
-    func transmit(_ number: UInt64, context invocationContext: ForwardingContext, contextSize: Int, request: [UInt8]) -> Transmission {
-        if FrameHeader.size + contextSize + request.count <= sender.writer.maxFrameLength {
-            var progress = MessageProgress()
+    /// Writes the request: built in place in the ring at once when it fits one frame and the ring
+    /// has room (no task, no await, no array in between), else through the async sender (waiting
+    /// for space; fragments for large payloads). With `publish: false` a request written in place
+    /// stays invisible until the caller's `sender.writer.publish()` (a batch: one release store and
+    /// at most one wake for all of its requests).
+    func transmit(_ number: UInt64, _ item: BatchItem, publish: Bool = true) -> Transmission {
+        if FrameHeader.size + item.contextSize + item.requestSize <= sender.writer.maxFrameLength {
             do {
-                let outcome = try request.withUnsafeBytes { bytes throws(RingError) in
-                    try sender.writer.tryWriteMessage(
-                        kind: .invocationRequest, streamId: number, context: invocationContext, payload: bytes, progress: &progress)
+                let outcome = try item.payload.withUnsafeBytes { payload throws(RingError) in
+                    try sender.writer.tryWriteFrame(
+                        kind: .invocationRequest, streamId: number, context: item.context, contextLength: item.contextSize,
+                        payloadLength: item.requestSize, publish: publish
+                    ) { out in
+                        InvocationRequestPrefix.write(validatedFunction: item.function, payload: payload, into: out)
+                    }
                 }
                 if outcome == .written { return .written }
             } catch {
@@ -338,9 +348,10 @@ final class WorkerConnection: Sendable {
                 return .failed
             }
         }
+        let (context, request) = (item.context, item.encodedRequest)
         Task {
             do {
-                try await sender.send(kind: .invocationRequest, streamId: number, context: invocationContext, payload: request)
+                try await sender.send(kind: .invocationRequest, streamId: number, context: context, payload: request)
                 sent(number)
             } catch {
                 transmitFailed(number, error)
@@ -374,7 +385,7 @@ final class WorkerConnection: Sendable {
     }
 
     /// Tells the worker to cancel invocation `number` (a tiny frame: in place when there is room).
-    private func sendCancel(_ number: UInt64) {
+    func sendCancel(_ number: UInt64) {
         let empty = UnsafeRawBufferPointer(start: nil, count: 0)
         if (try? sender.writer.tryWrite(kind: .invocationCancel, streamId: number, payload: empty)) == .written { return }
         Task { try? await sender.send(kind: .invocationCancel, streamId: number, payload: []) }

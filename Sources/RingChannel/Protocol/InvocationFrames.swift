@@ -23,21 +23,41 @@ public enum InvocationStatus: Equatable, Sendable, CustomStringConvertible {
 /// `u8 version, u8 flags (0), u16 functionLength, function (UTF-8)`, then the payload.
 package enum InvocationRequestPrefix {
     /// The request payload: prefix + `payload`, in one new array (the bytes the frame carries).
+    /// A name over the limit is cut at a character boundary (callers validate names first).
     package static func encode(function: String, payload: [UInt8]) -> [UInt8] {
         let name = utf8Prefix(function, maxBytes: ChannelProtocol.Limits.maxFunctionNameBytes)
-        var bytes = [UInt8]()
-        bytes.reserveCapacity(4 + name.count + payload.count)
-        bytes.append(ChannelProtocol.codecVersion)
-        bytes.append(0)
-        bytes.append(UInt8(truncatingIfNeeded: name.count))
-        bytes.append(UInt8(truncatingIfNeeded: name.count >> 8))
-        bytes.append(contentsOf: name)
-        bytes.append(contentsOf: payload)
-        return bytes
+        return name.withUnsafeBytes { name in
+            payload.withUnsafeBytes { payload in
+                [UInt8](unsafeUninitializedCapacity: 4 + name.count + payload.count) { buffer, count in
+                    write(name: name, payload: payload, into: UnsafeMutableRawBufferPointer(buffer))
+                    count = buffer.count
+                }
+            }
+        }
     }
 
-    /// Bytes the prefix adds for `function`.
-    package static func size(function: String) -> Int { 4 + min(function.utf8.count, ChannelProtocol.Limits.maxFunctionNameBytes) }
+    /// Bytes of the request payload for a validated `function` and a payload of `payloadCount` bytes.
+    package static func size(validatedFunction function: String, payloadCount: Int) -> Int {
+        4 + function.utf8.count + payloadCount
+    }
+
+    /// Writes the request payload for a validated `function` (1…`maxFunctionNameBytes` bytes) into
+    /// `out`, which is exactly `size(validatedFunction:payloadCount:)` bytes: the request built
+    /// where it goes (the ring's frame), with no array in between.
+    package static func write(validatedFunction function: String, payload: UnsafeRawBufferPointer, into out: UnsafeMutableRawBufferPointer) {
+        var function = function
+        function.withUTF8 { name in write(name: UnsafeRawBufferPointer(name), payload: payload, into: out) }
+    }
+
+    private static func write(name: UnsafeRawBufferPointer, payload: UnsafeRawBufferPointer, into out: UnsafeMutableRawBufferPointer) {
+        precondition(name.count <= ChannelProtocol.Limits.maxFunctionNameBytes && out.count == 4 + name.count + payload.count)
+        out[0] = ChannelProtocol.codecVersion
+        out[1] = 0
+        out[2] = UInt8(truncatingIfNeeded: name.count)
+        out[3] = UInt8(truncatingIfNeeded: name.count >> 8)
+        UnsafeMutableRawBufferPointer(rebasing: out[4..<(4 + name.count)]).copyMemory(from: name)
+        UnsafeMutableRawBufferPointer(rebasing: out[(4 + name.count)...]).copyMemory(from: payload)
+    }
 
     /// Splits a request payload into the function name and the user's payload (copied).
     package static func decode(_ bytes: UnsafeRawBufferPointer) throws(ChannelCodecError) -> (function: String, payload: [UInt8]) {
@@ -58,25 +78,38 @@ package enum InvocationResponsePrefix {
     static let minimumSize = 8
 
     package static func encode(status: InvocationStatus, payload: [UInt8]) -> [UInt8] {
-        var message: [UInt8] = []
-        let code: UInt8
-        switch status {
-        case .success: code = 0
-        case .failure(let text):
-            code = 1
-            message = utf8Prefix(text, maxBytes: ChannelProtocol.Limits.maxFailureMessageBytes)
-        case .cancelled: code = 2
+        let (code, message) = parts(status)
+        return message.withUnsafeBytes { message in
+            payload.withUnsafeBytes { payload in
+                [UInt8](unsafeUninitializedCapacity: minimumSize + message.count + payload.count) { buffer, count in
+                    write(code: code, message: message, payload: payload, into: UnsafeMutableRawBufferPointer(buffer))
+                    count = buffer.count
+                }
+            }
         }
-        var bytes = [UInt8]()
-        bytes.reserveCapacity(8 + message.count + payload.count)
-        bytes.append(ChannelProtocol.codecVersion)
-        bytes.append(code)
-        bytes.append(0)
-        bytes.append(0)
-        withUnsafeBytes(of: UInt32(message.count).littleEndian) { bytes.append(contentsOf: $0) }
-        bytes.append(contentsOf: message)
-        bytes.append(contentsOf: payload)
-        return bytes
+    }
+
+    /// The status code and the failure message as sent (cut to the limit at a character
+    /// boundary; empty unless `.failure`, and then without an allocation).
+    static func parts(_ status: InvocationStatus) -> (code: UInt8, message: [UInt8]) {
+        switch status {
+        case .success: (0, [])
+        case .failure(let text): (1, utf8Prefix(text, maxBytes: ChannelProtocol.Limits.maxFailureMessageBytes))
+        case .cancelled: (2, [])
+        }
+    }
+
+    /// Writes the prefix and `payload` into `out`, exactly `minimumSize + message.count +
+    /// payload.count` bytes (the reply built in the ring's frame, no array in between).
+    static func write(code: UInt8, message: UnsafeRawBufferPointer, payload: UnsafeRawBufferPointer, into out: UnsafeMutableRawBufferPointer) {
+        precondition(out.count == minimumSize + message.count + payload.count)
+        out[0] = ChannelProtocol.codecVersion
+        out[1] = code
+        out[2] = 0
+        out[3] = 0
+        out.storeBytes(of: UInt32(truncatingIfNeeded: message.count).littleEndian, toByteOffset: 4, as: UInt32.self)
+        UnsafeMutableRawBufferPointer(rebasing: out[minimumSize..<(minimumSize + message.count)]).copyMemory(from: message)
+        UnsafeMutableRawBufferPointer(rebasing: out[(minimumSize + message.count)...]).copyMemory(from: payload)
     }
 
     package static func decode(_ bytes: UnsafeRawBufferPointer) throws(ChannelCodecError) -> (status: InvocationStatus, payload: [UInt8]) {

@@ -197,22 +197,29 @@ extension ChannelWorker {
     }
 
     /// Writes the answer in place when it fits one frame and the ring has room; false otherwise.
+    /// The status prefix, the body and the echoed context are written straight into the frame.
     func respondInPlace(_ number: UInt64, _ job: Pending, _ reply: InvocationReply) -> Bool {
-        // A reply that cannot fit one frame whatever its status is not encoded here: a large body
-        // would be copied for nothing (on the reactor thread when the handler ran inline), and
-        // copied again by the sender that writes it.
-        let room = sender.writer.maxFrameLength - FrameHeader.size - job.contextBytes.count
-        guard InvocationResponsePrefix.minimumSize + reply.payload.count <= room else { return false }
-        let payload = responsePayload(reply)
-        guard FrameHeader.size + job.contextBytes.count + payload.count <= sender.writer.maxFrameLength else { return false }
-        var progress = MessageProgress()
         let writer = sender.writer
-        return payload.withUnsafeBytes { payloadBytes in
-            job.contextBytes.withUnsafeBytes { contextBytes in
-                (try? writer.tryWriteMessage(
-                    kind: .invocationResponse, streamId: number, context: contextBytes, payload: payloadBytes, progress: &progress)) == .written
+        let room = writer.maxFrameLength - FrameHeader.size - job.contextBytes.count
+        // A reply that cannot fit one frame whatever its status is not looked at further here: the
+        // sender encodes it (a body over the maximum message size becomes a failure that says so).
+        guard InvocationResponsePrefix.minimumSize + reply.payload.count <= room else { return false }
+        let (code, message) = InvocationResponsePrefix.parts(reply.status)
+        let length = InvocationResponsePrefix.minimumSize + message.count + reply.payload.count
+        guard length <= room, length <= segment.configuration.maxMessageSize else { return false }
+        let outcome = job.contextBytes.withUnsafeBytes { context in
+            message.withUnsafeBytes { message in
+                reply.payload.withUnsafeBytes { payload in
+                    try? writer.tryWriteFrame(
+                        kind: .invocationResponse, streamId: number, contextLength: context.count, payloadLength: length
+                    ) { contextOut, payloadOut in
+                        contextOut.copyMemory(from: context)
+                        InvocationResponsePrefix.write(code: code, message: message, payload: payload, into: payloadOut)
+                    }
+                }
             }
         }
+        return outcome == .written
     }
 
     /// Invocation `number` was answered: returns the queued invocation that may start now, and ends
