@@ -13,7 +13,7 @@ extension FunctionHost {
     /// - Throws: `ChannelError` only when the batch cannot start at all (`shuttingDown`,
     ///   `noWorkerAvailable`, an invalid function name), and `CancellationError` if the task was
     ///   cancelled before anything was sent.
-    public func invoke(batch requests: [InvocationRequest], deadline: InvocationDeadline? = nil) async throws -> [Result<InvocationResult, any Error>] {
+    public nonisolated(nonsending) func invoke(batch requests: [InvocationRequest], deadline: InvocationDeadline? = nil) async throws -> [Result<InvocationResult, any Error>] {
         try Task.checkCancellation()
         guard !requests.isEmpty else { return [] }
         for request in requests { try Self.validate(function: request.function) }

@@ -188,7 +188,7 @@ public final class FunctionHost: Service, Sendable {
     /// - Throws: `ChannelError.deadlineExceeded`, `.workerExited`, `.protocolViolation`,
     ///   `.noWorkerAvailable`, `.shuttingDown`, `.messageTooLarge`, `.invalidContext`,
     ///   `.invalidFunctionName`; `CancellationError`.
-    public func invoke(function: String, payload: [UInt8], context: ForwardingContext, deadline: InvocationDeadline? = nil) async throws -> InvocationResult {
+    public nonisolated(nonsending) func invoke(function: String, payload: [UInt8], context: ForwardingContext, deadline: InvocationDeadline? = nil) async throws -> InvocationResult {
         try Self.validate(function: function)
         let worker = try dispatch(weight: 1)
         defer { finishDispatch(worker, weight: 1) }
@@ -230,7 +230,7 @@ public final class FunctionHost: Service, Sendable {
     }
 
     /// Runs `function` on a chosen worker.
-    public func invoke(on id: WorkerID, function: String, payload: [UInt8], context: ForwardingContext, deadline: InvocationDeadline? = nil) async throws -> InvocationResult {
+    public nonisolated(nonsending) func invoke(on id: WorkerID, function: String, payload: [UInt8], context: ForwardingContext, deadline: InvocationDeadline? = nil) async throws -> InvocationResult {
         try Self.validate(function: function)
         let worker = try state.withLock { state throws(ChannelError) -> WorkerConnection in
             guard !state.shuttingDown else { throw .shuttingDown }
@@ -242,7 +242,7 @@ public final class FunctionHost: Service, Sendable {
         return try await run(on: worker, function: function, payload: payload, context: context, deadline: deadline)
     }
 
-    private func run(on worker: WorkerConnection, function: String, payload: [UInt8], context invocationContext: ForwardingContext, deadline: InvocationDeadline?) async throws -> InvocationResult {
+    private nonisolated(nonsending) func run(on worker: WorkerConnection, function: String, payload: [UInt8], context invocationContext: ForwardingContext, deadline: InvocationDeadline?) async throws -> InvocationResult {
         let (effective, due) = effectiveContext(invocationContext, deadline: deadline)
         let metrics = context.metrics
         metrics.inFlight.increment()

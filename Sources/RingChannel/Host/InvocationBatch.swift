@@ -72,7 +72,7 @@ final class BatchCollector: Sendable {
     }
 
     /// Every slot's outcome, in order, once all arrived.
-    func wait() async -> [Result<InvocationResult, any Error>] {
+    nonisolated(nonsending) func wait() async -> [Result<InvocationResult, any Error>] {
         await withCheckedContinuation { continuation in
             let ready = state.withLock { state -> [Result<InvocationResult, any Error>]? in
                 if state.remaining == 0 { return state.outcomes.map { $0! } }

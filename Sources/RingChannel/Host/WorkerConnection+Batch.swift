@@ -36,7 +36,7 @@ extension WorkerConnection {
     /// Sends every prepared item and returns one outcome per item, in order. Items that failed to
     /// prepare keep their failure. Cancelling the calling task abandons every invocation still
     /// waiting (each gets `CancellationError`, and the worker a cancel), like `invoke`.
-    func invoke(batch items: [Result<BatchItem, any Error>]) async -> [Outcome] {
+    nonisolated(nonsending) func invoke(batch items: [Result<BatchItem, any Error>]) async -> [Outcome] {
         let collector = BatchCollector(count: items.count)
         var numbers: [(index: Int, number: UInt64)] = []
         numbers.reserveCapacity(items.count)

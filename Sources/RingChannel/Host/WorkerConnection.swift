@@ -276,7 +276,7 @@ final class WorkerConnection: Sendable {
     // MARK: Invocations
 
     /// Runs one invocation on this worker. `context` already carries the effective deadline.
-    func invoke(function: String, payload: [UInt8], context invocationContext: ForwardingContext, deadline: UInt64?) async throws -> InvocationResult {
+    nonisolated(nonsending) func invoke(function: String, payload: [UInt8], context invocationContext: ForwardingContext, deadline: UInt64?) async throws -> InvocationResult {
         // A task cancelled before it invokes sends nothing.
         try Task.checkCancellation()
         let item = try prepare(function: function, payload: payload, context: invocationContext, deadline: deadline).get()
