@@ -15,8 +15,9 @@ struct InvocationTable<Waiter, Outcome> {
     enum Caller {
         /// No outcome yet; the waiter is nil until the caller attaches it.
         case waiting(Waiter?)
-        /// The outcome arrived before the caller attached.
-        case ready(Outcome)
+        /// The outcome arrived before the caller attached (boxed: the rare case keeps every entry small,
+        /// so the table moves a few words per entry, not a whole outcome).
+        indirect case ready(Outcome)
         /// The caller has its outcome.
         case done
     }

@@ -26,12 +26,13 @@ extension LinkReaderDelegate {
 package final class LinkReader: ReactorPoller, @unchecked Sendable {
     // @unchecked: `reader` and `finished` are touched by the one driver only — the reactor thread
     // (the poller contract) or the task in `run` —; `stopRequest` is Sendable, `ended` behind a mutex.
-    private var reader: MessageReader
+    // Unchecked exclusivity: the one driver's alone (see above), touched on every poll.
+    @exclusivity(unchecked) private var reader: MessageReader
     private let reactor: Reactor
     private let delegate: any LinkReaderDelegate
     private let stopRequest: ReaderStop
     private let batchLimit: Int
-    private var finished = false
+    @exclusivity(unchecked) private var finished = false
     private let ended = RingMutex<(done: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
 
     /// Messages handed to the delegate per poll before the reactor's other duties get a turn.

@@ -39,13 +39,16 @@ final class IOUringReactorLoop {
     let ring: IOUring
     let shared: ReactorShared
     let duties: ReactorDuties
+    // `@exclusivity(unchecked)` on the properties the loop touches every turn: they belong to the
+    // reactor thread alone and no access to one overlaps another, and the dynamic checks (a
+    // thread-local lookup per access) were ≈ 12 % of a busy host reactor's CPU (Docs/Benchmarks.md).
     /// When the busy loop last entered the kernel to collect completions.
-    var lastKernelPoll: UInt64 = 0
-    var finishedWaits: [UInt64] = []
+    @exclusivity(unchecked) var lastKernelPoll: UInt64 = 0
+    @exclusivity(unchecked) var finishedWaits: [UInt64] = []
     let registry = ReactorRegistry()
     var inFlight: [UInt64: InFlight] = [:]
     /// Words to FUTEX_WAKE with the next submission, each once.
-    var pendingWakes: [UInt] = []
+    @exclusivity(unchecked) var pendingWakes: [UInt] = []
     var pendingWakeSet: Set<UInt> = []
     var submissionCarriesWakes = false
     var doorbellWords: [UInt: DoorbellWord] = [:]
@@ -53,10 +56,10 @@ final class IOUringReactorLoop {
     var retiringDoorbells: Set<Int32> = []
     var armedTimeout: (userData: UInt64, deadline: UInt64)?
     var sequence: UInt64 = 0
-    var stopping = false
+    @exclusivity(unchecked) var stopping = false
     var drainExpired = false
     /// Requests taken from the queue but not handled when the ring failed mid-batch.
-    var unhandled: [ReactorRequest] = []
+    @exclusivity(unchecked) var unhandled: [ReactorRequest] = []
     /// Set when the ring itself failed; pending requests then end with `.failed`.
     var failure: SystemError?
     let nudgeDescriptor: Int32

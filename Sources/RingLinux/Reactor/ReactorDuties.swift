@@ -15,8 +15,8 @@ final class ReactorDuties {
         // @unchecked: touched on the reactor thread only (wait completions run there too).
         let id: UInt64
         let poller: any ReactorPoller
-        var armedWait: UInt64?
-        var announced = false
+        @exclusivity(unchecked) var armedWait: UInt64?
+        @exclusivity(unchecked) var announced = false
 
         init(id: UInt64, poller: any ReactorPoller) {
             self.id = id
@@ -25,11 +25,13 @@ final class ReactorDuties {
     }
 
     let executor: ReactorExecutor
-    private(set) var entries: [Entry] = []
-    private var jobs: [UnownedJob] = []
-    private var running: [UnownedJob] = []
-    var backoff: Backoff
-    private var stopped = false
+    // Unchecked exclusivity: the reactor thread's alone, touched every turn, accesses never overlap
+    // (a job enqueued while `running` runs goes to `jobs`); see IOUringReactorLoop.
+    @exclusivity(unchecked) private(set) var entries: [Entry] = []
+    @exclusivity(unchecked) private var jobs: [UnownedJob] = []
+    @exclusivity(unchecked) private var running: [UnownedJob] = []
+    @exclusivity(unchecked) var backoff: Backoff
+    @exclusivity(unchecked) private var stopped = false
 
     /// Makes the ids of the waits armed for pollers (the reactor's identifier source).
     let makeIdentifier: () -> UInt64
