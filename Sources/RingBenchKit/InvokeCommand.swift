@@ -25,7 +25,7 @@ package struct InvokeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Seconds of measurement per row (after a short warm-up).")
     var seconds: Double = 1.0
 
-    @Option(name: .long, help: "Where the calling tasks run: host-executor (the host reactor's thread, FunctionHost.executor) or global (the global concurrent pool).")
+    @Option(name: .long, help: "Where the calling tasks run: host-executor (the host reactor's thread, FunctionHost.executor), global (the global concurrent pool), or completion (no tasks: FunctionHost.submit, each completion starting the next invocation).")
     var callers: Callers = .hostExecutor
 
     @Option(name: .long, help: "Invocations per FunctionHost.invoke(batch:) call (1: plain invoke). Each in-flight level is split into level/batch callers.")
@@ -62,6 +62,9 @@ package struct InvokeCommand: AsyncParsableCommand {
         case hostExecutor = "host-executor"
         /// On the global concurrent pool: every reply hops to a pool thread.
         case global
+        /// No calling tasks: `FunctionHost.submit`, each completion starting the next invocation
+        /// (on the host reactor's thread, where the answer is read).
+        case completion
     }
 
     static func list(_ text: String, option: String) throws -> [Int] {
@@ -86,6 +89,9 @@ package struct InvokeCommand: AsyncParsableCommand {
         let huge = try ByteSize.parse(hugeSize, option: "--huge-size")
         guard huge >= 1, huge <= 64 << 20 else { throw ValidationError("--huge-size must be in 1 B…64 MiB") }
         guard hugeFraction == 0 || batch == 1 else { throw ValidationError("--huge-fraction works with plain invoke (--batch 1)") }
+        guard callers != .completion || (batch == 1 && hugeFraction == 0) else {
+            throw ValidationError("--callers completion works with plain invocations (no --batch, no --huge-fraction)")
+        }
     }
 
     package func run() async throws {
@@ -188,7 +194,9 @@ package struct InvokeCommand: AsyncParsableCommand {
         let warmUp = MonotonicClock.now() + 100_000_000
         let start = warmUp
         let end = start + UInt64(seconds * 1e9)
-        let samples = try await withThrowingTaskGroup(of: [UInt64].self) { group in
+        let samples = callers == .completion
+            ? try await CompletionLoop.run(host: host, chains: concurrency, payload: payload, until: end, countingFrom: start)
+            : try await withThrowingTaskGroup(of: [UInt64].self) { group in
             let executor: (any TaskExecutor)? = callers == .hostExecutor ? host.executor : nil
             for task in 0..<max(concurrency / batch, 1) {
                 group.addTask(executorPreference: executor) {

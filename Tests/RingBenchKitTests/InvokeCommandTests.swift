@@ -12,6 +12,11 @@ import Testing
         #expect(try CompareCommand.parse([]).settings().workerPath == nil)
     }
 
+    @Test func completionCallersParse() throws {
+        #expect(try InvokeCommand.parse(["--callers", "completion"]).callers == .completion)
+        #expect(try InvokeCommand.parse([]).callers == .hostExecutor)
+    }
+
     @Test func hugeFractionBecomesOneInN() throws {
         let command = try InvokeCommand.parse(["--huge-fraction", "0.01", "--huge-size", "4M"])
         #expect(command.hugeMix?.every == 100)
@@ -23,6 +28,8 @@ import Testing
         ["--huge-fraction", "1"], ["--huge-fraction", "-0.5"], ["--huge-size", "0"], ["--huge-size", "65M"],
         ["--huge-fraction", "0.01", "--batch", "2", "--concurrency", "2"],
         ["--worker-path", "/nonexistent/worker"],
+        ["--callers", "completion", "--batch", "2", "--concurrency", "2"], ["--callers", "completion", "--huge-fraction", "0.01"],
+        ["--callers", "tasks"],
     ])
     func impossibleMixesAreUsageErrors(arguments: [String]) {
         #expect(throws: (any Error).self) { try InvokeCommand.parse(arguments) }

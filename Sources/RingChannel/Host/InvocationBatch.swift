@@ -30,15 +30,18 @@ typealias InvocationContinuation = CheckedContinuation<InvocationResult, any Err
 typealias InvocationContinuation = UnsafeContinuation<InvocationResult, any Error>
 #endif
 
-/// How a caller waits for an invocation's outcome: alone, or as one slot of a batch.
+/// How a caller waits for an invocation's outcome: alone, as one slot of a batch, or not at all (a
+/// completion handler, `FunctionHost.submit`).
 enum InvocationWaiter: Sendable {
     case single(InvocationContinuation)
     case batch(BatchCollector, index: Int)
+    case completion(@Sendable (Result<InvocationResult, any Error>) -> Void)
 
     func resume(with outcome: Result<InvocationResult, any Error>) {
         switch self {
         case .single(let continuation): continuation.resume(with: outcome)
         case .batch(let collector, let index): collector.deliver(index, outcome)
+        case .completion(let handler): handler(outcome)
         }
     }
 }

@@ -279,6 +279,39 @@ final class WorkerConnection: Sendable {
     nonisolated(nonsending) func invoke(function: String, payload: [UInt8], context invocationContext: ForwardingContext, deadline: UInt64?) async throws -> InvocationResult {
         // A task cancelled before it invokes sends nothing.
         try Task.checkCancellation()
+        let started = try start(function: function, payload: payload, context: invocationContext, deadline: deadline)
+        let number = started.number
+        defer { if let timer = started.timer { reactor.cancel(timer) } }
+        func wait(_ continuation: InvocationContinuation) {
+            let waiter = InvocationWaiter.single(continuation)
+            let attached = state.withLock { $0.table.attach(number, waiter, sent: started.written) }
+            if case .resume(let outcome) = attached.action { continuation.resume(with: outcome) }
+            if attached.sendCancel { sendCancel(number) }
+        }
+        return try await withTaskCancellationHandler {
+            #if DEBUG
+            try await withCheckedThrowingContinuation(wait)
+            #else
+            try await withUnsafeThrowingContinuation(wait)
+            #endif
+        } onCancel: {
+            abandon(number, .failure(CancellationError()))
+        }
+    }
+
+    /// An invocation registered, its deadline armed and its request written or queued: what
+    /// `invoke` and `submit` share before they wait in their own ways.
+    struct Started {
+        let number: UInt64
+        let timer: TimerToken?
+        /// Wholly in the ring already (`attach(sent: true)` marks it sent).
+        let written: Bool
+    }
+
+    /// Registers the invocation, arms its deadline and writes the request (in place when it fits,
+    /// before the caller waits: attaching the waiter then marks it sent under the same lock, so
+    /// register, attach and the response are the only three times the table is taken).
+    func start(function: String, payload: [UInt8], context invocationContext: ForwardingContext, deadline: UInt64?) throws -> Started {
         let item = try prepare(function: function, payload: payload, context: invocationContext, deadline: deadline).get()
         let invocationID = invocationContext.invocationId
         let number = try state.withLock { state throws(ChannelError) -> UInt64 in
@@ -295,25 +328,25 @@ final class WorkerConnection: Sendable {
                 abandon(number, .failure(ChannelError.deadlineExceeded(workerID: id, invocationID: invocationID)))
             }
         }
-        defer { if let timer { reactor.cancel(timer) } }
-        // Written in place before the caller suspends, so attaching its waiter marks the request
-        // sent under the same lock: register, attach and the response are the only three.
-        let written = transmit(number, item) == .written
-        func wait(_ continuation: InvocationContinuation) {
-            let waiter = InvocationWaiter.single(continuation)
-            let attached = state.withLock { $0.table.attach(number, waiter, sent: written) }
-            if case .resume(let outcome) = attached.action { continuation.resume(with: outcome) }
-            if attached.sendCancel { sendCancel(number) }
+        return Started(number: number, timer: timer, written: transmit(number, item) == .written)
+    }
+
+    /// Starts one invocation whose outcome goes to `completion` (called exactly once, on the thread
+    /// that settles it) instead of resuming a task. Returns its number, for `abandon`.
+    func submit(
+        function: String, payload: [UInt8], context invocationContext: ForwardingContext, deadline: UInt64?,
+        completion: @escaping @Sendable (Result<InvocationResult, any Error>) -> Void
+    ) throws -> UInt64 {
+        let started = try start(function: function, payload: payload, context: invocationContext, deadline: deadline)
+        let (number, timer) = (started.number, started.timer)
+        let waiter = InvocationWaiter.completion { [reactor] outcome in
+            if let timer { reactor.cancel(timer) }
+            completion(outcome)
         }
-        return try await withTaskCancellationHandler {
-            #if DEBUG
-            try await withCheckedThrowingContinuation(wait)
-            #else
-            try await withUnsafeThrowingContinuation(wait)
-            #endif
-        } onCancel: {
-            abandon(number, .failure(CancellationError()))
-        }
+        let attached = state.withLock { $0.table.attach(number, waiter, sent: started.written) }
+        if case .resume(let outcome) = attached.action { waiter.resume(with: outcome) }
+        if attached.sendCancel { sendCancel(number) }
+        return number
     }
 
     /// How `transmit` dealt with a request.

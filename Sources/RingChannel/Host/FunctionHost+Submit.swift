@@ -1,0 +1,71 @@
+// FunctionHost+Submit — `submit`: an invocation whose outcome goes to a completion handler instead
+// of resuming a task. A host that keeps many invocations in flight (a pipeline, a stream of
+// requests from a front end) pays no task resumption, cancellation record or executor check per
+// invocation: the handler runs where the outcome is settled, usually the host's reactor thread as
+// it reads the answer. Everything else is `invoke`'s: dispatch, context, deadline, exactly one
+// outcome, metrics.
+public import RingCore
+
+/// An invocation started by `FunctionHost.submit`: cancel it, or ignore it.
+public struct InvocationHandle: Sendable {
+    private let worker: WorkerConnection
+    /// The invocation's number on its worker (the frame stream id).
+    public let number: UInt64
+
+    init(worker: WorkerConnection, number: UInt64) {
+        self.worker = worker
+        self.number = number
+    }
+
+    /// The worker that runs it.
+    public var workerID: WorkerID { worker.id }
+
+    /// Gives up on the invocation: unless it already has an outcome, its completion gets
+    /// `CancellationError` (on this thread) and the worker is told to cancel. A no-op after the
+    /// outcome; numbers are never reused, so a stale handle cancels nothing else.
+    public func cancel() {
+        worker.abandon(number, .failure(CancellationError()))
+    }
+}
+
+extension FunctionHost {
+    /// Starts `function` on the least busy ready worker and returns at once; `completion` receives
+    /// the outcome `invoke` would have returned or thrown — exactly once, if and only if `submit`
+    /// returned.
+    ///
+    /// The completion runs on the thread that settles the invocation: the host's reactor thread for
+    /// an answer, a deadline or a worker's failure; the calling thread of `InvocationHandle.cancel`;
+    /// the calling thread of `submit` itself when the outcome is known at once. Keep it short and
+    /// never block in it: on the reactor thread it holds up every worker's answers. Starting the
+    /// next invocation from it is fine (that is how a closed loop runs without a task per call).
+    ///
+    /// - Throws: before anything is sent, what `invoke` would throw then: `ChannelError`
+    ///   `.invalidFunctionName`, `.shuttingDown`, `.noWorkerAvailable`, `.workerNotReady`,
+    ///   `.workerExited`, `.messageTooLarge`, `.invalidContext`. `completion` is not called then.
+    @discardableResult
+    public func submit(
+        function: String, payload: [UInt8], context: ForwardingContext, deadline: InvocationDeadline? = nil,
+        completion: @escaping @Sendable (Result<InvocationResult, any Error>) -> Void
+    ) throws -> InvocationHandle {
+        try Self.validate(function: function)
+        let worker = try dispatch(weight: 1)
+        let (effective, due) = effectiveContext(context, deadline: deadline)
+        let metrics = self.context.metrics
+        metrics.inFlight.increment()
+        let number: UInt64
+        do {
+            number = try worker.submit(function: function, payload: payload, context: effective, deadline: due) { [self] outcome in
+                finishDispatch(worker, weight: 1)
+                metrics.inFlight.decrement()
+                record(outcome)
+                completion(outcome)
+            }
+        } catch {
+            finishDispatch(worker, weight: 1)
+            metrics.inFlight.decrement()
+            record(.failure(error))
+            throw error
+        }
+        return InvocationHandle(worker: worker, number: number)
+    }
+}
