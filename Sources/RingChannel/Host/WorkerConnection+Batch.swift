@@ -69,9 +69,11 @@ extension WorkerConnection {
                     abandon(number, .failure(ChannelError.deadlineExceeded(workerID: id, invocationID: invocationID)))
                 })
             }
-            written.append(transmit(number, item, publish: false) == .written)
+            // Each request is published as it is written (not once per batch): the worker starts on
+            // the first while the rest are written — measured, Docs/Architecture.md "Batches are one
+            // publish, not one reservation".
+            written.append(transmit(number, item) == .written)
         }
-        sender.writer.publish()
         // Attached and marked sent under one lock, as `invoke` does for one.
         let (ready, cancels) = state.withLock { state -> ([(Int, Outcome)], [UInt64]) in
             var ready: [(Int, Outcome)] = []

@@ -361,16 +361,14 @@ final class WorkerConnection: Sendable {
 
     /// Writes the request: built in place in the ring at once when it fits one frame and the ring
     /// has room (no task, no await, no array in between), else through the async sender (waiting
-    /// for space; fragments for large payloads). With `publish: false` a request written in place
-    /// stays invisible until the caller's `sender.writer.publish()` (a batch: one release store and
-    /// at most one wake for all of its requests).
-    func transmit(_ number: UInt64, _ item: BatchItem, publish: Bool = true) -> Transmission {
+    /// for space; fragments for large payloads).
+    func transmit(_ number: UInt64, _ item: BatchItem) -> Transmission {
         if FrameHeader.size + item.contextSize + item.requestSize <= sender.writer.maxFrameLength {
             do {
                 let outcome = try item.payload.withUnsafeBytes { payload throws(RingError) in
                     try sender.writer.tryWriteFrame(
                         kind: .invocationRequest, streamId: number, context: item.context, contextLength: item.contextSize,
-                        payloadLength: item.requestSize, publish: publish
+                        payloadLength: item.requestSize
                     ) { out in
                         InvocationRequestPrefix.write(validatedFunction: item.function, payload: payload, into: out)
                     }
