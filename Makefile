@@ -167,10 +167,14 @@ test-tsan: deps
 # fuzz-artifacts/ (turn each into a regression test, see Docs/Reliability.md).
 FUZZ_TIME ?= 60
 FUZZ_BUILD := .build-fuzz/release
+# The fuzzer reads RingCore's `package` declarations (ring geometry addresses), so it is compiled
+# into the same Swift package: SwiftPM names a root package after its directory (lower case,
+# '-' and '.' as '_').
+FUZZ_PACKAGE := $(shell basename "$(CURDIR)" | tr 'A-Z.-' 'a-z__')
 fuzz: deps
 	$(SWIFT) build -c release --scratch-path .build-fuzz --target RingCore \
 		-Xswiftc -sanitize=fuzzer,address
-	swiftc -O -sanitize=fuzzer,address -parse-as-library -module-name RingFuzz Fuzz/RingFuzz.swift \
+	swiftc -O -sanitize=fuzzer,address -parse-as-library -module-name RingFuzz -package-name $(FUZZ_PACKAGE) Fuzz/RingFuzz.swift \
 		-I $(FUZZ_BUILD)/Modules -I .build-fuzz/checkouts/swift-atomics/Sources/_AtomicsShims/include \
 		$(FUZZ_BUILD)/RingCore.build/*.o $(FUZZ_BUILD)/Atomics.build/*.o $(FUZZ_BUILD)/_AtomicsShims.build/src/*.o \
 		-o $(FUZZ_BUILD)/ringfuzz 2>&1 | grep -v "Cannot export local symbol '__asan" || true

@@ -11,7 +11,7 @@
 //                                own bytes pick the reads; only typed errors, offset never past the end
 // Built by `make fuzz` with swiftc -sanitize=fuzzer,address against the RingCore objects; crash
 // inputs land in Fuzz/crashes/ and become regression cases in Tests/RingCoreTests.
-@_spi(Unsafe) import RingCore
+@_spi(Codec) @_spi(Unsafe) import RingCore
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func ringFuzzOne(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
