@@ -6,37 +6,10 @@ import RingCore
 import RingLinux
 
 extension WorkerConnection {
-    /// One invocation, checked and sized (its context carries the effective deadline). The request
-    /// is built in the ring's frame when it fits one (`transmit`); `encodedRequest` is for the rest.
-    struct BatchItem {
-        let context: ForwardingContext
-        let deadline: UInt64?
-        let function: String
-        let payload: [UInt8]
-        /// Bytes of the request payload (prefix, function name, payload).
-        let requestSize: Int
-        let contextSize: Int
-
-        /// The request payload in an array of its own (for the async sender).
-        var encodedRequest: [UInt8] { InvocationRequestPrefix.encode(function: function, payload: payload) }
-    }
-
-    /// Checks and sizes one request (`function` is validated); the error is the one `invoke` would
-    /// throw for it.
-    func prepare(function: String, payload: [UInt8], context invocationContext: ForwardingContext, deadline: UInt64?) -> Result<BatchItem, any Error> {
-        let contextSize: Int
-        do { contextSize = try invocationContext.validatedEncodedSize() } catch { return .failure(ChannelError.invalidContext(error)) }
-        let requestSize = InvocationRequestPrefix.size(validatedFunction: function, payloadCount: payload.count)
-        guard requestSize <= maxMessageSize else { return .failure(ChannelError.messageTooLarge(size: requestSize, limit: maxMessageSize)) }
-        return .success(BatchItem(
-            context: invocationContext, deadline: deadline, function: function, payload: payload, requestSize: requestSize,
-            contextSize: contextSize))
-    }
-
     /// Sends every prepared item and returns one outcome per item, in order. Items that failed to
     /// prepare keep their failure. Cancelling the calling task abandons every invocation still
     /// waiting (each gets `CancellationError`, and the worker a cancel), like `invoke`.
-    nonisolated(nonsending) func invoke(batch items: [Result<BatchItem, any Error>]) async -> [Outcome] {
+    nonisolated(nonsending) func invoke(batch items: [Result<PreparedInvocation, any Error>]) async -> [Outcome] {
         let collector = BatchCollector(count: items.count)
         var numbers: [(index: Int, number: UInt64)] = []
         numbers.reserveCapacity(items.count)

@@ -299,6 +299,34 @@ final class WorkerConnection: Sendable {
         }
     }
 
+    /// One invocation, checked and sized (its context carries the effective deadline): what `invoke`,
+    /// `submit` and a batch all send. The request
+    /// is built in the ring's frame when it fits one (`transmit`); `encodedRequest` is for the rest.
+    struct PreparedInvocation {
+        let context: ForwardingContext
+        let deadline: UInt64?
+        let function: String
+        let payload: [UInt8]
+        /// Bytes of the request payload (prefix, function name, payload).
+        let requestSize: Int
+        let contextSize: Int
+
+        /// The request payload in an array of its own (for the async sender).
+        var encodedRequest: [UInt8] { InvocationRequestPrefix.encode(function: function, payload: payload) }
+    }
+
+    /// Checks and sizes one request (`function` is validated); the error is the one `invoke` would
+    /// throw for it.
+    func prepare(function: String, payload: [UInt8], context invocationContext: ForwardingContext, deadline: UInt64?) -> Result<PreparedInvocation, any Error> {
+        let contextSize: Int
+        do { contextSize = try invocationContext.validatedEncodedSize() } catch { return .failure(ChannelError.invalidContext(error)) }
+        let requestSize = InvocationRequestPrefix.size(validatedFunction: function, payloadCount: payload.count)
+        guard requestSize <= maxMessageSize else { return .failure(ChannelError.messageTooLarge(size: requestSize, limit: maxMessageSize)) }
+        return .success(PreparedInvocation(
+            context: invocationContext, deadline: deadline, function: function, payload: payload, requestSize: requestSize,
+            contextSize: contextSize))
+    }
+
     /// An invocation registered, its deadline armed and its request written or queued: what
     /// `invoke` and `submit` share before they wait in their own ways.
     struct Started {
@@ -362,7 +390,7 @@ final class WorkerConnection: Sendable {
     /// Writes the request: built in place in the ring at once when it fits one frame and the ring
     /// has room (no task, no await, no array in between), else through the async sender (waiting
     /// for space; fragments for large payloads).
-    func transmit(_ number: UInt64, _ item: BatchItem) -> Transmission {
+    func transmit(_ number: UInt64, _ item: PreparedInvocation) -> Transmission {
         if FrameHeader.size + item.contextSize + item.requestSize <= sender.writer.maxFrameLength {
             do {
                 let outcome = try item.payload.withUnsafeBytes { payload throws(RingError) in
