@@ -67,7 +67,7 @@ import Testing
         #expect(resumed.map(\.0) == ["a"] && resumed.map(\.1) == ["exited"])
         guard case .resume(let outcome) = table.attach(b, "b") else { Issue.record("b"); return }
         #expect(outcome == "exited")
-        #expect(table.entries.isEmpty && table.outstanding == 0)
+        #expect(table.isEmpty && table.outstanding == 0)
         do { let ok = table.register(invocationID: id) == nil && table.closedWith == "exited"; #expect(ok) }
         do { let ok = table.close("again").isEmpty; #expect(ok) }
     }
@@ -85,6 +85,37 @@ import Testing
         _ = table.response(m, invocationID: id, "first")
         guard case .violation(let twice) = table.response(m, invocationID: id, "second") else { Issue.record("twice"); return }
         #expect(twice.contains("second response"))
+    }
+
+    /// Numbers name reused slots: 1, 2, 3… first; a freed slot comes back under a new generation, and
+    /// the old number (a late or replayed response) or a made-up one finds no entry.
+    @Test func numbersNameSlotsAndStaleNumbersFindNothing() {
+        var table = Table()
+        let first = (0..<3).map { _ in table.register(invocationID: id)! }
+        #expect(first == [1, 2, 3])
+        _ = table.attach(2, "caller")
+        guard case .resume = table.response(2, invocationID: id, "answer") else { Issue.record("response"); return }
+        #expect(table.count == 2 && !table.contains(2))
+        let reused = table.register(invocationID: ContextID(high: 7, low: 7))!
+        #expect(reused == 1 << 32 | 2)
+        guard case .violation(let stale) = table.response(2, invocationID: id, "late") else { Issue.record("stale"); return }
+        #expect(stale == "response to unknown invocation 2")
+        for hostile: UInt64 in [0, 4, 1 << 32 | 1, 2 << 32 | 2, UInt64.max, 0xFFFF_FFFF] {
+            guard case .violation(let detail) = table.response(hostile, invocationID: id, "x") else { Issue.record("\(hostile)"); return }
+            #expect(detail == "response to unknown invocation \(hostile)")
+        }
+        _ = table.attach(reused, "caller")
+        guard case .resume(let waiter, let outcome) = table.response(reused, invocationID: ContextID(high: 7, low: 7), "mine") else {
+            Issue.record("reused"); return
+        }
+        #expect(waiter == "caller" && outcome == "mine" && table.count == 2 && table.outstanding == 2)
+        let resumed = table.close("exited")
+        #expect(resumed.isEmpty && table.count == 2 && table.outstanding == 0)
+        for number: UInt64 in [1, 3] {
+            guard case .resume(let outcome) = table.attach(number, "late caller") else { Issue.record("\(number)"); return }
+            #expect(outcome == "exited")
+        }
+        #expect(table.isEmpty)
     }
 
     @Test func transmitFailureEndsBothHalves() {
@@ -124,7 +155,7 @@ import Testing
                 }
             }
             #expect(attached && outcomes.count == 1, "\(order): \(outcomes)")
-            #expect(table.entries.isEmpty, "\(order) leaves an entry")
+            #expect(table.isEmpty, "\(order) leaves an entry")
         }
     }
 }

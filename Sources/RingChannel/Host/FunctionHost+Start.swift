@@ -52,8 +52,11 @@ extension FunctionHost {
 
     /// Registers the connection, runs its start, and reports it ready (or ends it).
     func run(id: WorkerID, process: WorkerProcess, segment: SharedMemorySegment, expectedPID: Int32) async throws(ChannelError) -> WorkerID {
-        let connection = WorkerConnection(id: id, process: process, segment: segment, context: context) { [weak self] connection, error in
-            self?.connectionEnded(connection, error)
+        // Strong references to the host in its callbacks, never `weak`: see `FunctionHost`'s note on
+        // side tables. Each cycle ends with what it serves (this one when the connection ends and
+        // leaves the pool).
+        let connection = WorkerConnection(id: id, process: process, segment: segment, context: context) { [self] connection, error in
+            connectionEnded(connection, error)
         }
         let admitted = state.withLock { state in
             guard !state.shuttingDown else { return false }
@@ -136,8 +139,8 @@ extension FunctionHost {
             return
         }
         emit(.restartScheduled(id, attempt: attempt, delay: delay))
-        let token = reactor.schedule(at: Reactor.now() &+ delay.nanosecondsClamped) { [weak self] result in
-            guard result == .fired, let self else { return }
+        let token = reactor.schedule(at: Reactor.now() &+ delay.nanosecondsClamped) { [self] result in
+            guard result == .fired else { return }
             Task { await self.restart(name: id.name) }
         }
         state.withLock { $0.slots[id.name]?.pendingRestart = token }
@@ -193,17 +196,14 @@ extension FunctionHost {
                         "accept on the worker socket failed; retrying",
                         metadata: ["path": "\(path)", "error": "\(error)", "pauseMs": "\(pause / 1_000_000)", "consecutiveFailures": "\(failures)"])
                 },
-                onReject: { [weak self] credentials in
+                // Held by the listener until `shutdown` stops and drops it.
+                onReject: { [self] credentials in
                     let error = ChannelError.peerRejected(
                         pid: credentials.pid, uid: credentials.uid, reason: "uid \(credentials.uid) is not allowed (allowed: \(allowed.sorted()))")
                     logger.warning("\(error)")
-                    self?.emit(.peerRejected(error))
+                    emit(.peerRejected(error))
                 },
-                onAccept: { [weak self] client, credentials in
-                    guard let self else {
-                        close(client)
-                        return
-                    }
+                onAccept: { [self] client, credentials in
                     Task {
                         do throws(ChannelError) { _ = try await self.attach(client: client, credentials: credentials) } catch {
                             self.emit(.startFailed(name: "socket-peer-\(credentials.pid)", error: error))

@@ -20,6 +20,13 @@ import Instrumentation
 /// let result = try await host.invoke(function: "echo", payload: bytes, context: context)
 /// await host.shutdown(gracePeriod: .seconds(5))
 /// ```
+// Nothing holds a host (or a WorkerConnection) weakly. A weak reference gives its object a side
+// table for the rest of its life, and every retain and release of that object then takes the
+// runtime's slow path (`incrementSlow`/`decrementSlow`); the host and its connections are retained
+// on every invocation. The callbacks that used to be weak are strong, each dropped with what it
+// serves: a connection's end callback with the connection, a restart timer when it fires or at
+// shutdown, the listener's callbacks with the listener at shutdown, an event stream's with the
+// stream.
 public final class FunctionHost: Service, Sendable {
     public let configuration: FunctionHostConfiguration
     /// The reactor behind every worker's waits, deadlines and process watches.
@@ -164,7 +171,9 @@ public final class FunctionHost: Service, Sendable {
             let id = state.nextSubscriber
             state.nextSubscriber += 1
             state.subscribers[id] = continuation
-            continuation.onTermination = { [weak self] _ in _ = self?.state.withLock { $0.subscribers.removeValue(forKey: id) } }
+            // Strong (see the type's note on side tables): the stream drops it when it terminates,
+            // and `shutdown` finishes every stream.
+            continuation.onTermination = { [self] _ in _ = self.state.withLock { $0.subscribers.removeValue(forKey: id) } }
             return false
         }
         if finished { continuation.finish() }
