@@ -123,7 +123,8 @@ extension ForwardingContext {
         let traceparent = try takeString("traceparent", limit: L.maxTraceparentBytes)
         let tracestate = try takeString("tracestate", limit: L.maxTracestateBytes)
         var attributes: [Attribute] = []
-        attributes.reserveCapacity(attributeCount)
+        // Not for 0: reserving on the empty array allocates a buffer (of capacity 0) every time.
+        if attributeCount > 0 { attributes.reserveCapacity(attributeCount) }
         for _ in 0..<attributeCount {
             let key = try takeString("attribute key", limit: L.maxAttributeKeyBytes)
             let value = try takeString("attribute value", limit: L.maxAttributeValueBytes)

@@ -205,7 +205,7 @@ import Testing
             case .queued = scheduler.receive(3, "c"), case .queued = scheduler.receive(4, "d")
         else { Issue.record("admission"); return }
         guard case .duplicate = scheduler.receive(3, "again") else { Issue.record("duplicate"); return }
-        #expect(scheduler.status == WorkerStatus(running: 2, queued: 2, completed: 0))
+        #expect(scheduler.status() == WorkerStatus(running: 2, queued: 2, completed: 0))
         let next = scheduler.finished(1)
         #expect(next! == (3, "c"))
         guard case .removedFromQueue("d") = scheduler.cancel(4), case .cancelRunning = scheduler.cancel(2), case .unknown = scheduler.cancel(9)
@@ -214,6 +214,30 @@ import Testing
         let afterThree = scheduler.finished(3)
         #expect(afterTwo == nil && afterThree == nil)
         #expect(scheduler.isIdle && scheduler.completed == 4)
+    }
+
+    /// An invocation may run outside the books only with a free slot, an empty queue, no drain and
+    /// a number not already running; one that needs a task enters the books and holds its slot.
+    @Test func runningOutsideTheBooksNeedsAFreeSlotAndAnEmptyQueue() {
+        var scheduler = WorkerScheduler<String>(maxConcurrency: 2)
+        #expect(scheduler.mayRunOutside(1))
+        scheduler.enterRunning(1)  // it needed a task
+        #expect(!scheduler.mayRunOutside(1), "a duplicate of a running invocation")
+        #expect(scheduler.mayRunOutside(2))
+        guard case .start = scheduler.receive(2, "b") else { Issue.record("b"); return }
+        #expect(!scheduler.mayRunOutside(3), "no free slot")
+        guard case .queued = scheduler.receive(3, "c") else { Issue.record("c"); return }
+        let next = scheduler.finished(1)
+        #expect(next! == (3, "c"))
+        #expect(!scheduler.mayRunOutside(4), "still no free slot")
+        _ = scheduler.finished(2)
+        #expect(scheduler.mayRunOutside(4))
+        guard case .start = scheduler.receive(4, "d") else { Issue.record("d"); return }
+        _ = scheduler.finished(3)
+        #expect(scheduler.status(completedOutside: 5) == WorkerStatus(running: 1, queued: 0, completed: 3 + 5))
+        scheduler.beginDrain()
+        _ = scheduler.finished(4)
+        #expect(!scheduler.mayRunOutside(5), "draining")
     }
 
     @Test func drainRefusesNewWorkAndCancelAllEmptiesTheQueue() {

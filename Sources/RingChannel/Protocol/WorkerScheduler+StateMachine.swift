@@ -41,6 +41,19 @@ struct WorkerScheduler<Job> {
         return .queued
     }
 
+    /// Whether invocation `number` may run at once outside the books: not draining, a free slot,
+    /// nothing queued, not a duplicate. The reader admits invocations one at a time on its own
+    /// thread, so nothing can take the slot before the invocation is either answered inline (then
+    /// `finishedOutside`) or recorded as running (`enterRunning`): a handler finishing meanwhile
+    /// only frees slots, and the queue stays empty. Saves the set insert and remove (and a lock)
+    /// per invocation that a worker answers inline.
+    func mayRunOutside(_ number: UInt64) -> Bool {
+        !draining && running.count < maxConcurrency && queued.isEmpty && !running.contains(number)
+    }
+
+    /// An invocation admitted by `mayRunOutside` did not finish inline: it runs from now on.
+    mutating func enterRunning(_ number: UInt64) { running.insert(number) }
+
     /// A handler finished (its answer is written). Returns the next invocation to start, if any.
     mutating func finished(_ number: UInt64) -> (UInt64, Job)? {
         guard running.remove(number) != nil else { return nil }
@@ -96,7 +109,10 @@ struct WorkerScheduler<Job> {
 
     var isIdle: Bool { running.isEmpty && queued.isEmpty }
 
-    var status: WorkerStatus { WorkerStatus(running: UInt32(running.count), queued: UInt32(queued.count), completed: completed) }
+    /// `outside`: invocations answered inline outside the books (counted by the worker).
+    func status(completedOutside outside: UInt64 = 0) -> WorkerStatus {
+        WorkerStatus(running: UInt32(running.count), queued: UInt32(queued.count), completed: completed &+ outside)
+    }
 
     private mutating func compact() {
         if orderHead > 1024 && orderHead * 2 > order.count {

@@ -21,20 +21,25 @@ extension ChannelWorker {
             let pending = Pending(function: request.function, payload: request.payload, context: context, contextBytes: [UInt8](message.context))
             let number = message.streamId
             var violation: String?
-            let (start, deferral) = state.withLock { state -> (Pending?, (any DeferredInvocationDelegate)?) in
+            let admission = state.withLock { state -> Admission in
+                if state.deferral == nil, state.scheduler.mayRunOutside(number) { return .outside }
                 switch state.scheduler.receive(number, pending) {
                 case .start(let job):
+                    guard let deferral = state.deferral else { return .start(job) }
                     // Deferred: registered in this same lock, before it is handed over.
-                    if state.deferral != nil { state.deferred[number] = job }
-                    return (job, state.deferral)
+                    state.deferred[number] = job
+                    return .handOver(job, deferral)
                 case .queued: break
                 case .refused(let job): spawnAuxiliary(&state) { await self.respond(number, job, .cancelled) }
                 case .duplicate: violation = "invocation \(number) received twice"
                 }
-                return (nil, nil)
+                return .none
             }
-            if let start {
-                if let deferral { handOver(number, start, deferral) } else { launch(number, start, delegate) }
+            switch admission {
+            case .outside: if run(number, pending, delegate, inBooks: false) { completedOutside.wrappingAdd(1, ordering: .relaxed) }
+            case .start(let job): launch(number, job, delegate)
+            case .handOver(let job, let deferral): handOver(number, job, deferral)
+            case .none: break
             }
             return violation
         case .invocationCancel:
@@ -78,7 +83,8 @@ extension ChannelWorker {
                     await self.sendControl(.functionLoadResponse(functionID: function, result), correlation)
                 }
             case .statusRequest:
-                let status = state.withLock { $0.scheduler.status }
+                let outside = completedOutside.load(ordering: .relaxed)
+                let status = state.withLock { $0.scheduler.status(completedOutside: outside) }
                 background { await self.sendControl(.statusResponse(status), correlation) }
             case .terminate(let grace):
                 terminate(gracePeriodNanoseconds: grace)
@@ -116,36 +122,54 @@ extension ChannelWorker {
         var next: (UInt64, Pending)? = (number, job)
         while let (number, job) = next {
             next = nil
-            let invocation = makeInvocation(number, job)
-            let service = job.context.extractedServiceContext(configuration.instrument ?? InstrumentationSystem.instrument)
-            let inline: InvocationReply?
-            do {
-                // Bound only when an instrument extracted one (no task-local push on the plain path).
-                if let service {
-                    inline = try ServiceContext.withValue(service) { try delegate.invokeInline(invocation) }
-                } else {
-                    inline = try delegate.invokeInline(invocation)
-                }
-            } catch is CancellationError { inline = .cancelled } catch {
-                inline = .failure(message: "\(error)")
+            if run(number, job, delegate, inBooks: true) { next = complete(number) }
+        }
+    }
+
+    /// Runs invocation `number`: inline on this turn when the delegate answers it so and the reply
+    /// fits the ring (returns true: answered), else in a task that answers it (false). `inBooks`:
+    /// the scheduler already counts it as running; if not (`mayRunOutside`), it enters the books
+    /// only when it needs a task.
+    private func run(_ number: UInt64, _ job: Pending, _ delegate: some ChannelWorkerDelegate, inBooks: Bool) -> Bool {
+        let invocation = makeInvocation(number, job)
+        let service = job.context.extractedServiceContext(configuration.instrument ?? InstrumentationSystem.instrument)
+        let inline: InvocationReply?
+        do {
+            // Bound only when an instrument extracted one (no task-local push on the plain path).
+            if let service {
+                inline = try ServiceContext.withValue(service) { try delegate.invokeInline(invocation) }
+            } else {
+                inline = try delegate.invokeInline(invocation)
             }
-            guard let reply = inline else {
-                state.withLock { $0.tasks[number] = makeTask(number, job, invocation, service, delegate) }
-                continue
-            }
-            guard respondInPlace(number, job, reply) else {
+        } catch is CancellationError { inline = .cancelled } catch {
+            inline = .failure(message: "\(error)")
+        }
+        if let inline, respondInPlace(number, job, inline) { return true }
+        state.withLock { state in
+            if !inBooks { state.scheduler.enterRunning(number) }
+            if let reply = inline {
                 // No room in the ring (or a reply that needs fragments): the invocation keeps its
                 // slot until the async sender has written the answer, which is back-pressure.
-                state.withLock { state in
-                    state.tasks[number] = Task {
-                        await self.respond(number, job, reply)
-                        if let (next, job) = self.complete(number) { self.launch(next, job, delegate) }
-                    }
+                state.tasks[number] = Task {
+                    await self.respond(number, job, reply)
+                    if let (next, job) = self.complete(number) { self.launch(next, job, delegate) }
                 }
-                continue
+            } else {
+                state.tasks[number] = makeTask(number, job, invocation, service, delegate)
             }
-            next = complete(number)
         }
+        return false
+    }
+
+    /// How the reader admitted an invocation (`dispatch`).
+    enum Admission {
+        /// A free slot and nothing queued: run at once, outside the scheduler's books unless it
+        /// needs a task (`WorkerScheduler.mayRunOutside`).
+        case outside
+        case start(Pending)
+        case handOver(Pending, any DeferredInvocationDelegate)
+        /// Queued, refused or a violation: nothing to run now.
+        case none
     }
 
     func makeInvocation(_ number: UInt64, _ job: Pending) -> Invocation {

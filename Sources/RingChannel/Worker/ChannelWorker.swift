@@ -29,6 +29,9 @@ public final class ChannelWorker: Sendable {
     /// Where the worker logs about itself locally (never bootstrapped here).
     let diagnostics: Logger
     let state: RingMutex<RuntimeState>
+    /// Invocations answered inline outside the scheduler's books (`WorkerScheduler.mayRunOutside`):
+    /// added to the scheduler's `completed` in status answers.
+    let completedOutside = Atomic<UInt64>(0)
 
     struct Pending: Sendable {
         let function: String
