@@ -63,17 +63,29 @@ final class ReactorDuties {
         return entry.armedWait
     }
 
-    /// Runs the queued jobs and polls every poller once. Returns whether anything happened, and the
-    /// waits of pollers that finished (the loop cancels them).
+    /// Runs the queued jobs, polls every poller once, then runs the jobs the polls queued (a reply
+    /// read by a poller resumes its caller in the same turn, not after the loop's kernel and timer
+    /// work). Returns whether anything happened, and the waits of pollers that finished (the loop
+    /// cancels them).
     func turn(finishedWaits: inout [UInt64]) -> Bool {
+        let ranJobs = runJobs()
+        let polled = pollAll(finishedWaits: &finishedWaits)
+        let ranResumed = runJobs()
+        return ranJobs || polled || ranResumed
+    }
+
+    /// Runs the jobs queued so far (not those they queue: those wait for the next pass).
+    private func runJobs() -> Bool {
+        guard !jobs.isEmpty else { return false }
+        swap(&jobs, &running)
+        let unowned = executor.asUnownedTaskExecutor()
+        for job in running { job.runSynchronously(on: unowned) }
+        running.removeAll(keepingCapacity: true)
+        return true
+    }
+
+    private func pollAll(finishedWaits: inout [UInt64]) -> Bool {
         var progress = false
-        if !jobs.isEmpty {
-            progress = true
-            swap(&jobs, &running)
-            let unowned = executor.asUnownedTaskExecutor()
-            for job in running { job.runSynchronously(on: unowned) }
-            running.removeAll(keepingCapacity: true)
-        }
         var index = 0
         while index < entries.count {
             let entry = entries[index]
