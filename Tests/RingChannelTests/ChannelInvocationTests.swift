@@ -119,6 +119,39 @@ extension ChannelProcessTests {
             }
         }
 
+        /// Status requests sent while fragmented invocations are in flight: a stream id names one
+        /// message at a time whatever its kind, so a control request numbered like an invocation
+        /// whose fragments are still arriving poisoned the worker's ring ("stream 2 starts a message
+        /// while one is in progress", found by the TSan run). Control requests are numbered from
+        /// 2^63 + 1, invocations below 2^63: every invocation and every status answer arrives.
+        @Test func controlRequestsNeverShareAStreamWithAFragmentedInvocation() async throws {
+            try await withWatchdog(seconds: 120) {
+                try await withHost(testConfiguration()) { host in
+                    let id = try await host.addWorker(exampleLaunch())
+                    for round in 0..<4 {
+                        try await withThrowingTaskGroup(of: Int.self) { group in
+                            for n in 0..<8 {
+                                group.addTask {
+                                    let sent = payload(UInt64(round * 8 + n), size: 1 << 20)  // 1 MiB through 1 MiB rings: fragments
+                                    let result = try await host.invoke(function: "echo", payload: sent, context: context(UInt64(round * 8 + n)))
+                                    return result.status == .success && result.payload == sent ? 1 : 0
+                                }
+                            }
+                            group.addTask {
+                                var answered = 0
+                                for _ in 0..<8 { if (try? await host.status(of: id, timeout: .seconds(30))) != nil { answered += 1 } }
+                                return answered == 8 ? 0 : -100
+                            }
+                            var total = 0
+                            for try await value in group { total += value }
+                            #expect(total == 8, "round \(round): \(total)")
+                        }
+                    }
+                    #expect(host.workers.map(\.inFlight) == [0])
+                }
+            }
+        }
+
         @Test func theFallbackBackendServesLoad() async throws {
             try await withWatchdog(seconds: 120) {
                 try await withHost(testConfiguration(.futexThread)) { host in

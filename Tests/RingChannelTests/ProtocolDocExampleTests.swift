@@ -31,8 +31,8 @@ import Testing
         let frames: [(String, [UInt8])] = [
             ("HostHello", frame(.handshake, stream: 0, payload: hostHello.encoded())),
             ("WorkerHello", frame(.handshake, stream: 0, payload: workerHello.encoded())),
-            ("workerInit", frame(.control, stream: 1, payload: ControlMessage.workerInit(hostVersion: "ringchannel-1", payload: []).encoded())),
-            ("workerInitResponse", frame(.control, stream: 1, payload: ControlMessage.workerInitResponse(.success, workerVersion: "1", payload: []).encoded())),
+            ("workerInit", frame(.control, stream: 1 << 63 | 1, payload: ControlMessage.workerInit(hostVersion: "ringchannel-1", payload: []).encoded())),
+            ("workerInitResponse", frame(.control, stream: 1 << 63 | 1, payload: ControlMessage.workerInitResponse(.success, workerVersion: "1", payload: []).encoded())),
             ("request", frame(.invocationRequest, stream: 1, context: context, payload: InvocationRequestPrefix.encode(function: "echo", payload: Array("hi".utf8)))),
             ("response", frame(.invocationResponse, stream: 1, context: context, payload: InvocationResponsePrefix.encode(status: .success, payload: Array("hi".utf8)))),
         ]
@@ -50,11 +50,11 @@ import Testing
                 66 75 74 65 78 2d 74 68 72 65 61 64 00 00 00 00  00 01 00 00 06 00 70 79 74 68 6f 6e
                 """,
             "workerInit": """
-                35 00 00 00 03 00 03 00 01 00 00 00 00 00 00 00  00 00 00 00 15 00 00 00 15 00 00 00 00 00 00 00
+                35 00 00 00 03 00 03 00 01 00 00 00 00 00 00 80  00 00 00 00 15 00 00 00 15 00 00 00 00 00 00 00
                 01 01 0d 00 72 69 6e 67 63 68 61 6e 6e 65 6c 2d  31 00 00 00 00
                 """,
             "workerInitResponse": """
-                2a 00 00 00 03 00 03 00 01 00 00 00 00 00 00 00  00 00 00 00 0a 00 00 00 0a 00 00 00 00 00 00 00
+                2a 00 00 00 03 00 03 00 01 00 00 00 00 00 00 80  00 00 00 00 0a 00 00 00 0a 00 00 00 00 00 00 00
                 01 02 00 01 00 31 00 00 00 00
                 """,
             "request": """

@@ -118,6 +118,20 @@ import Testing
         #expect(table.isEmpty)
     }
 
+    /// Generations have 31 bits: a slot at the last generation comes back as generation 0, so no
+    /// number ever reaches 2^63, where the host's control requests are numbered.
+    @Test func numbersStayBelowTheControlIDs() {
+        var table = Table(firstGeneration: Table.generationLimit - 1)
+        let last = table.register(invocationID: id)!
+        #expect(last == UInt64(Table.generationLimit - 1) << 32 | 1 && last < ChannelProtocol.firstControlID)
+        _ = table.attach(last, "caller")
+        _ = table.response(last, invocationID: id, "answer")
+        let wrapped = table.register(invocationID: id)!
+        #expect(wrapped == 1)
+        guard case .violation = table.response(ChannelProtocol.firstControlID, invocationID: id, "x") else { Issue.record("control id"); return }
+        #expect(table.contains(wrapped) && !table.contains(last))
+    }
+
     @Test func transmitFailureEndsBothHalves() {
         var table = Table()
         let n = table.register(invocationID: id)!

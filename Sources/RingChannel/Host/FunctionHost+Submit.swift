@@ -23,7 +23,7 @@ public struct InvocationHandle: Sendable {
     /// Gives up on the invocation: unless it already has an outcome, its completion gets
     /// `CancellationError` (on this thread) and the worker is told to cancel. A no-op after the
     /// outcome; a number names one invocation for the connection's life (its table slot would have
-    /// to be reused 2^32 times to repeat it), so a stale handle cancels nothing else.
+    /// to be reused 2^31 times to repeat it), so a stale handle cancels nothing else.
     public func cancel() {
         worker.abandon(number, .failure(CancellationError()))
     }

@@ -36,7 +36,7 @@ extension WorkerConnection: LinkReaderDelegate {
             guard control.sender == .worker else { return "worker sent host control message \(control)" }
             let correlation = message.streamId
             let (waiter, issued) = state.withLock { state in
-                (state.controlWaiters.removeValue(forKey: correlation), correlation < state.nextControlID)
+                (state.controlWaiters.removeValue(forKey: correlation), (ChannelProtocol.firstControlID..<state.nextControlID).contains(correlation))
             }
             if let waiter {
                 waiter.resume(returning: control)

@@ -22,7 +22,8 @@ final class WorkerConnection: Sendable {
         var helloWaiter: CheckedContinuation<WorkerHello, any Error>?
         var helloArrived: Result<WorkerHello, any Error>?
         var controlWaiters: [UInt64: CheckedContinuation<ControlMessage, any Error>] = [:]
-        var nextControlID: UInt64 = 1
+        /// Control requests are numbered apart from invocations (`ChannelProtocol.firstControlID`).
+        var nextControlID = ChannelProtocol.firstControlID
         /// The poller draining the worker → host ring (nil once it ended).
         var reader: LinkReader?
         var readerDone = false

@@ -10,6 +10,11 @@ public enum ChannelProtocol {
     /// Version byte that starts every channel payload encoding (handshake, control, invocation
     /// prefixes, log records).
     static let codecVersion: UInt8 = 1
+    /// The Swift host's first control correlation id. A stream id names one message at a time
+    /// whatever its kind (WireFormat.md §2.5), so control requests must never share a stream id
+    /// with an invocation whose fragments are in flight: invocation numbers stay below 2^63
+    /// (`InvocationTable`), control requests are numbered from 2^63 + 1 (0 is `terminate`).
+    static let firstControlID: UInt64 = 1 << 63 | 1
 
     /// Environment variables a spawned (or socket-connecting) worker reads.
     public enum Environment {

@@ -8,8 +8,10 @@ import RingCore
 // response finds its entry by index (no hashing: a dictionary's hash, probe and delete were ≈ 8 % of
 // the host's reactor thread at 64 in flight), and a number from an earlier use of the slot, or one a
 // hostile worker made up, finds another generation or no entry: the same violation as before. Numbers
-// are unique per connection (a slot's generation advances each time it is freed; 2^32 uses of one
-// slot before a number repeats); the first invocations are numbered 1, 2, 3…
+// are unique per connection (a slot's generation advances each time it is freed; 2^31 uses of one
+// slot before a number repeats); the first invocations are numbered 1, 2, 3… Generations have 31
+// bits, so every number is below 2^63: the host's control requests are numbered from 2^63 + 1
+// (`ChannelProtocol.firstControlID`) and never share a stream id with an invocation.
 //
 // Every entry has two halves that end independently:
 // - the caller: waiting (with or without its waiter attached yet) → outcome ready → done;
@@ -47,12 +49,18 @@ struct InvocationTable<Waiter, Outcome> {
     }
 
     private struct Slot {
-        /// Advanced each time the slot is freed: part of the number of the slot's next invocation.
-        var generation: UInt32 = 0
+        /// Advanced (modulo 2^31) each time the slot is freed: part of the number of the slot's
+        /// next invocation.
+        var generation: UInt32
         var entry: Entry?
     }
 
+    /// Generations wrap here, keeping numbers below 2^63.
+    static var generationLimit: UInt32 { 1 << 31 }
+
     private var slots: [Slot] = []
+    /// The generation a new slot starts at (0; tests start near the wrap).
+    private let firstGeneration: UInt32
     /// Free slots, most recently freed last (reused first: its memory is warm).
     private var free: [Int] = []
     /// Entries in the table.
@@ -67,6 +75,11 @@ struct InvocationTable<Waiter, Outcome> {
 
     // MARK: Caller side
 
+    init(firstGeneration: UInt32 = 0) {
+        precondition(firstGeneration < Self.generationLimit)
+        self.firstGeneration = firstGeneration
+    }
+
     /// Registers an invocation; nil once the table is closed (see `closedWith`).
     mutating func register(invocationID: ContextID) -> UInt64? {
         guard closedWith == nil else { return nil }
@@ -76,7 +89,7 @@ struct InvocationTable<Waiter, Outcome> {
         } else {
             guard slots.count < Int(UInt32.max) else { return nil }
             index = slots.count
-            slots.append(Slot())
+            slots.append(Slot(generation: firstGeneration))
         }
         slots[index].entry = Entry(invocationID: invocationID, caller: .waiting(nil))
         count += 1
@@ -271,7 +284,7 @@ struct InvocationTable<Waiter, Outcome> {
         let result = body(&slots[index].entry!)
         if slots[index].entry!.isFinished {
             slots[index].entry = nil
-            slots[index].generation &+= 1
+            slots[index].generation = (slots[index].generation + 1) % Self.generationLimit
             free.append(index)
             count -= 1
         }
