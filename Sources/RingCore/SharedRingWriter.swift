@@ -26,6 +26,14 @@ import Synchronization
 /// were written, so the reader's limit can never be reached by a well-behaved writer. A single
 /// message is always admitted when nothing else is partial (`maxBufferedBytes ≥ maxMessageSize`).
 ///
+/// **One message per stream at a time.** A stream id names one message at a time, whatever the
+/// frame kind (WireFormat.md §2.5): a frame of stream S between two fragments of a message of S is
+/// a protocol violation, and the reader poisons the ring. Writers of this process that share a
+/// stream id (a gRPC stream's writer and its reader granting credit, an invocation's request and
+/// its cancel) cannot know about each other, so the writer enforces the rule: a message that has not
+/// started, on a stream whose fragmented message is unfinished here, returns `.full` with nothing
+/// written (`streamHasPartialMessage` says why) and is retried once that message is out.
+///
 /// **Batches.** A caller with many small messages to send at once (a drain pass's replies, a batch
 /// of invocations) writes each with `publish: false` and then calls `publish()` once: the reader
 /// sees all of them through one release store of the tail and is woken at most once. Reserving is
@@ -40,7 +48,19 @@ public final class SharedRingWriter: Sendable {
         /// Payload bytes and count of fragmented messages started and not yet finished.
         var partialBytes = 0
         var partialMessages = 0
+        /// The stream ids of those messages (at most `partialBudget.maxPartialMessages`; a short
+        /// array, scanned only while a fragmented message is unfinished).
+        var partialStreams: [UInt64] = []
         var budgetRefusals: UInt64 = 0
+        var streamBusyRefusals: UInt64 = 0
+
+        /// Whether a message of `streamId` that has not started must wait: a fragmented message of
+        /// the same stream is unfinished.
+        mutating func streamBusy(_ streamId: UInt64) -> Bool {
+            guard partialMessages > 0, partialStreams.contains(streamId) else { return false }
+            streamBusyRefusals &+= 1
+            return true
+        }
     }
 
     private let state: RingMutex<State>
@@ -84,7 +104,7 @@ public final class SharedRingWriter: Sendable {
         context: UnsafeRawBufferPointer = UnsafeRawBufferPointer(start: nil, count: 0),
         payload: UnsafeRawBufferPointer, progress: inout MessageProgress, publish: Bool = true
     ) throws(RingError) -> WriteOutcome {
-        try write(contextLength: context.count, payloadLength: payload.count, progress: &progress) {
+        try write(streamId: streamId, contextLength: context.count, payloadLength: payload.count, progress: &progress) {
             (producer, progress) throws(RingError) in
             try producer.tryWriteMessage(
                 kind: kind, flags: flags, streamId: streamId, context: context, payload: payload, progress: &progress,
@@ -105,7 +125,7 @@ public final class SharedRingWriter: Sendable {
         let contextLength =
             needsFragments(contextLength: largest, payloadLength: payload.count)
             ? ((try? context.validatedEncodedSize()) ?? largest) : 0
-        return try write(contextLength: contextLength, payloadLength: payload.count, progress: &progress) {
+        return try write(streamId: streamId, contextLength: contextLength, payloadLength: payload.count, progress: &progress) {
             (producer, progress) throws(RingError) in
             try producer.tryWriteMessage(
                 kind: kind, flags: flags, streamId: streamId, context: context, payload: payload, progress: &progress,
@@ -119,7 +139,8 @@ public final class SharedRingWriter: Sendable {
     /// need fragments go through `tryWriteMessage(progress:)`. `fill` runs under the writer's lock:
     /// keep it to copying bytes.
     ///
-    /// - Returns: `.full` when the ring has no room now (nothing was written, `fill` not called).
+    /// - Returns: `.full` when the ring has no room now, or a fragmented message of the same stream
+    ///   is unfinished (nothing was written, `fill` not called).
     /// - Throws: `.messageTooLarge`/`.contextTooLarge` before writing; `.protocolViolation`/`.closed`.
     package func tryWriteFrame(
         kind: FrameKind, flags: FrameFlags = [], streamId: UInt64, contextLength: Int, payloadLength: Int, publish: Bool = true,
@@ -129,6 +150,7 @@ public final class SharedRingWriter: Sendable {
         let result: Result<WriteOutcome, RingError> = state.withLock { state in
             do throws(RingError) {
                 try state.producer.checkMessageLimits(contextLength: contextLength, payloadLength: payloadLength)
+                if state.streamBusy(streamId) { return .success(.full) }
                 return .success(try state.producer.tryWriteFrame(
                     kind: kind, flags: flags.intersection(.userSettable).union(.unfragmented), streamId: streamId,
                     contextLength: contextLength, payloadLength: payloadLength, publish: publish, fill))
@@ -164,6 +186,15 @@ public final class SharedRingWriter: Sendable {
         return state.withLock { !admits(payloadLength, $0) }
     }
 
+    /// Whether a fragmented message of `streamId` is unfinished here: a new message of that stream
+    /// (of any kind) waits until it is out — another writer finishing it is what helps, not space.
+    public func streamHasPartialMessage(_ streamId: UInt64) -> Bool {
+        state.withLock { $0.partialMessages > 0 && $0.partialStreams.contains(streamId) }
+    }
+
+    /// How often a message waited for another message of its stream to finish.
+    public var streamBusyRefusals: UInt64 { state.withLock { $0.streamBusyRefusals } }
+
     /// Bytes and count of fragmented messages this writer has started and not finished.
     public var partialInUse: (bytes: Int, messages: Int) {
         state.withLock { ($0.partialBytes, $0.partialMessages) }
@@ -184,7 +215,7 @@ public final class SharedRingWriter: Sendable {
 
     /// One locked write with the budget's bookkeeping around it.
     private func write(
-        contextLength: Int, payloadLength: Int, progress: inout MessageProgress,
+        streamId: UInt64, contextLength: Int, payloadLength: Int, progress: inout MessageProgress,
         _ body: (inout RingProducer, inout MessageProgress) throws(RingError) -> WriteOutcome
     ) throws(RingError) -> WriteOutcome {
         let fragmented = needsFragments(contextLength: contextLength, payloadLength: payloadLength)
@@ -193,6 +224,7 @@ public final class SharedRingWriter: Sendable {
         var local = progress
         let result: Result<WriteOutcome, RingError> = state.withLock { state in
             let wasStarted = local.started
+            if !wasStarted && state.streamBusy(streamId) { return .success(.full) }
             if budgeted && !wasStarted && !admits(payloadLength, state) {
                 state.budgetRefusals &+= 1
                 return .success(.full)
@@ -203,10 +235,15 @@ public final class SharedRingWriter: Sendable {
                     if !wasStarted && local.started {
                         state.partialMessages += 1
                         state.partialBytes += payloadLength
+                        state.partialStreams.append(streamId)
                     }
                     if outcome == .written && local.started {
                         state.partialMessages -= 1
                         state.partialBytes -= payloadLength
+                        if let index = state.partialStreams.firstIndex(of: streamId) {
+                            state.partialStreams.swapAt(index, state.partialStreams.count - 1)
+                            state.partialStreams.removeLast()
+                        }
                     }
                 }
                 return .success(outcome)

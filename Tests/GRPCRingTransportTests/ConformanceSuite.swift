@@ -80,6 +80,26 @@ struct ConformanceCases: Sendable {
         }
     }
 
+    /// Messages larger than one frame both ways on one stream, while credit flows back on the same
+    /// stream: each side's reader grants credit for what it consumed while its writer is in the
+    /// middle of a fragmented message. A stream id names one message at a time, so the credit must
+    /// not land between two fragments of that message (the peer would take it as a protocol
+    /// violation and poison the ring).
+    func testBidirectionalStreamingLargeMessagesEachWay() async throws {
+        let (raw, options) = (raw, options)
+        let (count, size) = (24, 3 << 20)
+        try await run { client, _, _ in
+            let request = StreamingClientRequest<[UInt8]> { writer in
+                for index in 0..<count { try await writer.write(Conformance.message(index, size: size)) }
+            }
+            let echoed = try await client.bidirectionalStreaming(
+                request: request, descriptor: Conformance.chat,
+                serializer: raw.serializer, deserializer: raw.deserializer, options: options
+            ) { response in try await Conformance.countInOrder(response.messages, size: size) }
+            XCTAssertEqual(echoed, count)
+        }
+    }
+
     func test16MiBMessagesBothWays() async throws {
         let (raw, options) = (raw, options)
         try await run { client, _, _ in
@@ -503,6 +523,7 @@ final class RingConformanceTests: XCTestCase {
     func testServerStreaming10kMessages() async throws { try await cases.testServerStreaming10kMessages() }
     func testBidirectionalStreaming10kMessagesEachWay() async throws { try await cases.testBidirectionalStreaming10kMessagesEachWay() }
     func test16MiBMessagesBothWays() async throws { try await cases.test16MiBMessagesBothWays() }
+    func testBidirectionalStreamingLargeMessagesEachWay() async throws { try await cases.testBidirectionalStreamingLargeMessagesEachWay() }
     func testMetadataRoundTripsIncludingBinaryValues() async throws { try await cases.testMetadataRoundTripsIncludingBinaryValues() }
     func testMetadataKeysArriveLowercased() async throws { try await cases.testMetadataKeysArriveLowercased() }
     func testHandlerThrowingRPCErrorGivesStatusAndTrailers() async throws { try await cases.testHandlerThrowingRPCErrorGivesStatusAndTrailers() }
@@ -531,6 +552,7 @@ final class HTTP2UnixConformanceTests: XCTestCase {
     func testServerStreaming10kMessages() async throws { try await cases.testServerStreaming10kMessages() }
     func testBidirectionalStreaming10kMessagesEachWay() async throws { try await cases.testBidirectionalStreaming10kMessagesEachWay() }
     func test16MiBMessagesBothWays() async throws { try await cases.test16MiBMessagesBothWays() }
+    func testBidirectionalStreamingLargeMessagesEachWay() async throws { try await cases.testBidirectionalStreamingLargeMessagesEachWay() }
     func testMetadataRoundTripsIncludingBinaryValues() async throws { try await cases.testMetadataRoundTripsIncludingBinaryValues() }
     func testMetadataKeysArriveLowercased() async throws { try await cases.testMetadataKeysArriveLowercased() }
     func testHandlerThrowingRPCErrorGivesStatusAndTrailers() async throws { try await cases.testHandlerThrowingRPCErrorGivesStatusAndTrailers() }

@@ -50,12 +50,13 @@ public final class RingSender: Sendable {
                 cancelledMidMessage = true
             }
             if !progress.started
-                && writer.partialBudgetRefuses(contextLength: contextLength(context), payloadLength: payload.count)
+                && (writer.streamHasPartialMessage(streamId)
+                    || writer.partialBudgetRefuses(contextLength: contextLength(context), payloadLength: payload.count))
             {
-                // Held back by the reassembly budget (other large messages of this process are
-                // unfinished; see SharedRingWriter): ring space is not what is missing, another
-                // writer finishing is. A short timed poll: this regime means > 64 MiB of large
-                // messages in flight at once, each taking milliseconds to transfer.
+                // Held back by another message of this process (see SharedRingWriter): a fragmented
+                // message of the same stream is unfinished, or the reassembly budget is spent.
+                // Ring space is not what is missing, another writer finishing is. A short timed
+                // poll: both regimes wait for a large message, which takes milliseconds to transfer.
                 try await Task.sleep(for: .microseconds(100))
                 continue
             }
