@@ -78,9 +78,12 @@ extension WorkerConnection: LinkReaderDelegate {
         }
         // The context handed to the caller is the one decoded from this response frame.
         let number = message.streamId
-        let result = InvocationResult(status: status, payload: payload, context: responseContext, workerID: id, number: number)
-        let action = state.withLock { $0.table.response(number, invocationID: responseContext.invocationId, .success(result)) }
-        switch action {
+        let invocationID = responseContext.invocationId
+        var outcome: Outcome? = .success(
+            InvocationResult(status: status, payload: payload, context: responseContext, workerID: id, number: number))
+        // The outcome moves into the table's action and on to the caller (no copy of the reply).
+        let action = state.withLock { $0.table.response(number, invocationID: invocationID, outcome.take()!) }
+        switch consume action {
         case .resume(let waiter, let outcome): waiter.resume(with: outcome)
         case .stored: break
         case .late: context.metrics.lateResponses.increment()

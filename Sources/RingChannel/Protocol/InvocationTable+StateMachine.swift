@@ -210,28 +210,34 @@ struct InvocationTable<Waiter, Outcome> {
     }
 
     /// The worker answered invocation `number` with the context of invocation `invocationID`.
-    mutating func response(_ number: UInt64, invocationID: ContextID, _ outcome: Outcome) -> ResponseAction {
-        var (outstanding, late) = (self.outstanding, self.lateResponses)
-        defer { (self.outstanding, self.lateResponses) = (outstanding, late) }
-        return update(number) { entry -> ResponseAction in
-            guard entry.workerOwes else { return .violation("second response to invocation \(number)") }
-            guard entry.invocationID == invocationID else {
-                return .violation("response to invocation \(number) carries the context of invocation \(invocationID), expected \(entry.invocationID)")
-            }
-            entry.workerOwes = false
-            outstanding -= 1
-            switch entry.caller {
-            case .waiting(.some(let waiter)):
-                entry.caller = .done
-                return .resume(waiter, outcome)
-            case .waiting(nil):
-                entry.caller = .ready(outcome)
-                return .stored
-            case .ready, .done:
-                late += 1
-                return .late
-            }
-        } ?? .violation("response to unknown invocation \(number)")
+    ///
+    /// The outcome is consumed: on the common path (the caller waits) it moves into the returned
+    /// action and on to the caller without a copy — an outcome holds the reply's payload and
+    /// context, whose references a copy would retain and release again (a closure capturing it, as
+    /// `update` takes, copies). Hence the inline lookup rather than `update`.
+    mutating func response(_ number: UInt64, invocationID: ContextID, _ outcome: consuming Outcome) -> ResponseAction {
+        guard let index = slot(of: number) else { return .violation("response to unknown invocation \(number)") }
+        guard slots[index].entry!.workerOwes else { return .violation("second response to invocation \(number)") }
+        let expected = slots[index].entry!.invocationID
+        guard expected == invocationID else {
+            return .violation("response to invocation \(number) carries the context of invocation \(invocationID), expected \(expected)")
+        }
+        slots[index].entry!.workerOwes = false
+        outstanding -= 1
+        let action: ResponseAction
+        switch slots[index].entry!.caller {
+        case .waiting(.some(let waiter)):
+            slots[index].entry!.caller = .done
+            action = .resume(waiter, outcome)
+        case .waiting(nil):
+            slots[index].entry!.caller = .ready(outcome)
+            action = .stored
+        case .ready, .done:
+            lateResponses += 1
+            action = .late
+        }
+        freeIfFinished(index)
+        return action
     }
 
     // MARK: The connection ends
@@ -282,12 +288,16 @@ struct InvocationTable<Waiter, Outcome> {
     private mutating func update<R>(_ number: UInt64, _ body: (inout Entry) -> R) -> R? {
         guard let index = slot(of: number) else { return nil }
         let result = body(&slots[index].entry!)
-        if slots[index].entry!.isFinished {
-            slots[index].entry = nil
-            slots[index].generation = (slots[index].generation + 1) % Self.generationLimit
-            free.append(index)
-            count -= 1
-        }
+        freeIfFinished(index)
         return result
+    }
+
+    /// Frees slot `index` once both halves of its entry are done.
+    private mutating func freeIfFinished(_ index: Int) {
+        guard slots[index].entry!.isFinished else { return }
+        slots[index].entry = nil
+        slots[index].generation = (slots[index].generation + 1) % Self.generationLimit
+        free.append(index)
+        count -= 1
     }
 }
