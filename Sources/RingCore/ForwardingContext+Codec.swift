@@ -92,6 +92,10 @@ extension ForwardingContext {
         }
     }
 
+    /// Bytes of the fields every context has: version, flags, attribute count, retryCount,
+    /// maxRetries, invocationId, forwardingId (WireFormat.md §3).
+    package static var fixedPrefixSize: Int { 44 }
+
     /// Decodes exactly `bytes` (possibly untrusted shared memory: every field is read once, every
     /// length is checked before use, and nothing outside `bytes` is touched).
     public init(decoding bytes: UnsafeRawBufferPointer) throws(ContextCodecError) {
@@ -107,18 +111,42 @@ extension ForwardingContext {
         if bytes.count > L.maxEncodedSize {
             throw .limitExceeded(field: "encoded context", size: bytes.count, limit: L.maxEncodedSize)
         }
-        let version: UInt8 = try take("version")
-        guard version == Self.encodingVersion else { throw .unsupportedVersion(version) }
-        let fieldFlags: UInt8 = try take("field flags")
-        guard fieldFlags & ~1 == 0 else { throw .undefinedFieldFlags(fieldFlags) }
-        let attributeCount = Int(try take("attribute count") as UInt16)
-        guard attributeCount <= L.maxAttributes else {
-            throw .limitExceeded(field: "attributes", size: attributeCount, limit: L.maxAttributes)
+        let version: UInt8, fieldFlags: UInt8, attributeCount: Int, retryCount: UInt32, maxRetries: UInt32
+        let invocationId: ContextID, forwardingId: ContextID
+        if bytes.count >= Self.fixedPrefixSize {
+            // The fixed prefix, present whole: one bounds check for its ten fields (each still read
+            // once), where the field-by-field path below checks each (it was ≈ 4 % of a host
+            // thread's time per invocation). Same checks, same order, same errors.
+            func load<T: FixedWidthInteger>(_ offset: Int, as type: T.Type) -> T {
+                T(littleEndian: bytes.baseAddress!.loadUnaligned(fromByteOffset: offset, as: T.self))
+            }
+            version = load(0, as: UInt8.self)
+            fieldFlags = load(1, as: UInt8.self)
+            attributeCount = Int(load(2, as: UInt16.self))
+            retryCount = load(4, as: UInt32.self)
+            maxRetries = load(8, as: UInt32.self)
+            invocationId = ContextID(high: load(12, as: UInt64.self), low: load(20, as: UInt64.self))
+            forwardingId = ContextID(high: load(28, as: UInt64.self), low: load(36, as: UInt64.self))
+            r.offset = Self.fixedPrefixSize
+            guard version == Self.encodingVersion else { throw .unsupportedVersion(version) }
+            guard fieldFlags & ~1 == 0 else { throw .undefinedFieldFlags(fieldFlags) }
+            guard attributeCount <= L.maxAttributes else {
+                throw .limitExceeded(field: "attributes", size: attributeCount, limit: L.maxAttributes)
+            }
+        } else {
+            version = try take("version")
+            guard version == Self.encodingVersion else { throw .unsupportedVersion(version) }
+            fieldFlags = try take("field flags")
+            guard fieldFlags & ~1 == 0 else { throw .undefinedFieldFlags(fieldFlags) }
+            attributeCount = Int(try take("attribute count") as UInt16)
+            guard attributeCount <= L.maxAttributes else {
+                throw .limitExceeded(field: "attributes", size: attributeCount, limit: L.maxAttributes)
+            }
+            retryCount = try take("retryCount")
+            maxRetries = try take("maxRetries")
+            invocationId = ContextID(high: try take("invocationId"), low: try take("invocationId"))
+            forwardingId = ContextID(high: try take("forwardingId"), low: try take("forwardingId"))
         }
-        let retryCount: UInt32 = try take("retryCount")
-        let maxRetries: UInt32 = try take("maxRetries")
-        let invocationId = ContextID(high: try take("invocationId"), low: try take("invocationId"))
-        let forwardingId = ContextID(high: try take("forwardingId"), low: try take("forwardingId"))
         let deadline: UInt64? = fieldFlags & 1 != 0 ? try take("deadline") as UInt64 : nil
         let traceparent = try takeString("traceparent", limit: L.maxTraceparentBytes)
         let tracestate = try takeString("tracestate", limit: L.maxTracestateBytes)

@@ -56,6 +56,29 @@ import Testing
         }
     }
 
+    /// The fixed 44-byte prefix is read in one piece when it is all there, field by field when the
+    /// buffer is shorter: both ways report the same errors, in the same order.
+    @Test func theFixedPrefixFailsAlikeWholeOrCutShort() throws {
+        let valid = try Self.full.encoded()
+        #expect(valid.count > ForwardingContext.fixedPrefixSize)
+        for (offset, value, error) in [
+            (0, UInt8(2), ContextCodecError.unsupportedVersion(2)), (1, 0x81, .undefinedFieldFlags(0x81)),
+            (2, 65, .limitExceeded(field: "attributes", size: 65, limit: 64)),
+        ] {
+            var bytes = valid
+            bytes[offset] = value
+            if offset == 2 { bytes[3] = 0 }
+            #expect(throws: error) { try ForwardingContext(decoding: bytes) }  // whole prefix
+            #expect(throws: error) { try ForwardingContext(decoding: Array(bytes[0...offset + (offset == 2 ? 1 : 0)])) }  // cut short
+        }
+        for length in 0..<ForwardingContext.fixedPrefixSize {
+            #expect(throws: ContextCodecError.self) { try ForwardingContext(decoding: Array(valid[0..<length])) }
+        }
+        #expect(throws: ContextCodecError.truncated(needed: 46, available: 44)) {
+            try ForwardingContext(decoding: Array(try ForwardingContext(invocationId: ContextID(high: 1, low: 2)).encoded()[0..<44]))
+        }
+    }
+
     @Test func rejectsMalformedFields() throws {
         var bytes = try Self.full.encoded()
         bytes[0] = 2
