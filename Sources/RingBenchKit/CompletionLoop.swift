@@ -47,17 +47,18 @@ enum CompletionLoop {
             return
         }
         let id = chain << 40 | n
-        let context = ForwardingContext(invocationId: ContextID(high: id, low: ~id))
+        let invocationID = ContextID(high: id, low: ~id)
+        let context = ForwardingContext(invocationId: invocationID)
         do {
             try host.submit(function: "echo", payload: payload, context: context) { outcome in
                 let after = MonotonicClock.now()
                 let problem: (any Error)?
                 switch outcome {
-                case .success(let result) where result.status == .success && result.context.invocationId == context.invocationId
+                case .success(let result) where result.status == .success && result.context.invocationId == invocationID
                     && result.payload.count == payload.count:
                     problem = nil
                 case .success(let result):
-                    problem = ValidationError("echo answered \(result.status) with \(result.payload.count) bytes for \(context.invocationId)")
+                    problem = ValidationError("echo answered \(result.status) with \(result.payload.count) bytes for \(invocationID)")
                 case .failure(let error):
                     problem = error
                 }

@@ -19,9 +19,11 @@ extension FunctionHost {
         for request in requests { try Self.validate(function: request.function) }
         let worker = try dispatch(weight: requests.count)
         defer { finishDispatch(worker, weight: requests.count) }
-        let items = requests.map { request in
+        let items = requests.map { request -> Result<WorkerConnection.PreparedInvocation, any Error> in
             let (effective, due) = effectiveContext(request.context, deadline: deadline)
-            return worker.prepare(function: request.function, payload: request.payload, context: effective, deadline: due)
+            do { return .success(try worker.prepare(function: request.function, payload: request.payload, context: effective, deadline: due)) } catch {
+                return .failure(error)
+            }
         }
         let metrics = context.metrics
         metrics.inFlight.increment(by: Double(requests.count))

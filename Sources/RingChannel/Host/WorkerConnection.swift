@@ -324,14 +324,14 @@ final class WorkerConnection: Sendable {
 
     /// Checks and sizes one request (`function` is validated); the error is the one `invoke` would
     /// throw for it.
-    func prepare(function: String, payload: [UInt8], context invocationContext: ForwardingContext, deadline: UInt64?) -> Result<PreparedInvocation, any Error> {
+    func prepare(function: String, payload: [UInt8], context invocationContext: ForwardingContext, deadline: UInt64?) throws(ChannelError) -> PreparedInvocation {
         let contextSize: Int
-        do { contextSize = try invocationContext.validatedEncodedSize() } catch { return .failure(ChannelError.invalidContext(error)) }
+        do { contextSize = try invocationContext.validatedEncodedSize() } catch { throw .invalidContext(error) }
         let requestSize = InvocationRequestPrefix.size(validatedFunction: function, payloadCount: payload.count)
-        guard requestSize <= maxMessageSize else { return .failure(ChannelError.messageTooLarge(size: requestSize, limit: maxMessageSize)) }
-        return .success(PreparedInvocation(
+        guard requestSize <= maxMessageSize else { throw .messageTooLarge(size: requestSize, limit: maxMessageSize) }
+        return PreparedInvocation(
             context: invocationContext, deadline: deadline, function: function, payload: payload, requestSize: requestSize,
-            contextSize: contextSize))
+            contextSize: contextSize)
     }
 
     /// An invocation registered, its deadline armed and its request written or queued: what
@@ -347,7 +347,7 @@ final class WorkerConnection: Sendable {
     /// before the caller waits: attaching the waiter then marks it sent under the same lock, so
     /// register, attach and the response are the only three times the table is taken).
     func start(function: String, payload: [UInt8], context invocationContext: ForwardingContext, deadline: UInt64?) throws -> Started {
-        let item = try prepare(function: function, payload: payload, context: invocationContext, deadline: deadline).get()
+        let item = try prepare(function: function, payload: payload, context: invocationContext, deadline: deadline)
         let invocationID = invocationContext.invocationId
         let number = try state.withLock { state throws(ChannelError) -> UInt64 in
             if let error = state.endError { throw error }
