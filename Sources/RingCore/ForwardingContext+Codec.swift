@@ -15,7 +15,7 @@
 /// ```
 extension ForwardingContext {
     public static let encodingVersion: UInt8 = 1
-    static let fixedSize = 1 + 1 + 2 + 4 + 4 + 16 + 16
+    package static let fixedSize = 1 + 1 + 2 + 4 + 4 + 16 + 16
 
     /// Bytes `encode(into:)` writes.
     public var encodedSize: Int {
@@ -92,10 +92,6 @@ extension ForwardingContext {
         }
     }
 
-    /// Bytes of the fields every context has: version, flags, attribute count, retryCount,
-    /// maxRetries, invocationId, forwardingId (WireFormat.md §3).
-    package static var fixedPrefixSize: Int { 44 }
-
     /// Decodes exactly `bytes` (possibly untrusted shared memory: every field is read once, every
     /// length is checked before use, and nothing outside `bytes` is touched).
     public init(decoding bytes: UnsafeRawBufferPointer) throws(ContextCodecError) {
@@ -113,7 +109,7 @@ extension ForwardingContext {
         }
         let version: UInt8, fieldFlags: UInt8, attributeCount: Int, retryCount: UInt32, maxRetries: UInt32
         let invocationId: ContextID, forwardingId: ContextID
-        if bytes.count >= Self.fixedPrefixSize {
+        if bytes.count >= Self.fixedSize {
             // The fixed prefix, present whole: one bounds check for its ten fields (each still read
             // once), where the field-by-field path below checks each (it was ≈ 4 % of a host
             // thread's time per invocation). Same checks, same order, same errors.
@@ -127,7 +123,7 @@ extension ForwardingContext {
             maxRetries = load(8, as: UInt32.self)
             invocationId = ContextID(high: load(12, as: UInt64.self), low: load(20, as: UInt64.self))
             forwardingId = ContextID(high: load(28, as: UInt64.self), low: load(36, as: UInt64.self))
-            r.offset = Self.fixedPrefixSize
+            r.offset = Self.fixedSize
             guard version == Self.encodingVersion else { throw .unsupportedVersion(version) }
             guard fieldFlags & ~1 == 0 else { throw .undefinedFieldFlags(fieldFlags) }
             guard attributeCount <= L.maxAttributes else {

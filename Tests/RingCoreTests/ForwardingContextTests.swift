@@ -18,6 +18,32 @@ import Testing
         #expect(try ForwardingContext(decoding: bytes) == Self.full)
     }
 
+    /// Whatever the decoder accepts re-encodes to the same bytes: the worker carries the request's
+    /// context back by encoding the decoded one into its reply (no copy of the bytes kept), and the
+    /// C ABI hands foreign workers the re-encoded bytes. Random contexts, every optional part.
+    @Test func decodingThenEncodingGivesBackTheSameBytes() throws {
+        var random = TestRandom(seed: 7)
+        func text(_ maxBytes: Int) -> String {
+            let scalars: [Character] = ["a", "Z", "0", "-", "ü", "✓", "😀", " "]
+            var out = ""
+            for _ in 0..<Int(random.next() % UInt64(maxBytes / 4 + 1)) { out.append(scalars[Int(random.next() % 8)]) }
+            return out
+        }
+        for _ in 0..<500 {
+            let context = ForwardingContext(
+                invocationId: ContextID(high: random.next(), low: random.next()),
+                forwardingId: ContextID(high: random.next(), low: random.next()),
+                traceparent: text(256), tracestate: text(512),
+                deadlineNanoseconds: random.next() % 2 == 0 ? nil : random.next(),
+                retryCount: UInt32(truncatingIfNeeded: random.next()), maxRetries: UInt32(truncatingIfNeeded: random.next()),
+                attributes: (0..<Int(random.next() % 5)).map { _ in .init(key: text(64), value: text(128)) })
+            let bytes = try context.encoded()
+            let decoded = try ForwardingContext(decoding: bytes)
+            #expect(try decoded.validatedEncodedSize() == bytes.count)
+            #expect(try decoded.encoded() == bytes)
+        }
+    }
+
     @Test func roundTripsMinimalContext() throws {
         let minimal = ForwardingContext(invocationId: ContextID(high: 1, low: 2))
         let bytes = try minimal.encoded()
@@ -60,7 +86,7 @@ import Testing
     /// buffer is shorter: both ways report the same errors, in the same order.
     @Test func theFixedPrefixFailsAlikeWholeOrCutShort() throws {
         let valid = try Self.full.encoded()
-        #expect(valid.count > ForwardingContext.fixedPrefixSize)
+        #expect(valid.count > ForwardingContext.fixedSize)
         for (offset, value, error) in [
             (0, UInt8(2), ContextCodecError.unsupportedVersion(2)), (1, 0x81, .undefinedFieldFlags(0x81)),
             (2, 65, .limitExceeded(field: "attributes", size: 65, limit: 64)),
@@ -71,7 +97,7 @@ import Testing
             #expect(throws: error) { try ForwardingContext(decoding: bytes) }  // whole prefix
             #expect(throws: error) { try ForwardingContext(decoding: Array(bytes[0...offset + (offset == 2 ? 1 : 0)])) }  // cut short
         }
-        for length in 0..<ForwardingContext.fixedPrefixSize {
+        for length in 0..<ForwardingContext.fixedSize {
             #expect(throws: ContextCodecError.self) { try ForwardingContext(decoding: Array(valid[0..<length])) }
         }
         #expect(throws: ContextCodecError.truncated(needed: 46, available: 44)) {

@@ -44,7 +44,9 @@ extension ChannelWorker {
 
     /// Hands a registered invocation to the delegate (dispatch registers it in the lock that admits it).
     func handOver(_ number: UInt64, _ job: Pending, _ deferral: any DeferredInvocationDelegate) {
-        deferral.deliver(makeInvocation(number, job), contextBytes: job.contextBytes)
+        // The foreign worker gets the context's wire bytes (the request's own: decoding accepts
+        // only the canonical encoding). A context that was decoded always encodes.
+        deferral.deliver(makeInvocation(number, job), contextBytes: (try? job.context.encoded()) ?? [])
     }
 
     /// Answers delivered invocation `number`, from any thread that is not one of Swift's cooperative

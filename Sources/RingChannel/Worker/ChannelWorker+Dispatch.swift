@@ -18,7 +18,7 @@ extension ChannelWorker {
             } catch { return "invocation \(message.streamId) context: \(error)" }
             let request: (function: String, payload: [UInt8])
             do { request = try InvocationRequestPrefix.decode(message.payload) } catch { return "invocation \(message.streamId): \(error)" }
-            let pending = Pending(function: request.function, payload: request.payload, context: context, contextBytes: [UInt8](message.context))
+            let pending = Pending(function: request.function, payload: request.payload, context: context)
             let number = message.streamId
             var violation: String?
             let admission = state.withLock { state -> Admission in
@@ -196,7 +196,7 @@ extension ChannelWorker {
         }
     }
 
-    /// Writes the answer, with the request's context bytes echoed: in place when it fits one frame
+    /// Writes the answer, with the request's context: in place when it fits one frame
     /// and there is room, else through the async sender in a task of its own (so a cancelled
     /// handler's answer is still written). That task runs on the reactor's executor: waiting for
     /// space there takes turns with the reader instead of spinning on another thread beside it
@@ -224,22 +224,22 @@ extension ChannelWorker {
     /// The status prefix, the body and the echoed context are written straight into the frame.
     func respondInPlace(_ number: UInt64, _ job: Pending, _ reply: InvocationReply) -> Bool {
         let writer = sender.writer
-        let room = writer.maxFrameLength - FrameHeader.size - job.contextBytes.count
+        // The context is encoded into the frame (no array of its bytes kept per invocation: an
+        // allocation, a copy and a free on every one).
+        guard let contextLength = try? job.context.validatedEncodedSize() else { return false }
+        let room = writer.maxFrameLength - FrameHeader.size - contextLength
         // A reply that cannot fit one frame whatever its status is not looked at further here: the
         // sender encodes it (a body over the maximum message size becomes a failure that says so).
         guard InvocationResponsePrefix.minimumSize + reply.payload.count <= room else { return false }
         let (code, message) = InvocationResponsePrefix.parts(reply.status)
         let length = InvocationResponsePrefix.minimumSize + message.count + reply.payload.count
         guard length <= room, length <= segment.configuration.maxMessageSize else { return false }
-        let outcome = job.contextBytes.withUnsafeBytes { context in
-            message.withUnsafeBytes { message in
-                reply.payload.withUnsafeBytes { payload in
-                    try? writer.tryWriteFrame(
-                        kind: .invocationResponse, streamId: number, contextLength: context.count, payloadLength: length
-                    ) { contextOut, payloadOut in
-                        contextOut.copyMemory(from: context)
-                        InvocationResponsePrefix.write(code: code, message: message, payload: payload, into: payloadOut)
-                    }
+        let outcome = message.withUnsafeBytes { message in
+            reply.payload.withUnsafeBytes { payload in
+                try? writer.tryWriteFrame(
+                    kind: .invocationResponse, streamId: number, context: job.context, contextLength: contextLength, payloadLength: length
+                ) { payloadOut in
+                    InvocationResponsePrefix.write(code: code, message: message, payload: payload, into: payloadOut)
                 }
             }
         }

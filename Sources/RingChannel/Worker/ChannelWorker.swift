@@ -36,8 +36,9 @@ public final class ChannelWorker: Sendable {
     struct Pending: Sendable {
         let function: String
         let payload: [UInt8]
+        /// The request's context, which the reply carries back: encoded into the reply's frame
+        /// (decoding accepts only the canonical encoding, so the bytes are the request's own).
         let context: ForwardingContext
-        let contextBytes: [UInt8]
     }
 
     struct RuntimeState {
