@@ -51,19 +51,20 @@ extension FunctionHost {
         try Self.validate(function: function)
         let worker = try dispatch(weight: 1)
         let (effective, due) = effectiveContext(context, deadline: deadline)
-        let metrics = self.context.metrics
-        metrics.inFlight.increment()
+        self.context.metrics.inFlight.increment()
         let number: UInt64
         do {
+            // Captures three references (the host, the worker, the caller's completion), each
+            // retained and released once per invocation; the metrics are reached through the host.
             number = try worker.submit(function: function, payload: payload, context: effective, deadline: due) { [self] outcome in
                 finishDispatch(worker, weight: 1)
-                metrics.inFlight.decrement()
+                self.context.metrics.inFlight.decrement()
                 record(outcome)
                 completion(outcome)
             }
         } catch {
             finishDispatch(worker, weight: 1)
-            metrics.inFlight.decrement()
+            self.context.metrics.inFlight.decrement()
             record(.failure(error))
             throw error
         }

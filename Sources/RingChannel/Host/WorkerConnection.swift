@@ -374,9 +374,16 @@ final class WorkerConnection: Sendable {
     ) throws -> UInt64 {
         let started = try start(function: function, payload: payload, context: invocationContext, deadline: deadline)
         let (number, timer) = (started.number, started.timer)
-        let waiter = InvocationWaiter.completion { [reactor] outcome in
-            if let timer { reactor.cancel(timer) }
-            completion(outcome)
+        // Without a deadline the caller's completion is the waiter itself: no closure wrapped around
+        // it (an allocation and the retains and releases of what it captures, per invocation).
+        let waiter: InvocationWaiter
+        if let timer {
+            waiter = .completion { [reactor] outcome in
+                reactor.cancel(timer)
+                completion(outcome)
+            }
+        } else {
+            waiter = .completion(completion)
         }
         let attached = state.withLock { $0.table.attach(number, waiter, sent: started.written) }
         if case .resume(let outcome) = attached.action { waiter.resume(with: outcome) }
