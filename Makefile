@@ -131,7 +131,7 @@ endef
 test-asan: deps
 	$(SWIFT) build --build-tests --sanitize=address --scratch-path .build-asan
 	rm -f .build-asan/asan-report.*
-	SWIFT_BACKTRACE=enable=no LSAN_OPTIONS=suppressions=$(CURDIR)/Tests/lsan-suppressions.txt \
+	SWIFT_BACKTRACE=enable=no LSAN_OPTIONS=suppressions=$(CURDIR)/Tests/lsan-suppressions.txt RING_WATCHDOG_SCALE=4 \
 	ASAN_OPTIONS=log_path=$(CURDIR)/.build-asan/asan-report \
 		$(SWIFT) test --skip-build --sanitize=address --scratch-path .build-asan --skip '$(ASAN_SKIP)'; \
 	$(call fail-on-reports,.build-asan/asan-report,ERROR: \(Address\|Leak\)Sanitizer)
@@ -156,7 +156,7 @@ TSAN_FILTER ?= InProcessProducerTests|AsyncRingTests|CrossProcessEchoTests|React
 test-tsan: deps
 	$(SWIFT) build --build-tests --sanitize=thread --scratch-path .build-tsan -Xswiftc -DRING_TSAN
 	rm -f .build-tsan/tsan-report.*
-	SWIFT_BACKTRACE=enable=no \
+	SWIFT_BACKTRACE=enable=no RING_WATCHDOG_SCALE=4 \
 	TSAN_OPTIONS="suppressions=$(CURDIR)/Tests/tsan-suppressions.txt halt_on_error=0 exitcode=66 log_path=$(CURDIR)/.build-tsan/tsan-report" \
 		$(SWIFT) test --skip-build --sanitize=thread --scratch-path .build-tsan -Xswiftc -DRING_TSAN --filter '$(TSAN_FILTER)' --skip '$(TSAN_SKIP)'; \
 	$(call fail-on-reports,.build-tsan/tsan-report,\(WARNING\|ERROR\): ThreadSanitizer)

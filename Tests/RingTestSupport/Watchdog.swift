@@ -6,10 +6,22 @@ import Glibc
 /// Bounds a test that could hang: if `cancel()` is not called within `seconds`, the whole test
 /// process aborts with a message naming the test. Tests never assert durations; this only turns a
 /// hang into a failure.
+///
+/// `RING_WATCHDOG_SCALE` (a whole number ≥ 1) multiplies every bound: the sanitizer targets set it,
+/// because AddressSanitizer and ThreadSanitizer slow the code several times over and the suite runs
+/// its tests in parallel on two cores (a bound sized for a normal build aborted a healthy HTTP test
+/// under ASan — and with it the whole test process).
 public final class Watchdog: @unchecked Sendable {
     private let item: DispatchWorkItem
 
-    public init(seconds: Int, _ name: String) {
+    /// The multiplier from `RING_WATCHDOG_SCALE`; 1 when unset or not a whole number ≥ 1.
+    public static let scale: Int = {
+        guard let text = getenv("RING_WATCHDOG_SCALE"), let value = Int(String(cString: text)), value >= 1 else { return 1 }
+        return value
+    }()
+
+    public init(seconds unscaled: Int, _ name: String) {
+        let seconds = unscaled * Self.scale
         let item = DispatchWorkItem {
             let message = "WATCHDOG: '\(name)' did not finish within \(seconds) s — aborting\n"
             _ = message.withCString { write(2, $0, strlen($0)) }
