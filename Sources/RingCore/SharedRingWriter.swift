@@ -54,10 +54,14 @@ public final class SharedRingWriter: Sendable {
         var budgetRefusals: UInt64 = 0
         var streamBusyRefusals: UInt64 = 0
 
-        /// Whether a message of `streamId` that has not started must wait: a fragmented message of
-        /// the same stream is unfinished.
+        /// Whether a fragmented message of `streamId` is unfinished.
+        func hasPartial(_ streamId: UInt64) -> Bool {
+            partialMessages > 0 && partialStreams.contains(streamId)
+        }
+
+        /// `hasPartial`, counting the refusal: a message of `streamId` that has not started waits.
         mutating func streamBusy(_ streamId: UInt64) -> Bool {
-            guard partialMessages > 0, partialStreams.contains(streamId) else { return false }
+            guard hasPartial(streamId) else { return false }
             streamBusyRefusals &+= 1
             return true
         }
@@ -189,7 +193,7 @@ public final class SharedRingWriter: Sendable {
     /// Whether a fragmented message of `streamId` is unfinished here: a new message of that stream
     /// (of any kind) waits until it is out — another writer finishing it is what helps, not space.
     public func streamHasPartialMessage(_ streamId: UInt64) -> Bool {
-        state.withLock { $0.partialMessages > 0 && $0.partialStreams.contains(streamId) }
+        state.withLock { $0.hasPartial(streamId) }
     }
 
     /// How often a message waited for another message of its stream to finish.
