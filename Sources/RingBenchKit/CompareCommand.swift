@@ -175,7 +175,7 @@ package struct CompareCommand: AsyncParsableCommand {
         let plan = CompareRun.plan(
             scenarios: scenarios, sizes: sizes, transports: transports, concurrencies: settings.concurrencies,
             throughputSizes: throughputSizes)
-        let progress = Progress(total: plan.count + CompareRun.calibrationSteps(scenarios: scenarios, sizes: throughputSizes))
+        let progress = Progress(total: plan.count + CompareRun.calibrationSteps(scenarios: scenarios, sizes: throughputSizes, concurrencies: settings.concurrencies))
         let outcome = await CompareRun.execute(plan: plan, scenarios: scenarios, sizes: throughputSizes, settings: settings, progress: progress)
         progress.finish()
         print(CompareTable.render(outcome, transports: transports))

@@ -59,8 +59,9 @@ enum CompareRun {
         }
     }
 
-    static func calibrationSteps(scenarios: [CompareScenario], sizes: [Int]) -> Int {
+    static func calibrationSteps(scenarios: [CompareScenario], sizes: [Int], concurrencies: [Int]) -> Int {
         (scenarios.contains(.throughput) ? 2 * sizes.count : 0) + (scenarios.contains(.pingpong) ? 1 : 0)
+            + (scenarios.contains(.invoke) ? concurrencies.count : 0)
     }
 
     /// `sizes`: the throughput rows' sizes, which the memcpy and floor calibrations are measured at.
@@ -84,6 +85,19 @@ enum CompareRun {
             do { outcome.calibration.append(try await CompareMeasure.spinFloor(settings: settings)) } catch {
                 outcome.failures.append(Failure(scenario: .pingpong, size: 4, transport: "spin-floor", reason: "\(error)"))
                 outcome.calibration.append(.failed(BenchFailure(scenario: "calibration", transport: "spin-floor", messageSize: 4, reason: "\(error)")))
+            }
+        }
+        if scenarios.contains(.invoke) {
+            for concurrency in settings.concurrencies {
+                progress.step("calibration: task floor ×\(concurrency)")
+                do {
+                    outcome.calibration.append(
+                        try await TaskFloor.measure(concurrency: concurrency, seconds: settings.seconds, profile: .latency))
+                } catch {
+                    outcome.failures.append(Failure(scenario: .invoke, size: 0, transport: "task-floor", reason: "\(error)"))
+                    outcome.calibration.append(.failed(BenchFailure(
+                        scenario: "calibration", transport: "task-floor", messageSize: 0, concurrency: concurrency, reason: "\(error)")))
+                }
             }
         }
         for step in plan {

@@ -46,7 +46,9 @@ enum CompareTable {
         at the same size (throughput), spin-floor p50 vs ring p50 (pingpong), the same ring's ping-pong p50 vs
         the invocation's p50 (invoke: 100 % would be an invocation layer that costs nothing over the ring).
         % floor: ring messages/s vs the floor ring at the same size (limit rows `floor`: fixed records, no
-        validation, busy-spin, over the same shared memory between the same two processes).
+        validation, busy-spin, over the same shared memory between the same two processes). task-floor ×C:
+        C tasks on a reactor's executor waiting as FunctionHost.invoke waits, resumed by a poller, no transport:
+        the most any invoke row at C in flight with task callers can do on this machine.
         """
 
     /// Speed-up of `result` over `base` (higher is better).
@@ -64,8 +66,8 @@ enum CompareTable {
     }
 
     static func row(_ result: BenchResult, scenario: String, base: BenchResult?, baseText: String) -> [String] {
-        let concurrency = result.scenario == CompareScenario.invoke.rawValue ? " ×\(result.concurrency)" : ""
-        let size = result.transport == "spin-floor" ? "4 B" : Format.bytes(result.messageSize)
+        let concurrency = result.scenario == CompareScenario.invoke.rawValue || result.transport == "task-floor" ? " ×\(result.concurrency)" : ""
+        let size = result.transport == "spin-floor" ? "4 B" : result.transport == "task-floor" ? "—" : Format.bytes(result.messageSize)
         if !result.isMeasured {
             // The reason is printed under the table (it is long); the row keeps its place.
             return [scenario, size, result.transport + concurrency, "FAILED"] + Array(repeating: "—", count: columns.count - 6) + ["", ""]

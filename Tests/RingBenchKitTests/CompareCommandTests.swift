@@ -101,7 +101,8 @@ import Testing
             scenarios: [.throughput, .pingpong], sizes: [64, 4096], transports: transports, throughputSizes: [64, 256, 4096])
         #expect(plan.filter { $0.scenario == .throughput }.map(\.size) == [64, 256, 4096])
         #expect(plan.filter { $0.scenario == .pingpong }.map(\.size) == [64, 4096])
-        #expect(CompareRun.calibrationSteps(scenarios: [.throughput, .pingpong], sizes: [64, 256, 4096]) == 7)
+        #expect(CompareRun.calibrationSteps(scenarios: [.throughput, .pingpong], sizes: [64, 256, 4096], concurrencies: [1, 16, 64]) == 7)
+        #expect(CompareRun.calibrationSteps(scenarios: [.pingpong, .invoke], sizes: [64], concurrencies: [1, 16, 64]) == 4)
     }
 
     @Test func percentOfLimitUsesTheSameRunsCalibration() {

@@ -38,6 +38,7 @@ import Testing
         #expect(report.results.contains { $0.transport == "floor" && $0.scenario == "calibration" && $0.messagesPerSecond > 0 })
         #expect(report.results.filter { $0.scenario == "throughput" && $0.transport.hasPrefix("ring-") }.allSatisfy { ($0.percentOfFloor ?? 0) > 0 })
         #expect(report.results.contains { $0.transport == "spin-floor" && ($0.latencyNanoseconds?.p50 ?? 0) > 0 })
+        #expect(report.results.contains { $0.transport == "task-floor" && $0.concurrency == 4 && $0.messagesPerSecond > 0 && ($0.latencyNanoseconds?.p50 ?? 0) > 0 })
         let csvText = try String(contentsOfFile: csv, encoding: .utf8)
         #expect(try CSV.parse(csvText).count == report.results.count + 1)
         #expect(try String(contentsOfFile: svg, encoding: .utf8).hasPrefix("<?xml"))

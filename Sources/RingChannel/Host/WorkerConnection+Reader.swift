@@ -14,7 +14,15 @@ extension WorkerConnection: LinkReaderDelegate {
     // MARK: LinkReaderDelegate (the worker → host ring's reader, on the reactor thread)
 
     func linkReader(received message: MessageView) -> String? { handle(message) }
-    func linkReader(delivered count: Int) { recordOccupancy() }
+    func linkReader(delivered count: Int) {
+        // Sampled, not recorded per poll: at one invocation in flight every poll delivers one
+        // message, and recording the gauges and the wake counters then cost ≈ 0.4 µs of each
+        // invocation's ≈ 3 µs (two ring geometries, a lock, the reactor's counters).
+        let now = Reactor.now()
+        guard now &- occupancySampledAt.load(ordering: .relaxed) >= Self.occupancySampleNanoseconds else { return }
+        occupancySampledAt.store(now, ordering: .relaxed)
+        recordOccupancy()
+    }
     func linkReader(ended end: LinkEnd) { readerEnded(end) }
 
     // MARK: Messages from the worker (on the reactor thread: LinkReader)

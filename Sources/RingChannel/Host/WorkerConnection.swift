@@ -51,6 +51,11 @@ final class WorkerConnection: Sendable {
     let dispatched = Atomic<Int>(0)
     /// Frames read from the worker, ever (the liveness watch's sign of life).
     let framesReceived = Atomic<UInt64>(0)
+    /// When the reader last sampled the ring-occupancy gauges and the wake counters (reactor
+    /// clock); touched by the reader's thread only. They are sampled at most once per
+    /// `occupancySampleNanoseconds` while the worker's messages arrive.
+    let occupancySampledAt = Atomic<UInt64>(0)
+    static let occupancySampleNanoseconds: UInt64 = 1_000_000
     /// Told once when the connection ends (the pool drops it and may restart the slot); the error
     /// is nil after an orderly terminate.
     let onEnded: @Sendable (WorkerConnection, ChannelError?) -> Void

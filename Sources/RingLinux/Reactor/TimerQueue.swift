@@ -1,5 +1,6 @@
 // TimerQueue — the reactor's timers as a pure data structure (no clock, no syscalls): a binary
-// min-heap on (deadline, id) with lazy removal. Every backend arms one kernel timeout for the earliest
+// min-heap on (deadline, id) with lazy removal (a removed entry stays in the heap until it
+// surfaces; the top is always live). Every backend arms one kernel timeout for the earliest
 // deadline and asks this queue what is due, so timers fire in deadline order (ties in scheduling
 // order) however late the reactor wakes.
 
@@ -31,24 +32,26 @@ struct TimerQueue<Payload> {
     /// Removes a live timer and returns its payload (nil if it already fired or was removed).
     mutating func remove(id: UInt64) -> Payload? {
         guard let payload = payloads.removeValue(forKey: id) else { return nil }
-        if payloads.isEmpty { heap.removeAll(keepingCapacity: true) }
+        if payloads.isEmpty {
+            heap.removeAll(keepingCapacity: true)
+        } else if heap.first?.id == id {
+            dropRemovedTop()
+        }
         return payload
     }
 
     /// The earliest live deadline.
-    mutating func nextDeadline() -> UInt64? {
-        dropRemovedTop()
-        return heap.first?.deadline
-    }
+    func nextDeadline() -> UInt64? { heap.first?.deadline }
 
-    /// Removes and returns every timer whose deadline is ≤ `now`, earliest first.
+    /// Removes and returns every timer whose deadline is ≤ `now`, earliest first. The reactor asks
+    /// every turn, and the common answer — nothing — costs one compare: the heap's top is always
+    /// live (removed entries are skipped when they would surface), so no lookup is needed to trust it.
     mutating func popDue(now: UInt64) -> [(id: UInt64, payload: Payload)] {
         var due: [(id: UInt64, payload: Payload)] = []
-        while true {
-            dropRemovedTop()
-            guard let top = heap.first, top.deadline <= now else { break }
+        while let top = heap.first, top.deadline <= now {
             popTop()
             if let payload = payloads.removeValue(forKey: top.id) { due.append((top.id, payload)) }
+            dropRemovedTop()
         }
         return due
     }
@@ -60,6 +63,8 @@ struct TimerQueue<Payload> {
 
     // MARK: Heap
 
+    /// Pops removed entries off the top, so that the top is live again (called whenever the top
+    /// may have become a removed entry: it was popped, or it was the one removed).
     private mutating func dropRemovedTop() {
         while let top = heap.first, payloads[top.id] == nil { popTop() }
     }

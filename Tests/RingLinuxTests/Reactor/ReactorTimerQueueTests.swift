@@ -51,4 +51,33 @@ import Testing
             #expect(queue.count == live.count - expected.count)
         }
     }
+
+    /// The top stays live through any mix of inserts, removals and pops: `nextDeadline` (which
+    /// trusts the top without a lookup) is always the earliest live deadline.
+    @Test func nextDeadlineIsTheEarliestLiveOneThroughEveryChange() {
+        var random = TestRandom(seed: 7)
+        var queue = TimerQueue<UInt64>()
+        var live: [UInt64: UInt64] = [:]
+        var now: UInt64 = 0
+        for id in UInt64(1)...5_000 {
+            let deadline = now + UInt64.random(in: 0...200, using: &random)
+            queue.insert(id: id, deadline: deadline, payload: id)
+            live[id] = deadline
+            switch Int.random(in: 0..<10, using: &random) {
+            case 0..<4:
+                if let victim = live.keys.randomElement(using: &random) {
+                    #expect(queue.remove(id: victim) == victim)
+                    live[victim] = nil
+                }
+            case 4:
+                now += UInt64.random(in: 0...40, using: &random)
+                let expected = live.filter { $0.value <= now }.sorted { ($0.value, $0.key) < ($1.value, $1.key) }.map(\.key)
+                #expect(queue.popDue(now: now).map(\.id) == expected)
+                for id in expected { live[id] = nil }
+            default: break
+            }
+            #expect(queue.nextDeadline() == live.values.min())
+            #expect(queue.count == live.count)
+        }
+    }
 }
