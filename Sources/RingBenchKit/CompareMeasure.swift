@@ -93,7 +93,7 @@ enum CompareMeasure {
         guard access(worker, X_OK) == 0 else {
             throw ValidationError(
                 settings.workerPath == nil
-                    ? "\(worker) not found: build it beside ringbench (swift build -c release --product RingExampleWorker)"
+                    ? "\(worker) not found: build it beside ringbench (swift build -c release --static-swift-stdlib --product RingExampleWorker, as `make bench` does)"
                     : "--worker-path \(worker) is not an executable file")
         }
         let host = try await InvokeCommand.startHost(

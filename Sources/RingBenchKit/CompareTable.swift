@@ -78,7 +78,8 @@ enum CompareTable {
             : Format.rate(result.messagesPerSecond)
         return [
             scenario, size, result.transport + concurrency, rate,
-            result.scenario == CompareScenario.pingpong.rawValue || result.transport == "spin-floor" ? "—" : Format.rate(result.bytesPerSecond) + "B",
+            result.scenario == CompareScenario.pingpong.rawValue || result.transport == "spin-floor" || result.transport == "task-floor"
+                ? "—" : Format.rate(result.bytesPerSecond) + "B",
             latency.map { Format.nanoseconds($0.p50) } ?? "—", latency.map { Format.nanoseconds($0.p99) } ?? "—",
             latency.map { Format.nanoseconds($0.p999) } ?? "—", latency.map { Format.nanoseconds($0.max) } ?? "—",
             result.cpuSecondsPerMillion.map { Format.fixed($0, 3) } ?? "—",

@@ -81,7 +81,7 @@ package struct HTTPCommand: AsyncParsableCommand {
         }
         let host = hostPath ?? (ProcessEnvironment.executablePath().split(separator: "/").dropLast().map { "/" + $0 }.joined() + "/RingHTTPHost")
         guard FileManager.default.isExecutableFile(atPath: host) else {
-            throw ValidationError("\(host) not found: build it beside ringbench (swift build -c release --product RingHTTPHost)")
+            throw ValidationError("\(host) not found: build it beside ringbench (swift build -c release --static-swift-stdlib --product RingHTTPHost, as `make bench-http` does)")
         }
         let settings = HTTPRowSettings(
             hostPath: host, wrk: wrk, seconds: seconds, warmupSeconds: warmup, bodyBytes: try InvokeCommand.list(body, option: "--body")[0],
