@@ -291,7 +291,13 @@ extension ChannelProcessTests {
                 #expect(metrics.counterTotal(label: "ringchannel_worker_ends_total", dimensions: [("kind", "workerExited")]) == 1)
                 #expect(try metrics.expectMeter("ringchannel_invocations_in_flight").values.last == 0)
                 #expect(try metrics.expectMeter("ringchannel_workers_ready").values.last == 0)
-                #expect(metrics.counterTotal(label: "ringchannel_wakes_total", dimensions: [("kind", "requested")]) >= 0)
+                // Sampled (at most once per ms per worker): the first read records them, within the ring.
+                let segment = testConfiguration().segment
+                for (direction, capacity) in [("host_to_worker", segment.hostToWorkerCapacity), ("worker_to_host", segment.workerToHostCapacity)] {
+                    let values = try metrics.expectGauge("ringchannel_ring_occupancy_bytes", [("direction", direction)]).values
+                    #expect(!values.isEmpty, "\(direction)")
+                    #expect(values.allSatisfy { $0 >= 0 && $0 <= Double(capacity) }, "\(direction): \(values)")
+                }
                 _ = id
             }
         }
