@@ -148,8 +148,11 @@ test-asan: deps
 	$(call fail-on-reports,.build-asan/asan-report,ERROR: \(Address\|Leak\)Sanitizer)
 
 # Skipped under ASan: the exact mapping-count leak test (ASan's runtime maps and unmaps shadow and
-# allocator memory of its own, so the process's mapping count moves by itself).
-ASAN_SKIP ?= hundredStartStopCyclesLeakNoDescriptorOrMapping
+# allocator memory of its own, so the process's mapping count moves by itself), and the million
+# hand-offs through sleep, whose check that no sleep ever reached its 100 ms bound (a lost wake-up
+# cannot hide behind the bound) ASan's load on 2 vCPUs can fail with no wake-up lost: a peer
+# descheduled that long between its publish and its wake (TSan skips it too; `make test` runs it).
+ASAN_SKIP ?= hundredStartStopCyclesLeakNoDescriptorOrMapping|millionHandOffsThroughSleepLoseNoWakeUp
 
 # The concurrency tests under ThreadSanitizer (own build folder). Known false positives are
 # suppressed by Tests/tsan-suppressions.txt (each entry says why).

@@ -110,6 +110,11 @@ struct GRPCBenchWork: Sendable {
     }
 
     func measure<Transport: ClientTransport>(_ client: GRPCClient<Transport>) async throws -> Measured {
+        // The clock starts once the connection is up: one RPC answered first. (Connecting can
+        // outlast the warm-up under a sanitizer's load, and a short window then ended empty.)
+        _ = try await client.unary(
+            request: ClientRequest(message: [UInt8](repeating: 0x5A, count: messageSize)), descriptor: GRPCBenchMethods.unary,
+            serializer: RawBytesSerializer(), deserializer: RawBytesDeserializer(), options: options) { try $0.message }
         let warmUp = MonotonicClock.now() + UInt64(min(max(seconds * 0.2, 0.1), 1.0) * 1e9)
         let start = warmUp
         let end = start + UInt64(seconds * 1e9)

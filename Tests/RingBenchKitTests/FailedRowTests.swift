@@ -73,20 +73,22 @@ import FoundationXML
         #expect(failures.first?["messageSize"] as? Int == 65536)
         #expect(failures.first?["concurrency"] as? Int == 64)
         #expect((failures.first?["reason"] as? String)?.contains("Stream unexpectedly closed.") == true)
+        // The invoke scenario's calibration (the task floor at its one in-flight level) comes first.
         let results = try #require(object["results"] as? [[String: Any]])
-        #expect(results.count == 4)
+        #expect(results.count == 5)
+        #expect(results[0]["transport"] as? String == "task-floor" && results[0]["concurrency"] as? Int == Self.settings.concurrencies.first)
         #expect(results.filter { $0["failure"] != nil }.count == 1)
-        #expect(results[3]["transport"] as? String == "grpc-ring" && results[3]["failure"] == nil)
+        #expect(results[4]["transport"] as? String == "grpc-ring" && results[4]["failure"] == nil)
 
         let rows = try CSV.parse(CSVWriter.render(report.results))
-        #expect(rows.count == 5)
+        #expect(rows.count == 6)
         for row in rows { #expect(row.count == CSVWriter.header.count) }
         let column = { (name: String) in CSVWriter.header.firstIndex(of: name)! }
-        #expect(rows[3][column("transport")] == "grpc-h2-unix")
-        #expect(rows[3][column("failure")] == "\(Self.streamClosed)")
-        #expect(rows[3][column("messagesPerSecond")] == "")
-        #expect(rows[4][column("failure")] == "")
-        #expect(Double(rows[4][column("messagesPerSecond")]) == 4000)
+        #expect(rows[4][column("transport")] == "grpc-h2-unix")
+        #expect(rows[4][column("failure")] == "\(Self.streamClosed)")
+        #expect(rows[4][column("messagesPerSecond")] == "")
+        #expect(rows[5][column("failure")] == "")
+        #expect(Double(rows[5][column("messagesPerSecond")]) == 4000)
     }
 
     @Test func reportsWithoutFailuresKeyStillDecode() throws {
