@@ -182,6 +182,13 @@ enum CompareMeasure {
 }
 
 extension LatencyPercentiles {
+    /// The percentiles of round-trip samples (nanoseconds), through one HdrHistogram.
+    init(samples: [UInt64]) {
+        var histogram = PingPongSampler.emptyHistogram()
+        for sample in samples { histogram.record(sample) }
+        self.init(histogram)
+    }
+
     init(_ histogram: Histogram<UInt64>) {
         self.init(
             p50: histogram.valueAtPercentile(50), p90: histogram.valueAtPercentile(90), p99: histogram.valueAtPercentile(99),

@@ -1,6 +1,5 @@
 package import ArgumentParser
 import Foundation
-import Histogram
 import Logging
 import RingChannel
 import RingCore
@@ -251,8 +250,6 @@ package struct InvokeCommand: AsyncParsableCommand {
             for try await part in group { all += part }
             return all
         }
-        var histogram = Histogram<UInt64>(highestTrackableValue: 60_000_000_000, numberOfSignificantValueDigits: .three)
-        for sample in samples { histogram.record(sample) }
         var result = BenchResult(
             scenario: "invoke", transport: "ring", messageSize: size,
             rates: Summary([Double(samples.count) / (Double(end - start) / 1e9)]), repetitions: 1,
@@ -263,9 +260,7 @@ package struct InvokeCommand: AsyncParsableCommand {
             result.parameters["hugeEvery"] = String(huge.every)
             result.parameters["hugeSize"] = String(huge.size)
         }
-        result.latencyNanoseconds = LatencyPercentiles(
-            p50: histogram.valueAtPercentile(50), p90: histogram.valueAtPercentile(90), p99: histogram.valueAtPercentile(99),
-            p999: histogram.valueAtPercentile(99.9), max: histogram.max)
+        result.latencyNanoseconds = LatencyPercentiles(samples: samples)
         return result
     }
 }

@@ -1,4 +1,3 @@
-import Histogram
 import RingLinux
 
 /// The task floor: what waiting costs a caller that is a Swift task, with no transport at all.
@@ -63,14 +62,12 @@ enum TaskFloor {
             for try await part in group { all += part }
             return all
         }
-        var histogram = Histogram<UInt64>(highestTrackableValue: 60_000_000_000, numberOfSignificantValueDigits: .three)
-        for sample in samples { histogram.record(sample) }
         var result = BenchResult(
             scenario: "calibration", transport: "task-floor", messageSize: 0,
             rates: Summary([Double(samples.count) / (Double(end - start) / 1e9)]), repetitions: 1,
             parameters: ["what": "tasks on a reactor's executor waiting on continuations a poller resumes: no transport"],
             concurrency: concurrency, workers: 0)
-        result.latencyNanoseconds = LatencyPercentiles(histogram)
+        result.latencyNanoseconds = LatencyPercentiles(samples: samples)
         return result
     }
 
