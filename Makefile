@@ -197,7 +197,7 @@ fuzz: deps
 	$(FUZZ_BUILD)/ringfuzz -max_total_time=$(FUZZ_TIME) -print_final_stats=1 -max_len=8192 \
 		-artifact_prefix=fuzz-artifacts/ fuzz-artifacts/corpus
 
-# `ringbench compare` (≈ 1 minute on 2 cores): every transport × size × scenario in one table, plus
+# `ringbench compare` (≈ 3 minutes on 2 cores): every transport × size × scenario in one table, plus
 # JSON, CSV and an SVG plot in .build/. It spawns RingExampleWorker (built beside it) for invoke.
 bench: deps
 	$(SWIFT) build $(RELEASE) --product ringbench
