@@ -8,6 +8,7 @@ import GRPCNIOTransportHTTP2
 import GRPCRingTransport
 import Histogram
 import RingLinux
+import Synchronization
 
 /// The transports `ringbench grpc` compares.
 package enum GRPCBenchTransport: String, CaseIterable, Sendable {
@@ -121,12 +122,13 @@ struct GRPCBenchWork: Sendable {
         // CPU is sampled at the window's edges by a separate task.
         async let cpu = Self.cpuDuring(start: start, end: end, serverPID: serverPID)
         let samples: [[UInt64]]
+        var windowEnd = end
         switch scenario {
-        case .unary: samples = try await unary(client, start: start, end: end)
+        case .unary: (samples, windowEnd) = try await unary(client, start: start, end: end)
         case .bidi: samples = try await bidi(client, start: start, end: end)
         }
         let cpuSeconds = await cpu
-        let window = Double(end - start) / 1e9
+        let window = Double(windowEnd - start) / 1e9
         if scenario == .unary {
             var histogram = Histogram<UInt64>(highestTrackableValue: 60_000_000_000, numberOfSignificantValueDigits: .three)
             var count = 0
@@ -152,32 +154,49 @@ struct GRPCBenchWork: Sendable {
         return sample() - before
     }
 
-    /// Closed-loop unary RPCs; returns the round-trip samples inside the window, per task.
-    private func unary<Transport: ClientTransport>(_ client: GRPCClient<Transport>, start: UInt64, end: UInt64) async throws -> [[UInt64]] {
+    /// Closed-loop unary RPCs; returns the round-trip samples of the calls that completed inside
+    /// the window, per task, and the window's real end. A window in which no call completed (every
+    /// call outlasted it, as under a sanitizer's load) is stretched to the first completion, so a
+    /// row never ends empty.
+    private func unary<Transport: ClientTransport>(
+        _ client: GRPCClient<Transport>, start: UInt64, end: UInt64
+    ) async throws -> (samples: [[UInt64]], end: UInt64) {
         let payload = [UInt8](repeating: 0x5A, count: messageSize)
         let options = options
         let size = messageSize
-        return try await withThrowingTaskGroup(of: [UInt64].self) { group in
+        let counted = CompletionSeen()
+        let parts = try await withThrowingTaskGroup(of: ([UInt64], UInt64).self) { group in
             for _ in 0..<concurrency {
                 group.addTask {
                     var latencies: [UInt64] = []
+                    var lastCounted: UInt64 = 0
                     while true {
                         let before = MonotonicClock.now()
-                        if before >= end { break }
+                        if before >= end && counted.seen.load(ordering: .relaxed) { break }
                         let reply = try await client.unary(
                             request: ClientRequest(message: payload), descriptor: GRPCBenchMethods.unary,
                             serializer: RawBytesSerializer(), deserializer: RawBytesDeserializer(), options: options) { try $0.message }
                         let after = MonotonicClock.now()
                         guard reply.count == size else { throw RPCError(code: .dataLoss, message: "echo of \(reply.count) bytes") }
-                        if before >= start && after <= end { latencies.append(after - before) }
+                        if after >= start && (after <= end || !counted.seen.load(ordering: .relaxed)) {
+                            latencies.append(after - before)
+                            lastCounted = after
+                            counted.seen.store(true, ordering: .relaxed)
+                        }
                     }
-                    return latencies
+                    return (latencies, lastCounted)
                 }
             }
-            var all: [[UInt64]] = []
+            var all: [([UInt64], UInt64)] = []
             for try await part in group { all.append(part) }
             return all
         }
+        return (parts.map(\.0), max(end, parts.map(\.1).max() ?? end))
+    }
+
+    /// Whether a unary call has completed inside the window yet (shared by the callers).
+    private final class CompletionSeen: Sendable {
+        let seen = Atomic<Bool>(false)
     }
 
     /// Bidirectional streams echoing messages with a bounded window; returns [[messages echoed in the window]] per stream.
