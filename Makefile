@@ -5,7 +5,7 @@ SWIFT        ?= swift
 # Every release build links the Swift runtime and standard library statically: the runtime's
 # thread-locals (current task, executor) are then read without a __tls_get_addr call and its
 # entry points (swift_retain, swift_release, …) called without a PLT stub. Measured on the
-# invocation path: ×64 invocations/s +15–40 %, ×1 p50 −0.3–0.6 µs (Docs/Benchmarks.md). All
+# invocation path: ×64 invocations/s +15–40 %, ×1 p50 −0.2–0.6 µs (Docs/Benchmarks.md). All
 # release builds share one flag set: changing it rebuilds everything.
 RELEASE      := -c release --static-swift-stdlib
 RINGBENCH    := .build/release/ringbench
