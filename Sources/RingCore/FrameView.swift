@@ -33,16 +33,21 @@ public struct MessageView {
     public let payload: UnsafeRawBufferPointer
     /// Number of frames the message arrived in.
     public let fragmentCount: Int
+    /// For a message the reader split (`MessageReader.drain(splitting:)`): the payload after the
+    /// prefix, in an array of its own that the receiver may keep — no copy of it was made for the
+    /// receiver — while `payload` holds the prefix only. Nil for every other message.
+    public let body: [UInt8]?
 
     @inlinable
     init(kind: FrameKind, flags: FrameFlags, streamId: UInt64, context: UnsafeRawBufferPointer,
-         payload: UnsafeRawBufferPointer, fragmentCount: Int) {
+         payload: UnsafeRawBufferPointer, fragmentCount: Int, body: [UInt8]? = nil) {
         self.kind = kind
         self.flags = flags
         self.streamId = streamId
         self.context = context
         self.payload = payload
         self.fragmentCount = fragmentCount
+        self.body = body
     }
 
     /// Decodes the forwarding context carried by the message (nil when it carries none).
@@ -50,6 +55,9 @@ public struct MessageView {
         context.count == 0 ? nil : try ForwardingContext(decoding: context)
     }
 
-    /// Copies the payload out of shared memory.
-    public func copyPayload() -> [UInt8] { [UInt8](payload) }
+    /// Copies the payload out of shared memory (for a split message: the prefix and the body, whole).
+    public func copyPayload() -> [UInt8] {
+        guard let body else { return [UInt8](payload) }
+        return [UInt8](payload) + body
+    }
 }

@@ -36,6 +36,21 @@ public struct MessageReader: ~Copyable {
     ///   everything was delivered.
     @inlinable @inline(__always)
     public mutating func drain(limit: Int = .max, _ body: (MessageView) -> Void) throws(RingError) -> Int {
+        try drain(limit: limit, splitting: { _, _ in nil }, body)
+    }
+
+    /// `drain`, with fragmented messages reassembled in two parts where `split` says so: asked
+    /// once per fragmented message with its kind and its first fragment's payload, it returns how
+    /// many leading bytes are the protocol's prefix (or nil: one contiguous payload, as `drain`).
+    /// The reader then keeps those bytes apart and assembles the rest straight into an array of its
+    /// own, delivered as `MessageView.body` (the view's `payload` then holds the prefix only): a
+    /// large payload reaches its owner without a copy of the whole message. A value outside
+    /// `1...firstFragment.count` is ignored. `split` reads shared memory the peer can still
+    /// change: it only chooses where to cut, and whoever decodes the prefix must check the copy.
+    @inlinable @inline(__always)
+    public mutating func drain(
+        limit: Int = .max, splitting split: (FrameKind, UnsafeRawBufferPointer) -> Int?, _ body: (MessageView) -> Void
+    ) throws(RingError) -> Int {
         var delivered = 0
         var framesSeen = 0
         defer { consumer.release() }
@@ -50,7 +65,7 @@ public struct MessageReader: ~Copyable {
                 delivered += 1
                 continue
             }
-            if try absorb(frame, body) { delivered += 1 }
+            if try absorb(frame, split, body) { delivered += 1 }
         }
         if framesSeen == 0 {
             do throws(RingError) { try consumer.checkClosed() } catch {
@@ -65,7 +80,9 @@ public struct MessageReader: ~Copyable {
 
     /// Handles one fragment; returns true when it completed (and delivered) a message.
     @usableFromInline
-    mutating func absorb(_ frame: FrameView, _ body: (MessageView) -> Void) throws(RingError) -> Bool {
+    mutating func absorb(
+        _ frame: FrameView, _ split: (FrameKind, UnsafeRawBufferPointer) -> Int?, _ body: (MessageView) -> Void
+    ) throws(RingError) -> Bool {
         let header = frame.header
         let id = header.streamId
         if header.flags.contains(.firstFragment) {
@@ -83,7 +100,8 @@ public struct MessageReader: ~Copyable {
             guard bufferedBytes + length <= limits.maxBufferedBytes else {
                 throw consumer.poison("partial messages would buffer more than \(limits.maxBufferedBytes) bytes")
             }
-            let partial = PartialMessage(kind: header.kind, messageLength: length, context: frame.context)
+            let cut = split(header.kind, frame.payload).flatMap { $0 >= 1 && $0 <= frame.payload.count ? $0 : nil }
+            let partial = PartialMessage(kind: header.kind, messageLength: length, context: frame.context, prefixLength: cut)
             partial.append(frame.payload)
             bufferedBytes += length
             partials[id] = partial
@@ -105,44 +123,74 @@ public struct MessageReader: ~Copyable {
         guard complete else { return false }
         partials[id] = nil
         bufferedBytes -= partial.messageLength
+        let whole = partial.takeBody()
         partial.withViews { context, payload in
             body(MessageView(
                 kind: partial.kind, flags: header.flags.intersection(.userSettable), streamId: id,
-                context: context, payload: payload, fragmentCount: partial.fragments))
+                context: context, payload: payload, fragmentCount: partial.fragments, body: whole))
         }
         return true
     }
 }
 
 /// A message being reassembled: its context (copied from the first fragment) and a buffer sized
-/// for the whole payload up front (the size was checked against the limits).
+/// for the whole payload up front (the size was checked against the limits). Split (a
+/// `prefixLength`), the buffer holds the prefix only and the rest goes into `body`, an array the
+/// receiver takes over.
 @usableFromInline
 final class PartialMessage {
     let kind: FrameKind
     let messageLength: Int
     let context: [UInt8]
+    /// The payload (unsplit) or its first `prefixLength` bytes (split).
     let storage: UnsafeMutableRawPointer
+    let storageLength: Int
+    /// The payload after the prefix, when split. Its bytes are written before they are read: the
+    /// message is delivered only once `received == messageLength`, so every byte was copied in.
+    var body: [UInt8]?
     var received = 0
     var fragments = 1
 
-    init(kind: FrameKind, messageLength: Int, context: UnsafeRawBufferPointer) {
+    init(kind: FrameKind, messageLength: Int, context: UnsafeRawBufferPointer, prefixLength: Int? = nil) {
         self.kind = kind
         self.messageLength = messageLength
         self.context = [UInt8](context)
-        self.storage = .allocate(byteCount: max(messageLength, 1), alignment: 16)
+        let prefix = prefixLength.map { min($0, messageLength) }
+        storageLength = prefix ?? messageLength
+        storage = .allocate(byteCount: max(storageLength, 1), alignment: 16)
+        if let prefix {
+            // Uninitialised on purpose (UInt8 is trivial): zeroing 4 MiB would touch every page
+            // twice; each byte is written by `append` before the message is delivered.
+            body = [UInt8](unsafeUninitializedCapacity: messageLength - prefix) { _, count in count = messageLength - prefix }
+        }
     }
 
     deinit { storage.deallocate() }
 
     func append(_ bytes: UnsafeRawBufferPointer) {
         precondition(received + bytes.count <= messageLength)
-        if bytes.count > 0 { (storage + received).copyMemory(from: bytes.baseAddress!, byteCount: bytes.count) }
+        guard bytes.count > 0 else { return }
+        let intoStorage = max(0, min(bytes.count, storageLength - received))
+        if intoStorage > 0 { (storage + received).copyMemory(from: bytes.baseAddress!, byteCount: intoStorage) }
+        let rest = bytes.count - intoStorage
+        if rest > 0 {
+            let offset = received + intoStorage - storageLength
+            body!.withUnsafeMutableBytes { body in
+                (body.baseAddress! + offset).copyMemory(from: bytes.baseAddress! + intoStorage, byteCount: rest)
+            }
+        }
         received += bytes.count
+    }
+
+    /// The body of a split message, moved out (nil when not split).
+    func takeBody() -> [UInt8]? {
+        defer { body = nil }
+        return body
     }
 
     func withViews(_ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) -> Void) {
         context.withUnsafeBytes { context in
-            body(context, UnsafeRawBufferPointer(start: storage, count: messageLength))
+            body(context, UnsafeRawBufferPointer(start: storage, count: storageLength))
         }
     }
 }

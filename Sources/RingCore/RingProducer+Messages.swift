@@ -27,17 +27,34 @@ extension RingProducer {
         context: UnsafeRawBufferPointer = UnsafeRawBufferPointer(start: nil, count: 0),
         payload: UnsafeRawBufferPointer, progress: inout MessageProgress, publish: Bool = true
     ) throws(RingError) -> WriteOutcome {
+        try tryWriteMessage(
+            kind: kind, flags: flags, streamId: streamId, context: context, payload: GatheredPayload(payload), progress: &progress,
+            publish: publish)
+    }
+
+    /// `tryWriteMessage` with a payload given in two parts (a protocol's prefix and the user's
+    /// bytes), written back to back into the frames: a large message is never concatenated first.
+    @inlinable
+    public mutating func tryWriteMessage(
+        kind: FrameKind, flags: FrameFlags = [], streamId: UInt64,
+        context: UnsafeRawBufferPointer = UnsafeRawBufferPointer(start: nil, count: 0),
+        payload: GatheredPayload, progress: inout MessageProgress, publish: Bool = true
+    ) throws(RingError) -> WriteOutcome {
         let userFlags = flags.intersection(.userSettable)
+        let total = payload.count
         if !progress.started {
-            try checkMessageLimits(contextLength: context.count, payloadLength: payload.count)
+            try checkMessageLimits(contextLength: context.count, payloadLength: total)
             precondition(!kind.requiresContext || context.count > 0, "\(kind) requires a forwarding context")
             let room = maxFrameLength - FrameHeader.size - context.count
-            let chunk = min(payload.count, room)
-            let last = chunk == payload.count
-            let outcome = try tryWrite(
+            let chunk = min(total, room)
+            let last = chunk == total
+            let outcome = try tryWriteFrame(
                 kind: kind, flags: userFlags.union(last ? .unfragmented : .firstFragment), streamId: streamId,
-                context: context, payload: UnsafeRawBufferPointer(rebasing: payload[0..<chunk]),
-                messageLength: payload.count, publish: publish)
+                contextLength: context.count, payloadLength: chunk, messageLength: total, publish: publish
+            ) { contextOut, payloadOut in
+                FrameCopy.copy(context, to: contextOut.baseAddress)
+                payload.copy(from: 0, into: payloadOut)
+            }
             guard outcome == .written else { return .full }
             progress.started = true
             progress.payloadWritten = chunk
@@ -45,14 +62,16 @@ extension RingProducer {
             if last { return .written }
         }
         let room = maxFrameLength - FrameHeader.size
-        while progress.payloadWritten < payload.count {
+        while progress.payloadWritten < total {
             let start = progress.payloadWritten
-            let chunk = min(payload.count - start, room)
-            let last = start + chunk == payload.count
-            let outcome = try tryWrite(
+            let chunk = min(total - start, room)
+            let last = start + chunk == total
+            let outcome = try tryWriteFrame(
                 kind: kind, flags: last ? userFlags.union(.lastFragment) : userFlags, streamId: streamId,
-                payload: UnsafeRawBufferPointer(rebasing: payload[start..<(start + chunk)]),
-                messageLength: payload.count, publish: true)
+                contextLength: 0, payloadLength: chunk, messageLength: total, publish: true
+            ) { _, payloadOut in
+                payload.copy(from: start, into: payloadOut)
+            }
             guard outcome == .written else { return .full }
             progress.payloadWritten += chunk
             progress.fragments += 1
@@ -75,6 +94,16 @@ extension RingProducer {
         kind: FrameKind, flags: FrameFlags = [], streamId: UInt64, context: ForwardingContext,
         payload: UnsafeRawBufferPointer, progress: inout MessageProgress, publish: Bool = true
     ) throws(RingError) -> WriteOutcome {
+        try tryWriteMessage(
+            kind: kind, flags: flags, streamId: streamId, context: context, payload: GatheredPayload(payload), progress: &progress,
+            publish: publish)
+    }
+
+    /// The same with a payload in two parts (see `tryWriteMessage(payload: GatheredPayload…)`).
+    public mutating func tryWriteMessage(
+        kind: FrameKind, flags: FrameFlags = [], streamId: UInt64, context: ForwardingContext,
+        payload: GatheredPayload, progress: inout MessageProgress, publish: Bool = true
+    ) throws(RingError) -> WriteOutcome {
         let size: Int
         do throws(ContextCodecError) { size = try context.validatedEncodedSize() } catch {
             throw .contextTooLarge(size: context.encodedSize, limit: ForwardingContext.Limits.maxEncodedSize)
@@ -87,7 +116,7 @@ extension RingProducer {
                 contextLength: size, payloadLength: payload.count, publish: publish
             ) { contextOut, payloadOut in
                 context.encodeUnchecked(into: contextOut)  // limits checked above; sizes match by construction
-                if payload.count > 0 { payloadOut.baseAddress!.copyMemory(from: payload.baseAddress!, byteCount: payload.count) }
+                payload.copy(from: 0, into: payloadOut)
             }
             if outcome == .written {
                 progress.started = true
@@ -107,5 +136,38 @@ extension RingProducer {
         }
         progress = local
         return try result.get()
+    }
+}
+
+/// A message's payload in two parts written back to back — typically a protocol's prefix and the
+/// user's bytes — so a large message is copied once, into the ring, and never concatenated in
+/// memory first. Views: valid for the call they are passed to.
+public struct GatheredPayload {
+    public let head: UnsafeRawBufferPointer
+    public let tail: UnsafeRawBufferPointer
+
+    @inlinable
+    public init(_ head: UnsafeRawBufferPointer, _ tail: UnsafeRawBufferPointer = UnsafeRawBufferPointer(start: nil, count: 0)) {
+        self.head = head
+        self.tail = tail
+    }
+
+    @inlinable public var count: Int { head.count + tail.count }
+
+    /// Copies bytes `offset ..< offset + target.count` of the payload into `target`.
+    @inlinable
+    func copy(from offset: Int, into target: UnsafeMutableRawBufferPointer) {
+        precondition(offset >= 0 && offset + target.count <= count)
+        var written = 0
+        if offset < head.count {
+            let n = min(head.count - offset, target.count)
+            FrameCopy.copy(UnsafeRawBufferPointer(rebasing: head[offset..<(offset + n)]), to: target.baseAddress)
+            written = n
+        }
+        let rest = target.count - written
+        if rest > 0 {
+            let from = offset + written - head.count
+            FrameCopy.copy(UnsafeRawBufferPointer(rebasing: tail[from..<(from + rest)]), to: target.baseAddress! + written)
+        }
     }
 }

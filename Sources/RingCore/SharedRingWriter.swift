@@ -108,6 +108,17 @@ public final class SharedRingWriter: Sendable {
         context: UnsafeRawBufferPointer = UnsafeRawBufferPointer(start: nil, count: 0),
         payload: UnsafeRawBufferPointer, progress: inout MessageProgress, publish: Bool = true
     ) throws(RingError) -> WriteOutcome {
+        try tryWriteMessage(
+            kind: kind, flags: flags, streamId: streamId, context: context, payload: GatheredPayload(payload), progress: &progress,
+            publish: publish)
+    }
+
+    /// The same with a payload in two parts, written back to back (`GatheredPayload`).
+    public func tryWriteMessage(
+        kind: FrameKind, flags: FrameFlags = [], streamId: UInt64,
+        context: UnsafeRawBufferPointer = UnsafeRawBufferPointer(start: nil, count: 0),
+        payload: GatheredPayload, progress: inout MessageProgress, publish: Bool = true
+    ) throws(RingError) -> WriteOutcome {
         try write(streamId: streamId, contextLength: context.count, payloadLength: payload.count, progress: &progress) {
             (producer, progress) throws(RingError) in
             try producer.tryWriteMessage(
@@ -121,6 +132,16 @@ public final class SharedRingWriter: Sendable {
     public func tryWriteMessage(
         kind: FrameKind, flags: FrameFlags = [], streamId: UInt64, context: ForwardingContext,
         payload: UnsafeRawBufferPointer, progress: inout MessageProgress, publish: Bool = true
+    ) throws(RingError) -> WriteOutcome {
+        try tryWriteMessage(
+            kind: kind, flags: flags, streamId: streamId, context: context, payload: GatheredPayload(payload), progress: &progress,
+            publish: publish)
+    }
+
+    /// The same with a payload in two parts, written back to back (`GatheredPayload`).
+    public func tryWriteMessage(
+        kind: FrameKind, flags: FrameFlags = [], streamId: UInt64, context: ForwardingContext,
+        payload: GatheredPayload, progress: inout MessageProgress, publish: Bool = true
     ) throws(RingError) -> WriteOutcome {
         // Sizing the context costs a walk over it: skip that when even the largest legal context
         // leaves the message in one frame (the common case). An unencodable context is reported

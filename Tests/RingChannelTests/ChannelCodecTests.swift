@@ -48,6 +48,40 @@ import Testing
         #expect(InvocationResponsePrefix.encode(status: .cancelled, payload: []) == [1, 2, 0, 0, 0, 0, 0, 0])
     }
 
+    /// Large requests and responses reach the reader's split (`MessageReader.drain(splitting:)`):
+    /// the prefix's length read from the first fragment, then the private copy decoded exactly.
+    @Test func splitPrefixesAreSizedFromTheFirstFragmentAndDecodedExactly() throws {
+        let body: [UInt8] = (0..<1000).map { UInt8(truncatingIfNeeded: $0) }
+        let request = InvocationRequestPrefix.encode(function: "fn", payload: body)
+        #expect(request.withUnsafeBytes { InvocationRequestPrefix.splitLength($0) } == 6)
+        #expect(request.withUnsafeBytes { InvocationRequestPrefix.splitLength(UnsafeRawBufferPointer(rebasing: $0[0..<6])) } == 6)
+        #expect(request.withUnsafeBytes { InvocationRequestPrefix.splitLength(UnsafeRawBufferPointer(rebasing: $0[0..<5])) } == nil)
+        #expect(request.withUnsafeBytes { InvocationRequestPrefix.splitLength(UnsafeRawBufferPointer(rebasing: $0[0..<3])) } == nil)
+        let decoded = try Array(request[0..<6]).withUnsafeBytes { try InvocationRequestPrefix.decode(prefix: $0, body: body) }
+        #expect(decoded.function == "fn" && decoded.payload == body)
+        // The peer changed the length between the split and the copy: the prefix no longer matches.
+        #expect(throws: ChannelCodecError.trailingBytes(1)) {
+            try Array(request[0..<7]).withUnsafeBytes { try InvocationRequestPrefix.decode(prefix: $0, body: body) }
+        }
+        #expect(throws: ChannelCodecError.self) {
+            try Array(request[0..<5]).withUnsafeBytes { try InvocationRequestPrefix.decode(prefix: $0, body: body) }
+        }
+
+        let failure = InvocationResponsePrefix.encode(status: .failure(message: "no"), payload: body)
+        #expect(failure.withUnsafeBytes { InvocationResponsePrefix.splitLength($0) } == 10)
+        #expect(failure.withUnsafeBytes { InvocationResponsePrefix.splitLength(UnsafeRawBufferPointer(rebasing: $0[0..<9])) } == nil)
+        let success = InvocationResponsePrefix.encode(status: .success, payload: body)
+        #expect(success.withUnsafeBytes { InvocationResponsePrefix.splitLength($0) } == 8)
+        var hostile = success
+        hostile.withUnsafeMutableBytes { $0.storeBytes(of: UInt32(ChannelProtocol.Limits.maxFailureMessageBytes + 1).littleEndian, toByteOffset: 4, as: UInt32.self) }
+        #expect(hostile.withUnsafeBytes { InvocationResponsePrefix.splitLength($0) } == nil)
+        let back = try Array(failure[0..<10]).withUnsafeBytes { try InvocationResponsePrefix.decode(prefix: $0, body: body) }
+        #expect(back.status == .failure(message: "no") && back.payload == body)
+        #expect(throws: ChannelCodecError.trailingBytes(2)) {
+            try Array(success[0..<10]).withUnsafeBytes { try InvocationResponsePrefix.decode(prefix: $0, body: body) }
+        }
+    }
+
     @Test func longStringsAreCutAtCharacterBoundaries() throws {
         let long = String(repeating: "é", count: 40_000)  // 80,000 bytes
         let bytes = InvocationResponsePrefix.encode(status: .failure(message: long), payload: [])

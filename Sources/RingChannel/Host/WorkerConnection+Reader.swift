@@ -25,6 +25,12 @@ extension WorkerConnection: LinkReaderDelegate {
     }
     func linkReader(ended end: LinkEnd) { readerEnded(end) }
 
+    /// A large response is reassembled with its payload apart from the prefix (no copy of the
+    /// whole message on the reactor thread when the caller takes it).
+    func linkReader(splitting kind: FrameKind, firstFragment: UnsafeRawBufferPointer) -> Int? {
+        kind == .invocationResponse ? InvocationResponsePrefix.splitLength(firstFragment) : nil
+    }
+
     // MARK: Messages from the worker (on the reactor thread: LinkReader)
 
     /// Handles one message from the worker; returns a violation, or nil.
@@ -81,7 +87,14 @@ extension WorkerConnection: LinkReaderDelegate {
         } catch { return "invocation response \(message.streamId) context: \(error)" }
         let status: InvocationStatus
         let payload: [UInt8]
-        do { (status, payload) = try InvocationResponsePrefix.decode(message.payload) } catch {
+        do {
+            // A large response arrives split: its payload is already the array the caller gets.
+            if let body = message.body {
+                (status, payload) = try InvocationResponsePrefix.decode(prefix: message.payload, body: body)
+            } else {
+                (status, payload) = try InvocationResponsePrefix.decode(message.payload)
+            }
+        } catch {
             return "invocation response \(message.streamId): \(error)"
         }
         // The context handed to the caller is the one decoded from this response frame.

@@ -313,7 +313,7 @@ final class WorkerConnection: Sendable {
 
     /// One invocation, checked and sized (its context carries the effective deadline): what `invoke`,
     /// `submit` and a batch all send. The request
-    /// is built in the ring's frame when it fits one (`transmit`); `encodedRequest` is for the rest.
+    /// is built in the ring's frame when it fits one (`transmit`); `requestPrefix` and the payload, written back to back, for the rest.
     struct PreparedInvocation {
         let context: ForwardingContext
         let deadline: UInt64?
@@ -324,7 +324,8 @@ final class WorkerConnection: Sendable {
         let contextSize: Int
 
         /// The request payload in an array of its own (for the async sender).
-        var encodedRequest: [UInt8] { InvocationRequestPrefix.encode(function: function, payload: payload) }
+        /// The request's prefix alone (the payload follows it in the frames).
+        var requestPrefix: [UInt8] { InvocationRequestPrefix.encode(function: function, payload: []) }
     }
 
     /// Checks and sizes one request (`function` is validated); the error is the one `invoke` would
@@ -426,10 +427,13 @@ final class WorkerConnection: Sendable {
                 return .failed
             }
         }
-        let (context, request) = (item.context, item.encodedRequest)
+        // The prefix and the caller's payload go into the ring's fragments back to back: a large
+        // request is not concatenated first (that whole-message copy ran on the caller's thread,
+        // often the host's reactor, and held up every small invocation behind it).
+        let (context, prefix, payload) = (item.context, item.requestPrefix, item.payload)
         Task {
             do {
-                try await sender.send(kind: .invocationRequest, streamId: number, context: context, payload: request)
+                try await sender.send(kind: .invocationRequest, streamId: number, context: context, prefix: prefix, payload: payload)
                 sent(number)
             } catch {
                 transmitFailed(number, error)

@@ -69,6 +69,29 @@ package enum InvocationRequestPrefix {
         let function = try d.takeString("function", limit: ChannelProtocol.Limits.maxFunctionNameBytes)
         return (function, [UInt8](d.takeRest()))
     }
+
+    /// The prefix's length as the first fragment of a large request gives it (the reader keeps
+    /// those bytes apart and assembles the payload straight into the array the invocation gets:
+    /// `MessageReader.drain(splitting:)`); nil when the fragment does not hold the whole prefix.
+    package static func splitLength(_ firstFragment: UnsafeRawBufferPointer) -> Int? {
+        guard firstFragment.count >= 4 else { return nil }
+        let length = 4 + (Int(firstFragment[2]) | Int(firstFragment[3]) << 8)
+        return length <= firstFragment.count ? length : nil
+    }
+
+    /// Decodes a request the reader split: `prefix` must be exactly the prefix (the peer may have
+    /// changed the length between the split and the copy: a prefix with bytes left over, or cut
+    /// short, is malformed), `body` becomes the payload as it is.
+    package static func decode(prefix: UnsafeRawBufferPointer, body: [UInt8]) throws(ChannelCodecError) -> (function: String, payload: [UInt8]) {
+        var d = ChannelDecoder(prefix)
+        let version: UInt8 = try d.take("invocation request version")
+        guard version == ChannelProtocol.codecVersion else { throw .unsupportedVersion(field: "invocation request", found: version) }
+        let flags: UInt8 = try d.take("invocation request flags")
+        guard flags == 0 else { throw .unknownValue(field: "invocation request flags", value: UInt64(flags)) }
+        let function = try d.takeString("function", limit: ChannelProtocol.Limits.maxFunctionNameBytes)
+        try d.finish()
+        return (function, body)
+    }
 }
 
 /// `u8 version, u8 status (0 success, 1 failure, 2 cancelled), u16 reserved (0), u32 messageLength,
@@ -114,6 +137,31 @@ package enum InvocationResponsePrefix {
 
     package static func decode(_ bytes: UnsafeRawBufferPointer) throws(ChannelCodecError) -> (status: InvocationStatus, payload: [UInt8]) {
         var d = ChannelDecoder(bytes)
+        let status = try status(&d)
+        return (status, [UInt8](d.takeRest()))
+    }
+
+    /// The prefix's length as the first fragment of a large response gives it (see
+    /// `InvocationRequestPrefix.splitLength`); nil when the fragment does not hold the whole prefix.
+    package static func splitLength(_ firstFragment: UnsafeRawBufferPointer) -> Int? {
+        guard firstFragment.count >= minimumSize else { return nil }
+        let message = UInt32(littleEndian: firstFragment.loadUnaligned(fromByteOffset: 4, as: UInt32.self))
+        guard message <= UInt32(ChannelProtocol.Limits.maxFailureMessageBytes) else { return nil }
+        let length = minimumSize + Int(message)
+        return length <= firstFragment.count ? length : nil
+    }
+
+    /// Decodes a response the reader split: `prefix` must be exactly the prefix (see
+    /// `InvocationRequestPrefix.decode(prefix:body:)`), `body` becomes the payload as it is.
+    package static func decode(prefix: UnsafeRawBufferPointer, body: [UInt8]) throws(ChannelCodecError) -> (status: InvocationStatus, payload: [UInt8]) {
+        var d = ChannelDecoder(prefix)
+        let status = try status(&d)
+        try d.finish()
+        return (status, body)
+    }
+
+    /// Reads the prefix up to the payload.
+    private static func status(_ d: inout ChannelDecoder) throws(ChannelCodecError) -> InvocationStatus {
         let version: UInt8 = try d.take("invocation response version")
         guard version == ChannelProtocol.codecVersion else { throw .unsupportedVersion(field: "invocation response", found: version) }
         let code: UInt8 = try d.take("invocation status")
@@ -128,6 +176,6 @@ package enum InvocationResponsePrefix {
         default: throw .unknownValue(field: "invocation status", value: UInt64(code))
         }
         if code != 1 && !message.isEmpty { throw .unknownValue(field: "message of a non-failure", value: UInt64(message.utf8.count)) }
-        return (status, [UInt8](d.takeRest()))
+        return status
     }
 }

@@ -17,7 +17,14 @@ extension ChannelWorker {
                 context = decoded
             } catch { return "invocation \(message.streamId) context: \(error)" }
             let request: (function: String, payload: [UInt8])
-            do { request = try InvocationRequestPrefix.decode(message.payload) } catch { return "invocation \(message.streamId): \(error)" }
+            do {
+                // A large request arrives split: its payload is already the array the handler gets.
+                if let body = message.body {
+                    request = try InvocationRequestPrefix.decode(prefix: message.payload, body: body)
+                } else {
+                    request = try InvocationRequestPrefix.decode(message.payload)
+                }
+            } catch { return "invocation \(message.streamId): \(error)" }
             let pending = Pending(function: request.function, payload: request.payload, context: context)
             let number = message.streamId
             var violation: String?
@@ -204,20 +211,21 @@ extension ChannelWorker {
     func respond(_ number: UInt64, _ job: Pending, _ reply: InvocationReply) async {
         if respondInPlace(number, job, reply) { return }
         let sender = sender
-        let body = responsePayload(reply)
+        let (prefix, body) = responseParts(reply)
         await Task(executorPreference: reactor.executor) {
-            try? await sender.send(kind: .invocationResponse, streamId: number, context: job.context, payload: body)
+            try? await sender.send(kind: .invocationResponse, streamId: number, context: job.context, prefix: prefix, payload: body)
         }.value
     }
 
-    /// The response payload (status prefix + body); a body over the maximum message size becomes a
-    /// failure that says so.
-    private func responsePayload(_ reply: InvocationReply) -> [UInt8] {
-        let payload = InvocationResponsePrefix.encode(status: reply.status, payload: reply.payload)
+    /// The response's status prefix and body, written back to back into the frames (a large body
+    /// is never concatenated with its prefix first); a reply over the maximum message size becomes
+    /// a failure that says so.
+    private func responseParts(_ reply: InvocationReply) -> (prefix: [UInt8], body: [UInt8]) {
+        let prefix = InvocationResponsePrefix.encode(status: reply.status, payload: [])
         let limit = segment.configuration.maxMessageSize
-        guard payload.count > limit else { return payload }
-        return InvocationResponsePrefix.encode(
-            status: .failure(message: "reply of \(reply.payload.count) bytes exceeds the maximum message size of \(limit) bytes"), payload: [])
+        guard prefix.count + reply.payload.count > limit else { return (prefix, reply.payload) }
+        let failure = InvocationStatus.failure(message: "reply of \(reply.payload.count) bytes exceeds the maximum message size of \(limit) bytes")
+        return (InvocationResponsePrefix.encode(status: failure, payload: []), [])
     }
 
     /// Writes the answer in place when it fits one frame and the ring has room; false otherwise.

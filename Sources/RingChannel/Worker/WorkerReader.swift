@@ -17,6 +17,12 @@ final class WorkerReader<Delegate: ChannelWorkerDelegate>: LinkReaderDelegate {
 
     func linkReader(received message: MessageView) -> String? { worker.dispatch(message, delegate) }
 
+    /// A large request is reassembled with its payload apart from the prefix (no copy of the whole
+    /// message on the reactor thread when the invocation takes it).
+    func linkReader(splitting kind: FrameKind, firstFragment: UnsafeRawBufferPointer) -> Int? {
+        kind == .invocationRequest ? InvocationRequestPrefix.splitLength(firstFragment) : nil
+    }
+
     func linkReader(ended end: LinkEnd) {
         switch end {
         case .closedByPeer: worker.terminate(gracePeriodNanoseconds: 0)  // the host will send nothing more: finish what runs, then end

@@ -26,21 +26,32 @@ public final class RingSender: Sendable {
     ///   if the consumer closed; `CancellationError` if cancelled while waiting — then nothing of the
     ///   message was written unless some fragments were already out, in which case the rest is
     ///   still written before the error (a message is never left half-sent).
+    ///
+    /// - Parameter prefix: bytes written in front of `payload` in the same message (a protocol's
+    ///   prefix): the two are never concatenated in memory, so a large payload is copied only into
+    ///   the ring.
     public func send(
-        kind: FrameKind, flags: FrameFlags = [], streamId: UInt64, context: ForwardingContext? = nil, payload: [UInt8]
+        kind: FrameKind, flags: FrameFlags = [], streamId: UInt64, context: ForwardingContext? = nil, prefix: [UInt8] = [],
+        payload: [UInt8]
     ) async throws {
         var progress = MessageProgress()
         var backoff = Backoff(profile)
         var cancelledMidMessage = false
         while true {
             try space.checkAborted()
-            let outcome = try payload.withUnsafeBytes { bytes throws(RingError) in
-                if let context {
-                    return try writer.tryWriteMessage(
-                        kind: kind, flags: flags, streamId: streamId, context: context, payload: bytes, progress: &progress)
+            let outcome = try prefix.withUnsafeBytes { head -> Result<WriteOutcome, RingError> in
+                payload.withUnsafeBytes { tail -> Result<WriteOutcome, RingError> in
+                    do throws(RingError) {
+                        if let context {
+                            return .success(try writer.tryWriteMessage(
+                                kind: kind, flags: flags, streamId: streamId, context: context, payload: GatheredPayload(head, tail),
+                                progress: &progress))
+                        }
+                        return .success(try writer.tryWriteMessage(
+                            kind: kind, flags: flags, streamId: streamId, payload: GatheredPayload(head, tail), progress: &progress))
+                    } catch { return .failure(error) }
                 }
-                return try writer.tryWriteMessage(kind: kind, flags: flags, streamId: streamId, payload: bytes, progress: &progress)
-            }
+            }.get()
             if outcome == .written { break }
             // The consumer reads no more: waiting for space would spin forever.
             if writer.consumerClosed { throw RingError.closed }
@@ -51,7 +62,7 @@ public final class RingSender: Sendable {
             }
             if !progress.started
                 && (writer.streamHasPartialMessage(streamId)
-                    || writer.partialBudgetRefuses(contextLength: contextLength(context), payloadLength: payload.count))
+                    || writer.partialBudgetRefuses(contextLength: contextLength(context), payloadLength: prefix.count + payload.count))
             {
                 // Held back by another message of this process (see SharedRingWriter): a fragmented
                 // message of the same stream is unfinished, or the reassembly budget is spent.
@@ -69,7 +80,7 @@ public final class RingSender: Sendable {
                 continue
             case .yield: await Task.yield()
             case .sleep:
-                let frame = min(writer.maxFrameLength, FrameHeader.size + payload.count + 64)
+                let frame = min(writer.maxFrameLength, FrameHeader.size + prefix.count + payload.count + 64)
                 try await space.wait(writer: writer, reactor: reactor, frameBytes: frame, cancellable: !progress.started)
                 backoff.reset()
             }

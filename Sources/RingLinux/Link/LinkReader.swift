@@ -17,10 +17,16 @@ package protocol LinkReaderDelegate: AnyObject, Sendable {
     func linkReader(delivered count: Int)
     /// The reader ended; the last call.
     func linkReader(ended end: LinkEnd)
+    /// Where to split a fragmented message of `kind` whose first fragment's payload is
+    /// `firstFragment`: the length of the protocol's prefix, kept apart so the rest is assembled
+    /// into an array the protocol takes over (`MessageView.body`); nil for one contiguous payload.
+    /// See `MessageReader.drain(splitting:)`.
+    func linkReader(splitting kind: FrameKind, firstFragment: UnsafeRawBufferPointer) -> Int?
 }
 
 extension LinkReaderDelegate {
     package func linkReader(delivered count: Int) {}
+    package func linkReader(splitting kind: FrameKind, firstFragment: UnsafeRawBufferPointer) -> Int? { nil }
 }
 
 package final class LinkReader: ReactorPoller, @unchecked Sendable {
@@ -117,7 +123,8 @@ package final class LinkReader: ReactorPoller, @unchecked Sendable {
         guard !finished else { return .finished }
         var violation: String?
         do {
-            let delivered = try reader.drain(limit: batchLimit) { message in
+            let delegate = delegate
+            let delivered = try reader.drain(limit: batchLimit, splitting: { delegate.linkReader(splitting: $0, firstFragment: $1) }) { message in
                 guard violation == nil else { return }
                 violation = delegate.linkReader(received: message)
             }
