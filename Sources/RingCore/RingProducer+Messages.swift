@@ -34,19 +34,23 @@ extension RingProducer {
 
     /// `tryWriteMessage` with a payload given in two parts (a protocol's prefix and the user's
     /// bytes), written back to back into the frames: a large message is never concatenated first.
+    ///
+    /// - Parameter maxFragments: stop after writing this many frames in this call (returning
+    ///   `.full`, with `progress` kept): `SharedRingWriter` takes its lock per fragment, so the
+    ///   other writers of the process get in between the fragments of a large message.
     @inlinable
     public mutating func tryWriteMessage(
         kind: FrameKind, flags: FrameFlags = [], streamId: UInt64,
         context: UnsafeRawBufferPointer = UnsafeRawBufferPointer(start: nil, count: 0),
-        payload: GatheredPayload, progress: inout MessageProgress, publish: Bool = true
+        payload: GatheredPayload, progress: inout MessageProgress, publish: Bool = true, maxFragments: Int = .max
     ) throws(RingError) -> WriteOutcome {
         let userFlags = flags.intersection(.userSettable)
         let total = payload.count
+        var budget = maxFragments
         if !progress.started {
             try checkMessageLimits(contextLength: context.count, payloadLength: total)
             precondition(!kind.requiresContext || context.count > 0, "\(kind) requires a forwarding context")
-            let room = maxFrameLength - FrameHeader.size - context.count
-            let chunk = min(total, room)
+            let chunk = nextFrame(contextLength: context.count, payloadLength: total, progress: progress).payloadBytes
             let last = chunk == total
             let outcome = try tryWriteFrame(
                 kind: kind, flags: userFlags.union(last ? .unfragmented : .firstFragment), streamId: streamId,
@@ -60,11 +64,12 @@ extension RingProducer {
             progress.payloadWritten = chunk
             progress.fragments = 1
             if last { return .written }
+            budget -= 1
         }
-        let room = maxFrameLength - FrameHeader.size
         while progress.payloadWritten < total {
+            guard budget > 0 else { return .full }
             let start = progress.payloadWritten
-            let chunk = min(total - start, room)
+            let chunk = nextFrame(contextLength: 0, payloadLength: total, progress: progress).payloadBytes
             let last = start + chunk == total
             let outcome = try tryWriteFrame(
                 kind: kind, flags: last ? userFlags.union(.lastFragment) : userFlags, streamId: streamId,
@@ -75,8 +80,23 @@ extension RingProducer {
             guard outcome == .written else { return .full }
             progress.payloadWritten += chunk
             progress.fragments += 1
+            budget -= 1
         }
         return .written
+    }
+
+    /// The next frame a message of `payloadLength` bytes needs after `progress` (what to wait for
+    /// after `.full`): one frame when the whole message fits one, else a fragment of
+    /// `fragmentPayloadLength` bytes (the first one less its context, but at least 4 KiB when the
+    /// frame allows), which only the fragment window may hold (see "Fragments in small steps").
+    @inlinable
+    public func nextFrame(contextLength: Int, payloadLength: Int, progress: MessageProgress) -> NextFrame {
+        guard !progress.started else {
+            return NextFrame(contextBytes: 0, payloadBytes: min(payloadLength - progress.payloadWritten, fragmentPayloadLength), fragment: true)
+        }
+        let whole = maxFrameLength - FrameHeader.size - contextLength
+        if payloadLength <= whole { return NextFrame(contextBytes: contextLength, payloadBytes: payloadLength, fragment: false) }
+        return NextFrame(contextBytes: contextLength, payloadBytes: min(whole, max(fragmentPayloadLength - contextLength, 4096)), fragment: true)
     }
 
     /// Throws the typed error a message of these sizes would hit; writes nothing.
@@ -102,7 +122,7 @@ extension RingProducer {
     /// The same with a payload in two parts (see `tryWriteMessage(payload: GatheredPayload…)`).
     public mutating func tryWriteMessage(
         kind: FrameKind, flags: FrameFlags = [], streamId: UInt64, context: ForwardingContext,
-        payload: GatheredPayload, progress: inout MessageProgress, publish: Bool = true
+        payload: GatheredPayload, progress: inout MessageProgress, publish: Bool = true, maxFragments: Int = .max
     ) throws(RingError) -> WriteOutcome {
         let size: Int
         do throws(ContextCodecError) { size = try context.validatedEncodedSize() } catch {
@@ -125,13 +145,15 @@ extension RingProducer {
             }
             return outcome
         }
-        let encoded = try! context.encoded()
+        // Only the first fragment carries the context: later calls (one per fragment through
+        // `SharedRingWriter`) do not encode it again.
+        let encoded = progress.started ? [] : try! context.encoded()
         var local = progress
         let result: Result<WriteOutcome, RingError> = encoded.withUnsafeBytes { contextBytes in
             do throws(RingError) {
                 return .success(try tryWriteMessage(
                     kind: kind, flags: flags, streamId: streamId, context: contextBytes, payload: payload,
-                    progress: &local, publish: publish))
+                    progress: &local, publish: publish, maxFragments: maxFragments))
             } catch { return .failure(error) }
         }
         progress = local
@@ -170,4 +192,22 @@ public struct GatheredPayload {
             FrameCopy.copy(UnsafeRawBufferPointer(rebasing: tail[from..<(from + rest)]), to: target.baseAddress! + written)
         }
     }
+}
+
+/// The next frame of a message (`RingProducer.nextFrame`): its context and payload bytes, and
+/// whether it is a fragment (whose room is the fragment window).
+public struct NextFrame: Sendable, Equatable {
+    public let contextBytes: Int
+    public let payloadBytes: Int
+    public let fragment: Bool
+
+    @inlinable
+    public init(contextBytes: Int, payloadBytes: Int, fragment: Bool) {
+        self.contextBytes = contextBytes
+        self.payloadBytes = payloadBytes
+        self.fragment = fragment
+    }
+
+    /// The frame's length, header included (before alignment).
+    @inlinable public var frameLength: Int { FrameHeader.size + contextBytes + payloadBytes }
 }

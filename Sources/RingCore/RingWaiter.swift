@@ -80,7 +80,10 @@ extension RingProducer {
     /// Announces that the producer waits for space, publishes what is pending (so the consumer can
     /// make progress) and re-checks the head. Returns true when the caller may sleep on
     /// `waiterWord`; false when at least `bytes` are free now or the consumer closed.
-    public mutating func prepareToSleep(untilFree bytes: Int) throws(RingError) -> Bool {
+    ///
+    /// - Parameter fragment: the frame to write is a fragment of a large message, whose room is the
+    ///   fragment window (see `RingProducer`, "Fragments in small steps"; `nextFrame` says both).
+    public mutating func prepareToSleep(untilFree bytes: Int, fragment: Bool = false) throws(RingError) -> Bool {
         if let poison { throw poison }
         publish()
         SharedAtomics.storeSequential32(RingWaiter.sleeping, geometry.producerWaiterAddress)
@@ -88,7 +91,7 @@ extension RingProducer {
         SharedAtomics.fenceSequential()
         try refreshHead()
         // A frame may need padding before it; a large one also leaves the reserve for small ones.
-        let worstCase = UInt64(bytes) * 2 + (geometry.capacity &- usableCapacity(frameLength: UInt64(bytes)))
+        let worstCase = UInt64(bytes) * 2 + (geometry.capacity &- usableCapacity(frameLength: UInt64(bytes), fragment: fragment))
         if geometry.capacity &- (tail &- cachedHead) >= min(worstCase, geometry.capacity) || consumerClosed {
             finishSleep()
             return false

@@ -120,10 +120,10 @@ public final class SharedRingWriter: Sendable {
         payload: GatheredPayload, progress: inout MessageProgress, publish: Bool = true
     ) throws(RingError) -> WriteOutcome {
         try write(streamId: streamId, contextLength: context.count, payloadLength: payload.count, progress: &progress) {
-            (producer, progress) throws(RingError) in
+            (producer, progress, maxFragments) throws(RingError) in
             try producer.tryWriteMessage(
                 kind: kind, flags: flags, streamId: streamId, context: context, payload: payload, progress: &progress,
-                publish: publish)
+                publish: publish, maxFragments: maxFragments)
         }
     }
 
@@ -151,10 +151,10 @@ public final class SharedRingWriter: Sendable {
             needsFragments(contextLength: largest, payloadLength: payload.count)
             ? ((try? context.validatedEncodedSize()) ?? largest) : 0
         return try write(streamId: streamId, contextLength: contextLength, payloadLength: payload.count, progress: &progress) {
-            (producer, progress) throws(RingError) in
+            (producer, progress, maxFragments) throws(RingError) in
             try producer.tryWriteMessage(
                 kind: kind, flags: flags, streamId: streamId, context: context, payload: payload, progress: &progress,
-                publish: publish)
+                publish: publish, maxFragments: maxFragments)
         }
     }
 
@@ -241,9 +241,25 @@ public final class SharedRingWriter: Sendable {
     /// One locked write with the budget's bookkeeping around it.
     private func write(
         streamId: UInt64, contextLength: Int, payloadLength: Int, progress: inout MessageProgress,
-        _ body: (inout RingProducer, inout MessageProgress) throws(RingError) -> WriteOutcome
+        _ body: (inout RingProducer, inout MessageProgress, _ maxFragments: Int) throws(RingError) -> WriteOutcome
     ) throws(RingError) -> WriteOutcome {
         let fragmented = needsFragments(contextLength: contextLength, payloadLength: payloadLength)
+        // A fragmented message takes the lock once per fragment: the other writers of the process
+        // (small replies on the reactor thread) get in between, instead of waiting for every
+        // fragment that fits to be copied.
+        while true {
+            let before = progress.fragments
+            let outcome = try writeLocked(
+                streamId: streamId, payloadLength: payloadLength, fragmented: fragmented, progress: &progress, body)
+            if outcome == .written || !fragmented || progress.fragments == before { return outcome }
+        }
+    }
+
+    /// One call of `body` under the lock, with the reassembly budget's books (`write`).
+    private func writeLocked(
+        streamId: UInt64, payloadLength: Int, fragmented: Bool, progress: inout MessageProgress,
+        _ body: (inout RingProducer, inout MessageProgress, _ maxFragments: Int) throws(RingError) -> WriteOutcome
+    ) throws(RingError) -> WriteOutcome {
         // Oversized messages are refused by the producer with `messageTooLarge`, never deferred.
         let budgeted = fragmented && payloadLength <= maxMessageSize
         var local = progress
@@ -255,7 +271,7 @@ public final class SharedRingWriter: Sendable {
                 return .success(.full)
             }
             do throws(RingError) {
-                let outcome = try body(&state.producer, &local)
+                let outcome = try body(&state.producer, &local, fragmented ? 1 : .max)
                 if budgeted {
                     if !wasStarted && local.started {
                         state.partialMessages += 1
@@ -278,11 +294,17 @@ public final class SharedRingWriter: Sendable {
         return try result.get()
     }
 
+    /// The next frame a message needs after `progress` (`RingProducer.nextFrame`): what a writer
+    /// that got `.full` waits for.
+    public func nextFrame(contextLength: Int, payloadLength: Int, progress: MessageProgress) -> NextFrame {
+        state.withLock { $0.producer.nextFrame(contextLength: contextLength, payloadLength: payloadLength, progress: progress) }
+    }
+
     /// Announces that a writer waits for `untilFree` bytes (see `RingProducer.prepareToSleep`);
     /// callers must make sure only one writer of this process sleeps on the word at a time.
-    public func prepareToSleep(untilFree bytes: Int) throws(RingError) -> Bool {
+    public func prepareToSleep(untilFree bytes: Int, fragment: Bool = false) throws(RingError) -> Bool {
         let result: Result<Bool, RingError> = state.withLock { state in
-            do throws(RingError) { return .success(try state.producer.prepareToSleep(untilFree: bytes)) } catch {
+            do throws(RingError) { return .success(try state.producer.prepareToSleep(untilFree: bytes, fragment: fragment)) } catch {
                 return .failure(error)
             }
         }

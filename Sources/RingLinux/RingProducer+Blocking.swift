@@ -19,7 +19,8 @@ extension RingProducer {
         while try tryWriteMessage(
             kind: kind, flags: flags, streamId: streamId, context: context, payload: payload, progress: &progress) == .full
         {
-            try awaitSpace(frameBytes: min(maxFrameLength, FrameHeader.size + context.count + payload.count), backoff: &backoff)
+            let next = nextFrame(contextLength: context.count, payloadLength: payload.count, progress: progress)
+            try awaitSpace(frameBytes: next.frameLength, fragment: next.fragment, backoff: &backoff)
         }
         backoff.reset()
     }
@@ -27,11 +28,12 @@ extension RingProducer {
     /// One step of waiting for `frameBytes` of space after a write returned `.full`: publishes what
     /// is pending, then spins, yields or sleeps as the profile says.
     /// - Throws: `.closed` when the consumer closed the ring.
-    public mutating func awaitSpace(frameBytes: Int, backoff: inout Backoff) throws(RingError) {
+    /// `fragment`: the frame is a fragment of a large message (see `nextFrame`).
+    public mutating func awaitSpace(frameBytes: Int, fragment: Bool = false, backoff: inout Backoff) throws(RingError) {
         publish()
         if consumerClosed { throw .closed }
         guard backoff.idle() else { return }
-        if try prepareToSleep(untilFree: frameBytes) {
+        if try prepareToSleep(untilFree: frameBytes, fragment: fragment) {
             if Futex.wait(waiterWord, expected: RingWaiter.sleeping, timeoutNanoseconds: blockingSleepBound) {
                 backoff.timedOutSleeps += 1
             }

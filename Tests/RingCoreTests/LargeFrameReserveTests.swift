@@ -82,4 +82,63 @@ import Testing
         #expect(delivered.filter { $0.id != 1_000 }.allSatisfy { $0.bytes == small })
         #expect(progress.fragments > 16)
     }
+
+    /// On the default 4 MiB ring with 1 MiB frames: fragments of 64 KiB, and at most a 256 KiB
+    /// window of them in the ring, however much room the ring has ("Fragments in small steps").
+    @Test func fragmentsFillOnlyTheirWindowAndSmallFramesStillFit() throws {
+        let segment = try TestSegment(capacity: 4 << 20, maxFrameLength: 1 << 20, maxMessageSize: 8 << 20)
+        var producer = RingProducer(geometry: segment.geometry())
+        var consumer = RingConsumer(geometry: segment.geometry())
+        let fragmentFrame = FrameHeader.size + (64 << 10)
+        #expect(producer.fragmentPayloadLength == 64 << 10)
+        #expect(producer.fragmentWindow == 4 * fragmentFrame)
+        let huge = (0..<(4 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 7) }
+        var progress = MessageProgress()
+        let first = try huge.withUnsafeBytes { try producer.tryWriteMessage(kind: .data, streamId: 9, payload: $0, progress: &progress) }
+        #expect(first == .full)
+        #expect(progress.fragments == 4)
+        #expect(progress.payloadWritten == 4 * (64 << 10))
+        // The next fragment waits for the window, not for the ring…
+        let next = producer.nextFrame(contextLength: 0, payloadLength: huge.count, progress: progress)
+        #expect(next == NextFrame(contextBytes: 0, payloadBytes: 64 << 10, fragment: true))
+        #expect(try producer.prepareToSleep(untilFree: next.frameLength, fragment: true))
+        producer.finishSleep()
+        // …while a whole 512 KiB message (one frame) and small ones go in at once.
+        let whole = [UInt8](repeating: 3, count: 512 << 10)
+        #expect(try whole.withUnsafeBytes { try producer.tryWrite(kind: .data, streamId: 10, payload: $0) } == .written)
+        #expect(try [UInt8](repeating: 1, count: 64).withUnsafeBytes { try producer.tryWrite(kind: .data, streamId: 11, payload: $0) } == .written)
+        // The window counts everything ahead: with the 512 KiB frame still unread, one fragment
+        // read makes no room for another; the ring read empty makes room for four.
+        var read = 0
+        _ = try consumer.drain(limit: 1) { _ in read += 1 }
+        #expect(read == 1)
+        let blocked = try huge.withUnsafeBytes { try producer.tryWriteMessage(kind: .data, streamId: 9, payload: $0, progress: &progress) }
+        #expect(blocked == .full && progress.fragments == 4)
+        _ = try consumer.drain { _ in read += 1 }
+        #expect(read == 6)
+        let more = try huge.withUnsafeBytes { try producer.tryWriteMessage(kind: .data, streamId: 9, payload: $0, progress: &progress) }
+        #expect(more == .full && progress.fragments == 8)
+    }
+
+    @Test func aFragmentBudgetStopsTheCallAndKeepsItsPlace() throws {
+        let segment = try TestSegment(capacity: 4 << 20, maxFrameLength: 1 << 20, maxMessageSize: 8 << 20)
+        var producer = RingProducer(geometry: segment.geometry())
+        var reader = MessageReader(consumer: RingConsumer(geometry: segment.geometry()))
+        let payload = (0..<((1 << 20) + 1)).map { UInt8(truncatingIfNeeded: $0 &* 11) }
+        var progress = MessageProgress()
+        var calls = 0
+        var delivered: [[UInt8]] = []
+        while true {
+            calls += 1
+            let outcome = try payload.withUnsafeBytes {
+                try producer.tryWriteMessage(kind: .data, streamId: 4, payload: GatheredPayload($0), progress: &progress, maxFragments: 1)
+            }
+            #expect(progress.fragments == calls)
+            _ = try reader.drain { delivered.append($0.copyPayload()) }
+            if outcome == .written { break }
+        }
+        // 1 MiB + 1 byte in 64 KiB fragments: seventeen frames, one per call.
+        #expect(calls == 17)
+        #expect(delivered == [payload])
+    }
 }

@@ -58,15 +58,22 @@ import Testing
         #expect(receivedContext == context)
     }
 
+    /// Fragments of a message that does not fit one frame: 64 KiB each on this 4 MiB ring (a 64th
+    /// of it), the first one less its context ("Fragments in small steps").
+    static let fragment = 64 << 10
+
     @Test func sizesAroundFragmentBoundaries() throws {
         let segment = try TestSegment(capacity: Self.capacity, maxFrameLength: Self.maxFrame, maxMessageSize: Self.limit)
+        #expect(RingProducer(geometry: segment.geometry()).fragmentPayloadLength == Self.fragment)
         let context = BoundMessage.context(for: 2)
         let firstRoom = Self.maxFrame - FrameHeader.size - context.encodedSize
-        let room = Self.maxFrame - FrameHeader.size
+        let firstFragment = Self.fragment - context.encodedSize
         let cases: [(Int, Int)] = [
-            (firstRoom - 1, 1), (firstRoom, 1), (firstRoom + 1, 2),
-            (firstRoom + room - 1, 2), (firstRoom + room, 2), (firstRoom + room + 1, 3),
-            (1 << 20, 2), (3 * room + firstRoom, 4),
+            (firstRoom - 1, 1), (firstRoom, 1),
+            // One byte over a frame: a first fragment and then 64 KiB steps.
+            (firstRoom + 1, 1 + (firstRoom + 1 - firstFragment + Self.fragment - 1) / Self.fragment),
+            (firstFragment + Self.fragment * 15, 16), (firstFragment + Self.fragment * 15 + 1, 17),
+            (1 << 20, 17), (4 << 20, 65),
         ]
         for (size, fragments) in cases {
             segment.reset()
@@ -84,7 +91,7 @@ import Testing
         let context = BoundMessage.context(for: 64)
         let payload = Self.payload(Self.limit, seed: 64)
         let (progress, received, receivedContext, messages) = try Self.roundTrip(payload, context: context, segment: segment)
-        #expect(progress.fragments == 65)
+        #expect(progress.fragments == 1025)
         #expect(messages == 1)
         #expect(received == payload)
         #expect(receivedContext == context)

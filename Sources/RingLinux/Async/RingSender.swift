@@ -80,8 +80,8 @@ public final class RingSender: Sendable {
                 continue
             case .yield: await Task.yield()
             case .sleep:
-                let frame = min(writer.maxFrameLength, FrameHeader.size + prefix.count + payload.count + 64)
-                try await space.wait(writer: writer, reactor: reactor, frameBytes: frame, cancellable: !progress.started)
+                let next = writer.nextFrame(contextLength: contextLength(context), payloadLength: prefix.count + payload.count, progress: progress)
+                try await space.wait(writer: writer, reactor: reactor, frame: next, cancellable: !progress.started)
                 backoff.reset()
             }
         }
@@ -119,7 +119,7 @@ final class SpaceWaiters: Sendable {
 
     /// Suspends until the consumer frees space (or the ring's state changes); `cancellable: false`
     /// ignores task cancellation (a sender in the middle of a message).
-    func wait(writer: SharedRingWriter, reactor: Reactor, frameBytes: Int, cancellable: Bool) async throws {
+    func wait(writer: SharedRingWriter, reactor: Reactor, frame: NextFrame, cancellable: Bool) async throws {
         let id = state.withLock { state in
             state.nextID += 1
             return state.nextID
@@ -136,7 +136,7 @@ final class SpaceWaiters: Sendable {
                 }
                 if let aborted {
                     continuation.resume(throwing: aborted)
-                } else if let arm { self.arm(writer: writer, reactor: reactor, frameBytes: frameBytes, generation: arm) }
+                } else if let arm { self.arm(writer: writer, reactor: reactor, frame: frame, generation: arm) }
             }
         } onCancel: {
             guard cancellable else { return }
@@ -161,9 +161,10 @@ final class SpaceWaiters: Sendable {
         if let armed { armed.reactor.cancel(armed.token) }
     }
 
-    private func arm(writer: SharedRingWriter, reactor: Reactor, frameBytes: Int, generation: Int) {
+    private func arm(writer: SharedRingWriter, reactor: Reactor, frame: NextFrame, generation: Int) {
         let mustSleep: Bool
-        do { mustSleep = try writer.prepareToSleep(untilFree: frameBytes) } catch {
+        // A little slack over the frame's own length (alignment, a padding frame's header).
+        do { mustSleep = try writer.prepareToSleep(untilFree: min(writer.maxFrameLength, frame.frameLength + 64), fragment: frame.fragment) } catch {
             resumeAll(throwing: error)
             return
         }
