@@ -114,12 +114,14 @@ public final class SharedRingWriter: Sendable {
     }
 
     /// The same with a payload in two parts, written back to back (`GatheredPayload`).
+    /// `maxFragments`: return `.full` (keeping the place in `progress`) after writing that many
+    /// fragments, to let a caller on a reactor thread give the loop a turn between them.
     public func tryWriteMessage(
         kind: FrameKind, flags: FrameFlags = [], streamId: UInt64,
         context: UnsafeRawBufferPointer = UnsafeRawBufferPointer(start: nil, count: 0),
-        payload: GatheredPayload, progress: inout MessageProgress, publish: Bool = true
+        payload: GatheredPayload, progress: inout MessageProgress, publish: Bool = true, maxFragments: Int = .max
     ) throws(RingError) -> WriteOutcome {
-        try write(streamId: streamId, contextLength: context.count, payloadLength: payload.count, progress: &progress) {
+        try write(streamId: streamId, contextLength: context.count, payloadLength: payload.count, maxFragments: maxFragments, progress: &progress) {
             (producer, progress, maxFragments) throws(RingError) in
             try producer.tryWriteMessage(
                 kind: kind, flags: flags, streamId: streamId, context: context, payload: payload, progress: &progress,
@@ -138,10 +140,11 @@ public final class SharedRingWriter: Sendable {
             publish: publish)
     }
 
-    /// The same with a payload in two parts, written back to back (`GatheredPayload`).
+    /// The same with a payload in two parts, written back to back (`GatheredPayload`);
+    /// `maxFragments` as in the variant above.
     public func tryWriteMessage(
         kind: FrameKind, flags: FrameFlags = [], streamId: UInt64, context: ForwardingContext,
-        payload: GatheredPayload, progress: inout MessageProgress, publish: Bool = true
+        payload: GatheredPayload, progress: inout MessageProgress, publish: Bool = true, maxFragments: Int = .max
     ) throws(RingError) -> WriteOutcome {
         // Sizing the context costs a walk over it: skip that when even the largest legal context
         // leaves the message in one frame (the common case). An unencodable context is reported
@@ -150,7 +153,7 @@ public final class SharedRingWriter: Sendable {
         let contextLength =
             needsFragments(contextLength: largest, payloadLength: payload.count)
             ? ((try? context.validatedEncodedSize()) ?? largest) : 0
-        return try write(streamId: streamId, contextLength: contextLength, payloadLength: payload.count, progress: &progress) {
+        return try write(streamId: streamId, contextLength: contextLength, payloadLength: payload.count, maxFragments: maxFragments, progress: &progress) {
             (producer, progress, maxFragments) throws(RingError) in
             try producer.tryWriteMessage(
                 kind: kind, flags: flags, streamId: streamId, context: context, payload: payload, progress: &progress,
@@ -240,18 +243,21 @@ public final class SharedRingWriter: Sendable {
 
     /// One locked write with the budget's bookkeeping around it.
     private func write(
-        streamId: UInt64, contextLength: Int, payloadLength: Int, progress: inout MessageProgress,
+        streamId: UInt64, contextLength: Int, payloadLength: Int, maxFragments: Int = .max, progress: inout MessageProgress,
         _ body: (inout RingProducer, inout MessageProgress, _ maxFragments: Int) throws(RingError) -> WriteOutcome
     ) throws(RingError) -> WriteOutcome {
         let fragmented = needsFragments(contextLength: contextLength, payloadLength: payloadLength)
         // A fragmented message takes the lock once per fragment: the other writers of the process
         // (small replies on the reactor thread) get in between, instead of waiting for every
         // fragment that fits to be copied.
+        var budget = maxFragments
         while true {
             let before = progress.fragments
             let outcome = try writeLocked(
                 streamId: streamId, payloadLength: payloadLength, fragmented: fragmented, progress: &progress, body)
             if outcome == .written || !fragmented || progress.fragments == before { return outcome }
+            budget -= progress.fragments - before
+            if budget <= 0 { return .full }
         }
     }
 

@@ -431,7 +431,11 @@ final class WorkerConnection: Sendable {
         // request is not concatenated first (that whole-message copy ran on the caller's thread,
         // often the host's reactor, and held up every small invocation behind it).
         let (context, prefix, payload) = (item.context, item.requestPrefix, item.payload)
-        Task {
+        // On the host's reactor, like the worker's large replies (ChannelWorker.respond): a sender
+        // waiting for space takes turns with the reader there, fragment by fragment, where a pool
+        // thread copying and spinning beside the two reactor threads took a CPU from one of them
+        // (2 vCPUs: the kernel's time slices then stalled every small invocation for milliseconds).
+        Task(executorPreference: reactor.executor) { [self] in
             do {
                 try await sender.send(kind: .invocationRequest, streamId: number, context: context, prefix: prefix, payload: payload)
                 sent(number)

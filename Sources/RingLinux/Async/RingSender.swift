@@ -37,22 +37,33 @@ public final class RingSender: Sendable {
         var progress = MessageProgress()
         var backoff = Backoff(profile)
         var cancelledMidMessage = false
+        // On the reactor thread one fragment per turn: the loop's readers and the small messages of
+        // other tasks get in between the fragments of a large message.
+        let fragmentsPerCall = reactor.isReactorThread ? 1 : Int.max
         while true {
             try space.checkAborted()
+            let fragmentsBefore = progress.fragments
             let outcome = try prefix.withUnsafeBytes { head -> Result<WriteOutcome, RingError> in
                 payload.withUnsafeBytes { tail -> Result<WriteOutcome, RingError> in
                     do throws(RingError) {
                         if let context {
                             return .success(try writer.tryWriteMessage(
                                 kind: kind, flags: flags, streamId: streamId, context: context, payload: GatheredPayload(head, tail),
-                                progress: &progress))
+                                progress: &progress, maxFragments: fragmentsPerCall))
                         }
                         return .success(try writer.tryWriteMessage(
-                            kind: kind, flags: flags, streamId: streamId, payload: GatheredPayload(head, tail), progress: &progress))
+                            kind: kind, flags: flags, streamId: streamId, payload: GatheredPayload(head, tail), progress: &progress,
+                            maxFragments: fragmentsPerCall))
                     } catch { return .failure(error) }
                 }
             }.get()
             if outcome == .written { break }
+            if progress.fragments != fragmentsBefore && fragmentsPerCall == 1 {
+                // Progress, stopped by the budget rather than by space: the loop's turn, then on.
+                backoff.reset()
+                await Task.yield()
+                continue
+            }
             // The consumer reads no more: waiting for space would spin forever.
             if writer.consumerClosed { throw RingError.closed }
             if Task.isCancelled {
