@@ -247,25 +247,6 @@ public final class SharedRingWriter: Sendable {
         _ body: (inout RingProducer, inout MessageProgress, _ maxFragments: Int) throws(RingError) -> WriteOutcome
     ) throws(RingError) -> WriteOutcome {
         let fragmented = needsFragments(contextLength: contextLength, payloadLength: payloadLength)
-        // A fragmented message takes the lock once per fragment: the other writers of the process
-        // (small replies on the reactor thread) get in between, instead of waiting for every
-        // fragment that fits to be copied.
-        var budget = maxFragments
-        while true {
-            let before = progress.fragments
-            let outcome = try writeLocked(
-                streamId: streamId, payloadLength: payloadLength, fragmented: fragmented, progress: &progress, body)
-            if outcome == .written || !fragmented || progress.fragments == before { return outcome }
-            budget -= progress.fragments - before
-            if budget <= 0 { return .full }
-        }
-    }
-
-    /// One call of `body` under the lock, with the reassembly budget's books (`write`).
-    private func writeLocked(
-        streamId: UInt64, payloadLength: Int, fragmented: Bool, progress: inout MessageProgress,
-        _ body: (inout RingProducer, inout MessageProgress, _ maxFragments: Int) throws(RingError) -> WriteOutcome
-    ) throws(RingError) -> WriteOutcome {
         // Oversized messages are refused by the producer with `messageTooLarge`, never deferred.
         let budgeted = fragmented && payloadLength <= maxMessageSize
         var local = progress
@@ -277,7 +258,7 @@ public final class SharedRingWriter: Sendable {
                 return .success(.full)
             }
             do throws(RingError) {
-                let outcome = try body(&state.producer, &local, fragmented ? 1 : .max)
+                let outcome = try body(&state.producer, &local, maxFragments)
                 if budgeted {
                     if !wasStarted && local.started {
                         state.partialMessages += 1

@@ -141,4 +141,32 @@ import Testing
         #expect(calls == 17)
         #expect(delivered == [payload])
     }
+
+    /// `SharedRingWriter` with a fragment budget (what `RingSender` uses on a reactor thread: one
+    /// fragment per turn) writes exactly that many and keeps its place; without one it writes
+    /// every fragment the window allows under one lock.
+    @Test func theSharedWriterHonoursTheFragmentBudget() throws {
+        let segment = try TestSegment(capacity: 4 << 20, maxFrameLength: 1 << 20, maxMessageSize: 8 << 20)
+        let writer = SharedRingWriter(RingProducer(geometry: segment.geometry()))
+        var reader = MessageReader(consumer: RingConsumer(geometry: segment.geometry()))
+        let payload = (0..<((1 << 20) + 1)).map { UInt8(truncatingIfNeeded: $0 &* 5) }
+        var progress = MessageProgress()
+        let one = try payload.withUnsafeBytes {
+            try writer.tryWriteMessage(kind: .data, streamId: 3, payload: GatheredPayload($0), progress: &progress, maxFragments: 1)
+        }
+        #expect(one == .full && progress.fragments == 1)
+        let rest = try payload.withUnsafeBytes {
+            try writer.tryWriteMessage(kind: .data, streamId: 3, payload: GatheredPayload($0), progress: &progress)
+        }
+        #expect(rest == .full && progress.fragments == 4)  // the window: four 64 KiB fragments
+        var delivered: [[UInt8]] = []
+        while try payload.withUnsafeBytes({
+            try writer.tryWriteMessage(kind: .data, streamId: 3, payload: GatheredPayload($0), progress: &progress)
+        }) == .full {
+            _ = try reader.drain { delivered.append($0.copyPayload()) }
+        }
+        _ = try reader.drain { delivered.append($0.copyPayload()) }
+        #expect(progress.fragments == 17)
+        #expect(delivered == [payload])
+    }
 }
