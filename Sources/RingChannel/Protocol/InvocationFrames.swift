@@ -62,12 +62,17 @@ package enum InvocationRequestPrefix {
     /// Splits a request payload into the function name and the user's payload (copied).
     package static func decode(_ bytes: UnsafeRawBufferPointer) throws(ChannelCodecError) -> (function: String, payload: [UInt8]) {
         var d = ChannelDecoder(bytes)
+        let function = try function(&d)
+        return (function, [UInt8](d.takeRest()))
+    }
+
+    /// Reads the prefix up to the payload: the function name.
+    private static func function(_ d: inout ChannelDecoder) throws(ChannelCodecError) -> String {
         let version: UInt8 = try d.take("invocation request version")
         guard version == ChannelProtocol.codecVersion else { throw .unsupportedVersion(field: "invocation request", found: version) }
         let flags: UInt8 = try d.take("invocation request flags")
         guard flags == 0 else { throw .unknownValue(field: "invocation request flags", value: UInt64(flags)) }
-        let function = try d.takeString("function", limit: ChannelProtocol.Limits.maxFunctionNameBytes)
-        return (function, [UInt8](d.takeRest()))
+        return try d.takeString("function", limit: ChannelProtocol.Limits.maxFunctionNameBytes)
     }
 
     /// The prefix's length as the first fragment of a large request gives it (the reader keeps
@@ -84,11 +89,7 @@ package enum InvocationRequestPrefix {
     /// short, is malformed), `body` becomes the payload as it is.
     package static func decode(prefix: UnsafeRawBufferPointer, body: [UInt8]) throws(ChannelCodecError) -> (function: String, payload: [UInt8]) {
         var d = ChannelDecoder(prefix)
-        let version: UInt8 = try d.take("invocation request version")
-        guard version == ChannelProtocol.codecVersion else { throw .unsupportedVersion(field: "invocation request", found: version) }
-        let flags: UInt8 = try d.take("invocation request flags")
-        guard flags == 0 else { throw .unknownValue(field: "invocation request flags", value: UInt64(flags)) }
-        let function = try d.takeString("function", limit: ChannelProtocol.Limits.maxFunctionNameBytes)
+        let function = try function(&d)
         try d.finish()
         return (function, body)
     }
