@@ -6,7 +6,8 @@
 //   2  segment attach            bytes over a formatted segment header, then SegmentHeader
 //                                (validating:); an accepted header must yield in-bounds geometries
 //   3  ring drain                bytes as the data area, head/tail words, then a MessageReader
-//                                drains everything: only typed errors, never a trap or a stray read
+//                                drains everything (splitting fragmented messages where the first
+//                                fragment's byte 0 says): only typed errors, never a trap or a stray read
 //   4  bounded reader            the one reader of untrusted bytes (every codec's): the input's
 //                                own bytes pick the reads; only typed errors, offset never past the end
 // Built by `make fuzz` with swiftc -sanitize=fuzzer,address against the RingCore objects; crash
@@ -110,7 +111,12 @@ enum RingFuzz {
         var reader = MessageReader(consumer: RingConsumer(geometry: geometry))
         for _ in 0..<64 {
             do {
-                let drained = try reader.drain { message in _ = try? message.decodeContext() }
+                // Split reassembly too: the split point comes from the (hostile) first fragment, as
+                // the invocation readers' does; 0 and values past the fragment must be ignored.
+                let drained = try reader.drain(splitting: { _, first in first.isEmpty ? nil : Int(first[0]) - 8 }) { message in
+                    _ = try? message.decodeContext()
+                    _ = message.copyPayload()
+                }
                 if drained == 0 { break }
             } catch {
                 break

@@ -59,7 +59,9 @@ public final class RingSender: Sendable {
             }.get()
             if outcome == .written { break }
             if progress.fragments != fragmentsBefore && fragmentsPerCall == 1 {
-                // Progress, stopped by the budget rather than by space: the loop's turn, then on.
+                // Progress, stopped by the budget rather than by space: the loop's turn, then on
+                // (a cancellation now is reported once the message is out, as below).
+                if Task.isCancelled { cancelledMidMessage = true }
                 backoff.reset()
                 await Task.yield()
                 continue
