@@ -6,8 +6,8 @@
 /// caches the consumer's head and re-reads the shared word only when its cached view shows too
 /// little space. A full ring is a result (`.full`), never a drop or an overwrite.
 ///
-/// **Room for small frames.** A large frame (longer than `largeFrameThreshold`, in practice the
-/// fragments of a large message) may fill the ring only up to `capacity - largeFrameReserve`;
+/// **Room for small frames.** A large frame (longer than `largeFrameThreshold`: a message of up to a
+/// frame; fragments have their own, tighter window, below) may fill the ring only up to `capacity - largeFrameReserve`;
 /// smaller frames may use all of it. A message of several MiB streaming out fragment by fragment
 /// therefore never takes the space a small message of the same process needs: the small one is
 /// written at once, between two fragments, instead of waiting behind the whole large message.

@@ -12,8 +12,9 @@ import Synchronization
 /// writer anyway — on 2 vCPUs that is common. The uncontended lock costs one atomic exchange
 /// pair; `Benchmarks/` measures both paths (see Docs/Architecture.md).
 ///
-/// Large messages are written fragment by fragment, releasing the lock between fragments; other
-/// writers' frames may interleave, and the reader reassembles per stream id.
+/// Large messages are written fragment by fragment, as many as the fragment window allows per call
+/// (`maxFragments: 1` on a reactor thread, see `RingSender`), releasing the lock between calls;
+/// other writers' frames may interleave, and the reader reassembles per stream id.
 ///
 /// **Reassembly budget.** The reader buffers every message whose fragments have started but not
 /// finished, and poisons the ring when those exceed its `ReassemblyLimits` (a peer that opens
