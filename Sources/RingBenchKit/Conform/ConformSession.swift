@@ -17,7 +17,9 @@ struct ConformSession: Sendable {
 
     /// A host with the kit's defaults (short kill margin, no restarts) and `configure` applied.
     func host(logs: ConformLogs? = nil, _ configure: (inout FunctionHostConfiguration) -> Void = { _ in }) throws -> FunctionHost {
-        var configuration = FunctionHostConfiguration(startTimeout: .seconds(20), killMargin: .seconds(2), shutdownGracePeriod: .seconds(2))
+        // A bound on a failure, not a wait: a fresh-clone `make test` saw the example worker (a debug
+        // build) take over 20 s to start while the suite's heavy tests ran beside it on 2 vCPUs.
+        var configuration = FunctionHostConfiguration(startTimeout: .seconds(60), killMargin: .seconds(2), shutdownGracePeriod: .seconds(2))
         configuration.segmentName = "ringconform"
         configure(&configuration)
         var logger = Logger(label: "conform") { label in
