@@ -39,7 +39,7 @@ extension RingProducer {
     ///   `.full`, with `progress` kept): `SharedRingWriter` takes its lock per fragment, so the
     ///   other writers of the process get in between the fragments of a large message.
     @inlinable
-    public mutating func tryWriteMessage(
+    package mutating func tryWriteMessage(
         kind: FrameKind, flags: FrameFlags = [], streamId: UInt64,
         context: UnsafeRawBufferPointer = UnsafeRawBufferPointer(start: nil, count: 0),
         payload: GatheredPayload, progress: inout MessageProgress, publish: Bool = true, maxFragments: Int = .max
@@ -90,7 +90,7 @@ extension RingProducer {
     /// `fragmentPayloadLength` bytes (the first one less its context, but at least 4 KiB when the
     /// frame allows), which only the fragment window may hold (see "Fragments in small steps").
     @inlinable
-    public func nextFrame(contextLength: Int, payloadLength: Int, progress: MessageProgress) -> NextFrame {
+    package func nextFrame(contextLength: Int, payloadLength: Int, progress: MessageProgress) -> NextFrame {
         guard !progress.started else {
             return NextFrame(contextBytes: 0, payloadBytes: min(payloadLength - progress.payloadWritten, fragmentPayloadLength), fragment: true)
         }
@@ -120,7 +120,7 @@ extension RingProducer {
     }
 
     /// The same with a payload in two parts (see `tryWriteMessage(payload: GatheredPayload…)`).
-    public mutating func tryWriteMessage(
+    package mutating func tryWriteMessage(
         kind: FrameKind, flags: FrameFlags = [], streamId: UInt64, context: ForwardingContext,
         payload: GatheredPayload, progress: inout MessageProgress, publish: Bool = true, maxFragments: Int = .max
     ) throws(RingError) -> WriteOutcome {
@@ -164,17 +164,18 @@ extension RingProducer {
 /// A message's payload in two parts written back to back — typically a protocol's prefix and the
 /// user's bytes — so a large message is copied once, into the ring, and never concatenated in
 /// memory first. Views: valid for the call they are passed to.
-public struct GatheredPayload {
-    public let head: UnsafeRawBufferPointer
-    public let tail: UnsafeRawBufferPointer
+@usableFromInline
+package struct GatheredPayload {
+    @usableFromInline package let head: UnsafeRawBufferPointer
+    @usableFromInline package let tail: UnsafeRawBufferPointer
 
     @inlinable
-    public init(_ head: UnsafeRawBufferPointer, _ tail: UnsafeRawBufferPointer = UnsafeRawBufferPointer(start: nil, count: 0)) {
+    package init(_ head: UnsafeRawBufferPointer, _ tail: UnsafeRawBufferPointer = UnsafeRawBufferPointer(start: nil, count: 0)) {
         self.head = head
         self.tail = tail
     }
 
-    @inlinable public var count: Int { head.count + tail.count }
+    @inlinable package var count: Int { head.count + tail.count }
 
     /// Copies bytes `offset ..< offset + target.count` of the payload into `target`.
     @inlinable
@@ -196,18 +197,19 @@ public struct GatheredPayload {
 
 /// The next frame of a message (`RingProducer.nextFrame`): its context and payload bytes, and
 /// whether it is a fragment (whose room is the fragment window).
-public struct NextFrame: Sendable, Equatable {
-    public let contextBytes: Int
-    public let payloadBytes: Int
-    public let fragment: Bool
+@usableFromInline
+package struct NextFrame: Sendable, Equatable {
+    @usableFromInline package let contextBytes: Int
+    @usableFromInline package let payloadBytes: Int
+    @usableFromInline package let fragment: Bool
 
     @inlinable
-    public init(contextBytes: Int, payloadBytes: Int, fragment: Bool) {
+    package init(contextBytes: Int, payloadBytes: Int, fragment: Bool) {
         self.contextBytes = contextBytes
         self.payloadBytes = payloadBytes
         self.fragment = fragment
     }
 
     /// The frame's length, header included (before alignment).
-    @inlinable public var frameLength: Int { FrameHeader.size + contextBytes + payloadBytes }
+    @inlinable package var frameLength: Int { FrameHeader.size + contextBytes + payloadBytes }
 }

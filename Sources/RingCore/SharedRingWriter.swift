@@ -117,7 +117,7 @@ public final class SharedRingWriter: Sendable {
     /// The same with a payload in two parts, written back to back (`GatheredPayload`).
     /// `maxFragments`: return `.full` (keeping the place in `progress`) after writing that many
     /// fragments, to let a caller on a reactor thread give the loop a turn between them.
-    public func tryWriteMessage(
+    package func tryWriteMessage(
         kind: FrameKind, flags: FrameFlags = [], streamId: UInt64,
         context: UnsafeRawBufferPointer = UnsafeRawBufferPointer(start: nil, count: 0),
         payload: GatheredPayload, progress: inout MessageProgress, publish: Bool = true, maxFragments: Int = .max
@@ -143,7 +143,7 @@ public final class SharedRingWriter: Sendable {
 
     /// The same with a payload in two parts, written back to back (`GatheredPayload`);
     /// `maxFragments` as in the variant above.
-    public func tryWriteMessage(
+    package func tryWriteMessage(
         kind: FrameKind, flags: FrameFlags = [], streamId: UInt64, context: ForwardingContext,
         payload: GatheredPayload, progress: inout MessageProgress, publish: Bool = true, maxFragments: Int = .max
     ) throws(RingError) -> WriteOutcome {
@@ -284,7 +284,7 @@ public final class SharedRingWriter: Sendable {
 
     /// The next frame a message needs after `progress` (`RingProducer.nextFrame`): what a writer
     /// that got `.full` waits for.
-    public func nextFrame(contextLength: Int, payloadLength: Int, progress: MessageProgress) -> NextFrame {
+    package func nextFrame(contextLength: Int, payloadLength: Int, progress: MessageProgress) -> NextFrame {
         state.withLock { $0.producer.nextFrame(contextLength: contextLength, payloadLength: payloadLength, progress: progress) }
     }
 
