@@ -4,6 +4,7 @@
 //
 // Module map (see Docs/Architecture.md):
 //   CRingShim    C system library: liburing + the few calls Swift cannot import (variadic syscall, constants).
+//   CRingPrefetch one inline C function: the CPU's prefetch hint, which Swift cannot emit.
 //   RingCore     pure core: segment layout, frames, forwarding-context codec, ring algorithms. No syscalls.
 //   RingLinux    Linux layer: syscall funnel, memfd segments, mmap, futex, processes, the io_uring
 //                reactor, and the link layer both protocols stand on (greeting, hand-over, listener).
@@ -55,9 +56,10 @@ let package = Package(
             pkgConfig: "liburing",
             providers: [.apt(["liburing-dev"])]
         ),
+        .systemLibrary(name: "CRingPrefetch"),
         .target(
             name: "RingCore",
-            dependencies: [.product(name: "Atomics", package: "swift-atomics")],
+            dependencies: ["CRingPrefetch", .product(name: "Atomics", package: "swift-atomics")],
             swiftSettings: strict
         ),
         .target(

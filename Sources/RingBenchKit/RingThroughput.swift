@@ -50,7 +50,28 @@ final class RingThroughputSender: ThroughputSender {
         var sent: UInt64 = 0
         var unpublished = 0
         let deadline = MonotonicClock.now() + nanoseconds
+        let batched = single && size <= FrameBatch.maxPayload
         repeat {
+            if batched {
+                // Small messages: `batch` frames per reservation and publication (writeBatch).
+                var written = 0
+                while written < 1024 {
+                    let want = min(batch, 1024 - written)
+                    let first = sent
+                    let count = try producer.writeBatch { frames in
+                        var i: UInt64 = 0
+                        while i < UInt64(want), frames.append(kind: .data, streamId: first &+ i, payload: bytes) { i &+= 1 }
+                    }
+                    if count == 0 {
+                        try producer.awaitSpace(frameBytes: FrameHeader.size + size, backoff: &backoff)
+                    } else {
+                        backoff.reset()
+                    }
+                    written += count
+                    sent &+= UInt64(count)
+                }
+                continue
+            }
             for _ in 0..<1024 {
                 if single {
                     while try producer.tryWrite(kind: .data, streamId: sent, payload: bytes, publish: false) == .full {

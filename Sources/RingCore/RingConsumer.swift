@@ -1,3 +1,4 @@
+public import CRingPrefetch  // public: the @inlinable prefetch below calls it
 /// The single reader of one ring. `~Copyable`: exactly one consumer per ring per process.
 ///
 /// The consumer acquire-loads the tail, drains every frame up to it, and releases the space with
@@ -138,15 +139,17 @@ public struct RingConsumer: ~Copyable, Sendable {
     /// read (at most four lines), so the lines of the next frames are on their way from the
     /// producer's core while this one is processed. Frames are variable-length, so the reader
     /// cannot know where the next header is before reading this one: without this, every header
-    /// read waits for a cross-core cache-line transfer in turn. The loads read only published
-    /// bytes inside the data area and their values are discarded; what they load is validated when
-    /// its frame is read.
+    /// read waits for a cross-core cache-line transfer in turn. The hints name only published
+    /// bytes inside the data area and read no value (what they bring in is validated when its frame
+    /// is read). They are the CPU's prefetch instruction, not loads: a load must wait for its line
+    /// before it retires, and a cross-core miss 4 KiB ahead then stalled the reader once its
+    /// reorder window filled (Docs/Benchmarks.md, stop 30).
     @inlinable @inline(__always)
     mutating func prefetch(from start: UInt64, to end: UInt64) {
         var line = (start &+ Self.prefetchDistance) & ~63
         let last = min(end &+ Self.prefetchDistance, cachedTail, line &+ 256)
         while line < last {
-            _ = SharedAtomics.loadRelaxed(geometry.data + Int(line & mask))
+            ring_prefetch_read(geometry.data + Int(line & mask))
             line &+= 64
         }
     }
