@@ -189,7 +189,7 @@ fuzz: deps
 	$(SWIFT) build -c release --scratch-path .build-fuzz --target RingCore \
 		-Xswiftc -sanitize=fuzzer,address
 	swiftc -O -sanitize=fuzzer,address -parse-as-library -module-name RingFuzz -package-name $(FUZZ_PACKAGE) Fuzz/RingFuzz.swift \
-		-I $(FUZZ_BUILD)/Modules -I .build-fuzz/checkouts/swift-atomics/Sources/_AtomicsShims/include \
+		-I $(FUZZ_BUILD)/Modules -I .build-fuzz/checkouts/swift-atomics/Sources/_AtomicsShims/include -I Sources/CRingPrefetch \
 		$(FUZZ_BUILD)/RingCore.build/*.o $(FUZZ_BUILD)/Atomics.build/*.o $(FUZZ_BUILD)/_AtomicsShims.build/src/*.o \
 		-o $(FUZZ_BUILD)/ringfuzz 2>&1 | grep -v "Cannot export local symbol '__asan" || true
 	test -x $(FUZZ_BUILD)/ringfuzz

@@ -10,19 +10,24 @@
 //                                fragment's byte 0 says): only typed errors, never a trap or a stray read
 //   4  bounded reader            the one reader of untrusted bytes (every codec's): the input's
 //                                own bytes pick the reads; only typed errors, offset never past the end
+//   5  batch writer              a producer at an input-chosen position writes batches of
+//                                input-sized frames (`writeBatch`) while the input moves the peer's
+//                                head word between batches: only `.protocolViolation`, no byte
+//                                written outside the data area, every accepted frame drained intact
 // Built by `make fuzz` with swiftc -sanitize=fuzzer,address against the RingCore objects; crash
 // inputs land in Fuzz/crashes/ and become regression cases in Tests/RingCoreTests.
-@_spi(Codec) @_spi(Unsafe) import RingCore
+@_spi(Codec) @_spi(Unsafe) @_spi(Testing) import RingCore
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func ringFuzzOne(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     guard size >= 1 else { return 0 }
     let input = UnsafeRawBufferPointer(start: data + 1, count: size - 1)
-    switch data[0] % 5 {
+    switch data[0] % 6 {
     case 0: RingFuzz.frameHeader(input)
     case 1: RingFuzz.context(input)
     case 2: RingFuzz.segmentHeader(input)
     case 3: RingFuzz.ringDrain(input)
+    case 5: RingFuzz.batchWriter(input)
     default: RingFuzz.boundedReader(input)
     }
     return 0
@@ -122,5 +127,67 @@ enum RingFuzz {
                 break
             }
         }
+    }
+
+    /// The batch writer against a hostile head: the input picks the ring's start position, each
+    /// batch's frame sizes, and (from byte 8 on, one word per batch) whether the peer's head word
+    /// is moved and where to. The segment is a heap allocation exactly as large as the layout, so
+    /// ASan reports any write outside it; a head the producer accepts keeps every frame whole.
+    static func batchWriter(_ input: UnsafeRawBufferPointer) {
+        let memory = HeapSegmentMemory(size: configuration.totalSize)
+        let region = memory.region
+        try! SegmentHeader.format(region, configuration: configuration, creatorPID: 1)
+        let header = try! SegmentHeader(validating: region)
+        let geometry = RingGeometry(region: region, header: header, direction: .hostToWorker)
+        let start = UInt64(word(input, 0, as: UInt32.self)) & ~7
+        geometry.unsafeRepositionForTesting(to: start)
+        var producer = RingProducer(geometry: geometry)
+        var consumer = RingConsumer(geometry: geometry)
+        let payload = [UInt8](repeating: 0xA5, count: producer.maxBatchPayload)
+        var offset = 8
+        var sent: UInt64 = 0
+        var received: UInt64 = 0
+        var hostile = false
+        while offset + 4 <= input.count {
+            let op = word(input, offset, as: UInt32.self)
+            offset += 4
+            if op & 0xF == 0 {
+                // The peer rewrites its head: anywhere (hostile) or to what it has consumed.
+                let value = UInt64(op >> 4) &* 8 &+ (op & 0x10 == 0 ? 0 : 3)
+                geometry.control.storeBytes(of: (start &+ value).littleEndian, toByteOffset: SegmentLayout.Control.head, as: UInt64.self)
+                hostile = true
+            }
+            let size = Int(op >> 8) % (producer.maxBatchPayload + 1)
+            let count = Int(op & 0xF0) >> 4
+            do {
+                sent &+= UInt64(try payload.withUnsafeBytes { bytes in
+                    try producer.writeBatch { batch in
+                        var left = count
+                        while left >= 0, batch.append(kind: .data, streamId: sent, payload: UnsafeRawBufferPointer(rebasing: bytes[..<size])) {
+                            left -= 1
+                        }
+                    }
+                })
+            } catch {
+                guard case RingError.protocolViolation = error else { fatalError("writeBatch threw \(error)") }
+                return
+            }
+            if op & 0x100 != 0 && !hostile {
+                do {
+                    received &+= UInt64(try consumer.drain { frame in
+                        precondition(frame.kind == .data && frame.payload.allSatisfy { $0 == 0xA5 }, "a batch frame arrived damaged")
+                    })
+                } catch {
+                    fatalError("an honest drain failed: \(error)")
+                }
+            }
+        }
+        guard !hostile else { return }
+        do {
+            received &+= UInt64(try consumer.drain { _ in })
+        } catch {
+            fatalError("an honest drain failed: \(error)")
+        }
+        precondition(received == sent, "\(sent) frames written, \(received) drained")
     }
 }

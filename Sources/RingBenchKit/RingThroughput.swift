@@ -50,7 +50,7 @@ final class RingThroughputSender: ThroughputSender {
         var sent: UInt64 = 0
         var unpublished = 0
         let deadline = MonotonicClock.now() + nanoseconds
-        let batched = single && size <= FrameBatch.maxPayload
+        let batched = single && size <= producer.maxBatchPayload
         repeat {
             if batched {
                 // Small messages: `batch` frames per reservation and publication (writeBatch).

@@ -17,20 +17,21 @@ public struct FrameBatch: ~Copyable {
     @usableFromInline var bytes: UInt64 = 0
     /// Aligned length of the first frame that did not fit, if any.
     @usableFromInline var rejected: Int?
+    /// Largest payload `append` takes in this ring (`RingProducer.maxBatchPayload`).
+    public let maxPayload: Int
 
     @usableFromInline
-    init(cursor: UnsafeMutableRawPointer, end: UnsafeMutableRawPointer, endsAtDataEnd: Bool) {
+    init(cursor: UnsafeMutableRawPointer, end: UnsafeMutableRawPointer, endsAtDataEnd: Bool, maxPayload: Int) {
         self.cursor = cursor
         self.end = end
         self.endsAtDataEnd = endsAtDataEnd
+        self.maxPayload = maxPayload
     }
 
-    /// Largest frame (header included) a batch takes: a "small" frame, which may use the whole ring
-    /// (RingProducer, "Room for small frames"). Larger payloads go through `tryWrite`/`tryWriteMessage`.
+    /// Largest frame (header included) a batch takes in any ring: a "small" frame, which may use
+    /// the whole ring (RingProducer, "Room for small frames"). A ring whose segment allows shorter
+    /// frames takes only those (`maxPayload`). Larger payloads go through `tryWrite`/`tryWriteMessage`.
     public static let maxFrameLength = 4096
-
-    /// Largest payload `append` takes.
-    public static var maxPayload: Int { maxFrameLength - FrameHeader.size }
 
     /// Bytes left in the span.
     public var remaining: Int { end - cursor }
@@ -42,12 +43,12 @@ public struct FrameBatch: ~Copyable {
     /// frame does not fit the rest of the span: end the batch, and write it in the next one (which
     /// starts after a wrap, or after the consumer freed space — `RingProducer.awaitSpace` waits for
     /// that).
-    /// - Precondition: `payload.count <= FrameBatch.maxPayload`; `kind` is a known kind that needs
+    /// - Precondition: `payload.count <= maxPayload`; `kind` is a known kind that needs
     ///   no context (not padding, not an invocation request or response).
     @inlinable @inline(__always)
     public mutating func append(kind: FrameKind, flags: FrameFlags = [], streamId: UInt64, payload: UnsafeRawBufferPointer) -> Bool {
         let count = payload.count
-        precondition(count <= FrameBatch.maxPayload, "a batch frame carries at most \(FrameBatch.maxPayload) bytes")
+        precondition(count <= maxPayload, "a batch frame carries at most \(maxPayload) bytes in this ring")
         precondition(kind.isKnown && kind != .padding && !kind.requiresContext, "\(kind) cannot be a batch frame")
         let length = FrameHeader.size &+ count
         let aligned = (length &+ 7) & ~7
@@ -70,6 +71,11 @@ public struct FrameBatch: ~Copyable {
 }
 
 extension RingProducer {
+    /// Largest payload a `writeBatch` frame carries: `FrameBatch.maxFrameLength`, or the segment's
+    /// frame limit where that is lower, less the header.
+    @inlinable
+    public var maxBatchPayload: Int { Swift.min(FrameBatch.maxFrameLength, maxFrameLength) &- FrameHeader.size }
+
     /// Writes many small frames with one reservation and one publication (issue 14's batch path).
     ///
     /// Reserves the free contiguous span at the tail (re-reading the consumer's head once if the
@@ -95,7 +101,7 @@ extension RingProducer {
         }
         let span = min(toEnd, free)
         let start = geometry.data + Int(offset)
-        var batch = FrameBatch(cursor: start, end: start + Int(span), endsAtDataEnd: span == toEnd)
+        var batch = FrameBatch(cursor: start, end: start + Int(span), endsAtDataEnd: span == toEnd, maxPayload: maxBatchPayload)
         body(&batch)
         let used = UInt64(batch.cursor - start)
         tail &+= used

@@ -209,6 +209,30 @@ import Testing
         #expect(!called)
     }
 
+    /// A segment whose frame limit is below `FrameBatch.maxFrameLength` bounds the batch's frames by
+    /// its own limit, so the consumer never sees a frame longer than the segment allows (found by
+    /// the fuzzer: a 4 KiB ring with 1 KiB frames received a 3.5 KiB batch frame and failed).
+    @Test func theSegmentsFrameLimitBoundsABatch() throws {
+        let segment = try TestSegment(capacity: Self.capacity, maxFrameLength: Self.maxFrame)
+        let geometry = segment.geometry()
+        var producer = RingProducer(geometry: geometry)
+        var consumer = RingConsumer(geometry: geometry)
+        #expect(producer.maxBatchPayload == Self.maxFrame - FrameHeader.size)
+        let data = Self.payload(6, producer.maxBatchPayload)
+        var limit = 0
+        var taken = false
+        let written = try producer.writeBatch { batch in
+            limit = batch.maxPayload
+            taken = data.withUnsafeBytes { batch.append(kind: .data, streamId: 9, payload: $0) }
+        }
+        #expect(limit == Self.maxFrame - FrameHeader.size)
+        #expect(written == 1)
+        #expect(taken)
+        var payloads: [[UInt8]] = []
+        _ = try consumer.drain { payloads.append(Array($0.payload)) }
+        #expect(payloads == [data])
+    }
+
     /// After `close()` a batch throws `.closed` and writes nothing.
     @Test func aClosedProducerRefusesBatches() throws {
         let segment = try TestSegment(capacity: Self.capacity, maxFrameLength: Self.maxFrame)

@@ -2,7 +2,8 @@
 //    `publish()` per batch (one release store of the tail and one read of the reader's waiter word
 //    for the whole batch), then drained by `MessageReader` in one pass — on a bare `RingProducer`
 //    and through `SharedRingWriter`. Compare with `Ring.writeDrain.64B` and
-//    `SharedRingWriter.writeDrain.64B`, which publish every frame.
+//    `SharedRingWriter.writeDrain.64B`, which publish every frame. `Batch.writeBatchDrain.64B`
+//    writes the same batches through `RingProducer.writeBatch` (one reservation for the 32).
 import Benchmark
 import RingCore
 
@@ -29,6 +30,36 @@ func registerBatchWriteDrainBenchmarks() {
             } drain: {
                 do { return try reader.drain { message in bytes &+= message.payload.count } } catch { benchmarkFailure("drain", error) }
             }
+        }
+        if delivered != count { benchmarkFailure("delivered", delivered) }
+    } setup: {
+        MessageRing(payloadSize: payloadSize)
+    }
+
+    Benchmark(
+        "Batch.writeBatchDrain.64B",
+        configuration: .init(thresholds: Suite.thresholds(mallocs: .exact))
+    ) { benchmark, ring in
+        let count = benchmark.scaledIterations.count
+        let payload = ring.payload.view
+        let delivered = ring.withHandles { producer, reader in
+            var bytes = 0
+            defer { blackHole(bytes) }
+            var delivered = 0
+            var i = 0
+            while i < count {
+                let want = min(publishEvery, count - i)
+                do {
+                    let written = try producer.writeBatch { batch in
+                        var n = 0
+                        while n < want, batch.append(kind: .data, streamId: UInt64(truncatingIfNeeded: i &+ n), payload: payload) { n += 1 }
+                    }
+                    if written != want { benchmarkFailure("writeBatch", written) }
+                    i += written
+                } catch { benchmarkFailure("writeBatch", error) }
+                do { delivered += try reader.drain { message in bytes &+= message.payload.count } } catch { benchmarkFailure("drain", error) }
+            }
+            return delivered
         }
         if delivered != count { benchmarkFailure("delivered", delivered) }
     } setup: {
