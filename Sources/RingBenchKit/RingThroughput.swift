@@ -8,11 +8,12 @@ final class RingThroughputSender: ThroughputSender {
     var producer: RingProducer?
     var reader: MessageReader?
     let batch: Int
+    let writer: RingWriterMode
     let payload: UnsafeMutableRawBufferPointer
 
     let profile: WaitProfile
 
-    init(capacity: Int, maxSize: Int, batch: Int, profile: WaitProfile = .latency) throws {
+    init(capacity: Int, maxSize: Int, batch: Int, writer: RingWriterMode = .batch, profile: WaitProfile = .latency) throws {
         self.profile = profile
         segment = try SharedMemorySegment.create(
             configuration: SegmentConfiguration(hostToWorkerCapacity: capacity, workerToHostCapacity: capacity,
@@ -20,6 +21,7 @@ final class RingThroughputSender: ThroughputSender {
         producer = segment.takeProducer()!
         reader = MessageReader(consumer: segment.takeConsumer()!)
         self.batch = max(batch, 1)
+        self.writer = writer
         payload = makeSenderPayload(size: maxSize)
     }
 
@@ -31,7 +33,7 @@ final class RingThroughputSender: ThroughputSender {
         var producer = self.producer.take()!
         var reader = self.reader.take()!
         let result = Result {
-            try Self.stream(size: size, nanoseconds: nanoseconds, batch: batch, profile: profile, payload: payload,
+            try Self.stream(size: size, nanoseconds: nanoseconds, batch: batch, writer: writer, profile: profile, payload: payload,
                             producer: &producer, reader: &reader)
         }
         self.producer = consume producer
@@ -41,7 +43,7 @@ final class RingThroughputSender: ThroughputSender {
 
     /// The measured loop, on locals (a class property would pay a dynamic exclusivity check per access).
     static func stream(
-        size: Int, nanoseconds: UInt64, batch: Int, profile: WaitProfile, payload: UnsafeMutableRawBufferPointer,
+        size: Int, nanoseconds: UInt64, batch: Int, writer: RingWriterMode, profile: WaitProfile, payload: UnsafeMutableRawBufferPointer,
         producer: inout RingProducer, reader: inout MessageReader
     ) throws -> RepetitionOutcome {
         let bytes = UnsafeRawBufferPointer(start: payload.baseAddress, count: size)
@@ -50,7 +52,7 @@ final class RingThroughputSender: ThroughputSender {
         var sent: UInt64 = 0
         var unpublished = 0
         let deadline = MonotonicClock.now() + nanoseconds
-        let batched = single && size <= producer.maxBatchPayload
+        let batched = writer == .batch && single && size <= producer.maxBatchPayload
         repeat {
             if batched {
                 // Small messages: `batch` frames per reservation and publication (writeBatch).

@@ -30,6 +30,9 @@ package struct ThroughputCommand: ParsableCommand {
     @Option(name: .long, help: "Frames per tail publication (release store) on the ring.")
     var batch: Int = 32
 
+    @Option(name: .long, help: "How the ring sender writes frames of at most 4 KiB: batch (RingProducer.writeBatch: one reservation and one publication per --batch frames) or frames (tryWrite each frame, one publication per --batch).")
+    var writer: RingWriterMode = .batch
+
     @Option(name: .long, help: "Wait profile of both ring ends: latency, efficiency, alwaysSleep, spinOnly.")
     var profile: String = "latency"
 
@@ -97,6 +100,7 @@ package struct ThroughputCommand: ParsableCommand {
                 if kind == .ring || kind == .floor {
                     parameters["ringCapacity"] = String(capacity)
                     parameters["batch"] = String(batch)
+                    if kind == .ring { parameters["writer"] = writer.rawValue }
                     parameters["profile"] = profile
                 }
                 var result = BenchResult(
@@ -131,9 +135,17 @@ package struct ThroughputCommand: ParsableCommand {
     func measure(kind: ThroughputTransportKind, size: Int, capacity: Int, pinned: Bool) throws -> ThroughputMeasurement.Measured {
         try ThroughputMeasurement(
             kind: kind, size: size, repetitions: repetitions, seconds: seconds, consume: consume, pinned: pinned,
-            ringCapacity: capacity, batch: batch, profileName: profile
+            ringCapacity: capacity, batch: batch, writer: writer, profileName: profile
         ).run()
     }
+}
+
+/// How the ring sender of `ringbench throughput` writes messages that fit a batch frame.
+package enum RingWriterMode: String, ExpressibleByArgument, Sendable {
+    /// `RingProducer.writeBatch`: one reservation and one publication per `--batch` frames.
+    case batch
+    /// `tryWrite(publish: false)` per frame, one `publish()` per `--batch` frames.
+    case frames
 }
 
 /// Parses "64", "4K", "1M" into bytes.

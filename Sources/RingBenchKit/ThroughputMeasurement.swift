@@ -17,6 +17,7 @@ struct ThroughputMeasurement {
     /// Ring only.
     var ringCapacity: Int = 4 << 20
     var batch: Int = 32
+    var writer: RingWriterMode = .batch
     var profileName: String = "latency"
 
     struct Measured {
@@ -35,7 +36,7 @@ struct ThroughputMeasurement {
         } else if kind == .floor {
             sender = try FloorThroughputSender(capacity: ringCapacity, maxSize: size, batch: batch)
         } else {
-            sender = try RingThroughputSender(capacity: ringCapacity, maxSize: size, batch: batch, profile: waitProfile)
+            sender = try RingThroughputSender(capacity: ringCapacity, maxSize: size, batch: batch, writer: writer, profile: waitProfile)
         }
         var arguments = ["_peer", "--transport", kind.rawValue, "--fd", "3", "--write-fd", "4", "--consume", consume.rawValue,
                          "--max-size", String(size), "--profile", profileName]
