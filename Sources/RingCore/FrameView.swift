@@ -24,6 +24,12 @@ public struct FrameView {
 
 /// A whole message: one unfragmented frame borrowed from the ring, or fragments reassembled into
 /// a private buffer. Same lifetime rule as `FrameView`: valid only inside the closure.
+///
+/// Trivially copyable on purpose (pointers and integers only): the reader hands one to its closure
+/// per message, and a view holding a reference (the split body's array, as it once did) made every
+/// hand-off an outlined copy, a release and a stall — one-way 64 B streaming fell from 63–75 M to
+/// ≈ 40 M msg/s (Docs/Benchmarks.md, stop 32). The split body stays in the reader's frame and the
+/// view points at it.
 public struct MessageView {
     public let kind: FrameKind
     /// User flags (`endOfStream`, `cancel`) of the message; fragment bits are cleared.
@@ -33,22 +39,26 @@ public struct MessageView {
     public let payload: UnsafeRawBufferPointer
     /// Number of frames the message arrived in.
     public let fragmentCount: Int
-    /// For a message the reader split (`MessageReader.drain(splitting:)`): the payload after the
-    /// prefix, in an array of its own that the receiver may keep — no copy of it was made for the
-    /// receiver — while `payload` holds the prefix only. Nil for every other message.
-    public let body: [UInt8]?
+    /// Where the reader keeps a split message's body while the view is alive (nil: no body).
+    @usableFromInline let bodySlot: UnsafePointer<[UInt8]>?
 
     @inlinable
     init(kind: FrameKind, flags: FrameFlags, streamId: UInt64, context: UnsafeRawBufferPointer,
-         payload: UnsafeRawBufferPointer, fragmentCount: Int, body: [UInt8]? = nil) {
+         payload: UnsafeRawBufferPointer, fragmentCount: Int, bodySlot: UnsafePointer<[UInt8]>? = nil) {
         self.kind = kind
         self.flags = flags
         self.streamId = streamId
         self.context = context
         self.payload = payload
         self.fragmentCount = fragmentCount
-        self.body = body
+        self.bodySlot = bodySlot
     }
+
+    /// For a message the reader split (`MessageReader.drain(splitting:)`): the payload after the
+    /// prefix, in an array of its own that the receiver may keep — no copy of its bytes was made
+    /// for the receiver — while `payload` holds the prefix only. Nil for every other message.
+    @inlinable
+    public var body: [UInt8]? { bodySlot?.pointee }
 
     /// Decodes the forwarding context carried by the message (nil when it carries none).
     public func decodeContext() throws(ContextCodecError) -> ForwardingContext? {

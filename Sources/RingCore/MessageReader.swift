@@ -123,11 +123,21 @@ public struct MessageReader: ~Copyable {
         guard complete else { return false }
         partials[id] = nil
         bufferedBytes -= partial.messageLength
-        let whole = partial.takeBody()
-        partial.withViews { context, payload in
-            body(MessageView(
-                kind: partial.kind, flags: header.flags.intersection(.userSettable), streamId: id,
-                context: context, payload: payload, fragmentCount: partial.fragments, body: whole))
+        let flags = header.flags.intersection(.userSettable)
+        if let whole = partial.takeBody() {
+            withUnsafePointer(to: whole) { slot in
+                partial.withViews { context, payload in
+                    body(MessageView(
+                        kind: partial.kind, flags: flags, streamId: id,
+                        context: context, payload: payload, fragmentCount: partial.fragments, bodySlot: slot))
+                }
+            }
+        } else {
+            partial.withViews { context, payload in
+                body(MessageView(
+                    kind: partial.kind, flags: flags, streamId: id,
+                    context: context, payload: payload, fragmentCount: partial.fragments))
+            }
         }
         return true
     }
