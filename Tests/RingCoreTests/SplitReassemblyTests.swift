@@ -65,6 +65,14 @@ import Testing
         }
     }
 
+    /// The view handed to the reader's closure once per message holds no reference (the split body
+    /// is reached through a pointer into the reader's frame): a view with a reference costs every
+    /// message an outlined copy and a release, which halved one-way 64 B streaming once.
+    @Test func aMessageViewIsTriviallyCopyable() {
+        #expect(_isPOD(MessageView.self))
+        #expect(_isPOD(FrameView.self))
+    }
+
     @Test func aSplitMessageHandsOverItsBodyWhole() throws {
         let context = BoundMessage.context(for: 4)
         let firstRoom = Self.maxFrame - FrameHeader.size - context.encodedSize
