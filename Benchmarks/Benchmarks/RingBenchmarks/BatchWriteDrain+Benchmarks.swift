@@ -47,14 +47,18 @@ func registerBatchWriteDrainBenchmarks() {
             defer { blackHole(bytes) }
             var delivered = 0
             var i = 0
+            var empty = 0
             while i < count {
                 let want = min(publishEvery, count - i)
                 do {
+                    // A batch ends early at the end of the data area (it pads it); the next one
+                    // starts at the beginning. Two empty batches in a row would be a bug.
                     let written = try producer.writeBatch { batch in
                         var n = 0
                         while n < want, batch.append(kind: .data, streamId: UInt64(truncatingIfNeeded: i &+ n), payload: payload) { n += 1 }
                     }
-                    if written != want { benchmarkFailure("writeBatch", written) }
+                    empty = written == 0 ? empty + 1 : 0
+                    if empty > 1 { benchmarkFailure("writeBatch", written) }
                     i += written
                 } catch { benchmarkFailure("writeBatch", error) }
                 do { delivered += try reader.drain { message in bytes &+= message.payload.count } } catch { benchmarkFailure("drain", error) }
