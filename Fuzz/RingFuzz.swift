@@ -98,12 +98,19 @@ enum RingFuzz {
         }
     }
 
-    static func ringDrain(_ input: UnsafeRawBufferPointer) {
+    /// A freshly formatted segment in a heap block exactly as large as its layout (ASan sees any
+    /// access outside it) and the geometry of one of its rings. Keep `memory` alive while using it.
+    static func formattedRing(_ direction: RingDirection) -> (memory: HeapSegmentMemory, geometry: RingGeometry) {
         let memory = HeapSegmentMemory(size: configuration.totalSize)
         let region = memory.region
         try! SegmentHeader.format(region, configuration: configuration, creatorPID: 1)
         let header = try! SegmentHeader(validating: region)
-        let geometry = RingGeometry(region: region, header: header, direction: .workerToHost)
+        return (memory, RingGeometry(region: region, header: header, direction: direction))
+    }
+
+    static func ringDrain(_ input: UnsafeRawBufferPointer) {
+        let (memory, geometry) = formattedRing(.workerToHost)
+        defer { withExtendedLifetime(memory) {} }
         // head (small), tail (anything), then the data area.
         let head = UInt64(word(input, 0, as: UInt16.self)) & ~7
         let tail = word(input, 2, as: UInt64.self) % 3 == 0 ? word(input, 2, as: UInt64.self) : head &+ UInt64(word(input, 10, as: UInt16.self))
@@ -134,11 +141,8 @@ enum RingFuzz {
     /// is moved and where to. The segment is a heap allocation exactly as large as the layout, so
     /// ASan reports any write outside it; a head the producer accepts keeps every frame whole.
     static func batchWriter(_ input: UnsafeRawBufferPointer) {
-        let memory = HeapSegmentMemory(size: configuration.totalSize)
-        let region = memory.region
-        try! SegmentHeader.format(region, configuration: configuration, creatorPID: 1)
-        let header = try! SegmentHeader(validating: region)
-        let geometry = RingGeometry(region: region, header: header, direction: .hostToWorker)
+        let (memory, geometry) = formattedRing(.hostToWorker)
+        defer { withExtendedLifetime(memory) {} }
         let start = UInt64(word(input, 0, as: UInt32.self)) & ~7
         geometry.unsafeRepositionForTesting(to: start)
         var producer = RingProducer(geometry: geometry)

@@ -143,7 +143,7 @@ public struct RingConsumer: ~Copyable, Sendable {
     /// bytes inside the data area and read no value (what they bring in is validated when its frame
     /// is read). They are the CPU's prefetch instruction, not loads: a load must wait for its line
     /// before it retires, and a cross-core miss 4 KiB ahead then stalled the reader once its
-    /// reorder window filled (Docs/Benchmarks.md, stop 30).
+    /// reorder window filled (Docs/Benchmarks.md, stop 32).
     @inlinable @inline(__always)
     mutating func prefetch(from start: UInt64, to end: UInt64) {
         var line = (start &+ Self.prefetchDistance) & ~63
