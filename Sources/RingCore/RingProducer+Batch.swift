@@ -15,8 +15,8 @@ public struct FrameBatch: ~Copyable {
     @usableFromInline let endsAtDataEnd: Bool
     @usableFromInline var frames = 0
     @usableFromInline var bytes: UInt64 = 0
-    /// Aligned length of the first frame that did not fit, if any.
-    @usableFromInline var rejected: Int?
+    /// Whether a frame did not fit the rest of the span.
+    @usableFromInline var refused = false
     /// Largest payload `append` takes in this ring (`RingProducer.maxBatchPayload`).
     public let maxPayload: Int
 
@@ -36,9 +36,6 @@ public struct FrameBatch: ~Copyable {
     /// Bytes left in the span.
     public var remaining: Int { end - cursor }
 
-    /// Frames appended so far.
-    public var count: Int { frames }
-
     /// Appends one unfragmented frame without a context. Returns false, writing nothing, when the
     /// frame does not fit the rest of the span: end the batch, and write it in the next one (which
     /// starts after a wrap, or after the consumer freed space — `RingProducer.awaitSpace` waits for
@@ -53,7 +50,7 @@ public struct FrameBatch: ~Copyable {
         let length = FrameHeader.size &+ count
         let aligned = (length &+ 7) & ~7
         guard aligned <= end - cursor else {
-            if rejected == nil { rejected = aligned }
+            refused = true
             return false
         }
         let frameFlags = flags.intersection(.userSettable).union(.unfragmented)
@@ -107,7 +104,7 @@ extension RingProducer {
         tail &+= used
         stats.frames &+= UInt64(batch.frames)
         stats.bytes &+= batch.bytes
-        if let rejected = batch.rejected, batch.endsAtDataEnd, UInt64(rejected) > toEnd &- used, toEnd > used {
+        if batch.refused, batch.endsAtDataEnd, toEnd > used {
             // The next frame needs the wrap: pad to the end now (only the padding's first 8 bytes
             // are meaningful), so the next batch starts at the beginning of the data area.
             let padding = toEnd &- used

@@ -15,12 +15,7 @@ import Testing
     @Test func everyStartPositionEverySize() throws {
         let segment = try TestSegment(capacity: Self.capacity, maxFrameLength: Self.maxFrame)
         var checked = 0
-        for start in stride(from: 0, to: 2 * Self.capacity, by: 8) {
-            segment.reset()
-            let geometry = segment.geometry()
-            geometry.unsafeRepositionForTesting(to: UInt64(start) + (start >= Self.capacity ? 1 << 40 : 0))
-            var producer = RingProducer(geometry: geometry)
-            var consumer = RingConsumer(geometry: geometry)
+        try segment.forEachStartPosition { start, producer, consumer in
             for (index, size) in Self.sizes.enumerated() {
                 let id = UInt64(start * 100 + index)
                 let payload = (0..<size).map { UInt8(truncatingIfNeeded: Int(id) &+ $0 &* 7) }

@@ -1,4 +1,4 @@
-@_spi(Unsafe) public import RingCore
+@_spi(Unsafe) @_spi(Testing) public import RingCore
 
 /// Deterministic xorshift64* generator: tests are reproducible from their seed.
 public struct TestRandom: RandomNumberGenerator, Sendable {
@@ -83,6 +83,28 @@ public final class TestSegment: @unchecked Sendable {
 
     public func geometry(_ direction: RingDirection = .hostToWorker) -> RingGeometry {
         RingGeometry(region: memory.region, header: header, direction: direction)
+    }
+
+    /// Runs `body` once per 8-byte start position over two laps of the ring (the second lap far
+    /// past 2^40, so positions wrap as 64-bit counters do), each time on a freshly zeroed ring with a
+    /// new producer and consumer placed there. Returns the number of positions run.
+    @discardableResult
+    public func forEachStartPosition(
+        _ direction: RingDirection = .hostToWorker,
+        _ body: (_ start: Int, _ producer: inout RingProducer, _ consumer: inout RingConsumer) throws -> Void
+    ) rethrows -> Int {
+        let capacity = Int(geometry(direction).capacity)
+        var positions = 0
+        for start in stride(from: 0, to: 2 * capacity, by: 8) {
+            reset()
+            let geometry = geometry(direction)
+            geometry.unsafeRepositionForTesting(to: UInt64(start) + (start >= capacity ? 1 << 40 : 0))
+            var producer = RingProducer(geometry: geometry)
+            var consumer = RingConsumer(geometry: geometry)
+            try body(start, &producer, &consumer)
+            positions += 1
+        }
+        return positions
     }
 
     /// Zeroes both control blocks and data areas (the header stays).
