@@ -74,6 +74,22 @@ public struct FrameHeader: Hashable, Sendable {
             && (!first || !kind.requiresContext || contextLength != 0)
     }
 
+    /// `isValid` for the common frame — a whole message in one frame — in fewer tests: with both
+    /// fragment bits set, the fragment rules reduce to "payload equals message length" and "a
+    /// kind that needs a context has one". False for every other frame, valid or not: the caller
+    /// then asks `isValid`. The frame length's bounds were checked by the caller (on the same word).
+    @inlinable @inline(__always)
+    package static func isValidWholeMessage(
+        kind: FrameKind, flags: UInt16, frameLength: UInt64, contextLength: UInt32, payloadLength: UInt32,
+        messageLength: UInt64
+    ) -> Bool {
+        (flags & ~FrameFlags.allDefined.rawValue) | (~flags & FrameFlags.unfragmented.rawValue) == 0
+            && kind.isKnownNonPadding
+            && UInt64(size) &+ UInt64(contextLength) &+ UInt64(payloadLength) == frameLength
+            && UInt64(payloadLength) == messageLength
+            && (contextLength != 0 || !kind.requiresContext)
+    }
+
     /// Checks the invariants a single frame must satisfy on its own (fragment sequencing is the
     /// reassembler's job). Returns a description of the first violation, or nil.
     public func violation(maxFrameLength: UInt32) -> String? {

@@ -49,7 +49,21 @@ public struct FrameKind: RawRepresentable, Hashable, Sendable, CustomStringConve
     }
 
     /// Kinds whose first fragment must carry a forwarding context.
-    @inlinable
+    /// `isKnown && self != .padding` as one shift and mask (the reader's per-frame check): bit
+    /// `rawValue - 1` of `knownNonPaddingBits` is set for each such kind. A test checks it against
+    /// `isKnown` for every raw value.
+    @inlinable @inline(__always)
+    package var isKnownNonPadding: Bool {
+        let bit = UInt32(rawValue) &- 1
+        return bit < 64 && (Self.knownNonPaddingBits >> UInt64(bit)) & 1 != 0
+    }
+
+    /// Kinds 0x0002–0x0003, 0x0010–0x0013, 0x0020–0x0025 and 0x0040, as bits `rawValue - 1`.
+    @usableFromInline static var knownNonPaddingBits: UInt64 {
+        0b110 | 0b1111 << 15 | 0b11_1111 << 31 | 1 << 63
+    }
+
+    @inlinable @inline(__always)
     public var requiresContext: Bool { self == .invocationRequest || self == .invocationResponse }
 
     public var description: String {

@@ -56,16 +56,18 @@ public struct MessageReader: ~Copyable {
         defer { consumer.release() }
         while delivered < limit {
             guard let frame = try consumer.next() else { break }
-            framesSeen += 1
+            framesSeen &+= 1
             let flags = frame.header.flags
             if flags.contains(.unfragmented) && (partials.isEmpty || partials[frame.header.streamId] == nil) {
                 body(MessageView(
                     kind: frame.header.kind, flags: flags.intersection(.userSettable), streamId: frame.header.streamId,
                     context: frame.context, payload: frame.payload, fragmentCount: 1))
-                delivered += 1
+                delivered &+= 1
                 continue
             }
-            if try absorb(frame, split, body) { delivered += 1 }
+            // The fragment path takes the frame's parts, not the frame: handing it the view itself
+            // made the whole view a memory object, stored on every frame (Docs/Benchmarks.md, stop 33).
+            if try absorb(frame.header, frame.context, frame.payload, split, body) { delivered &+= 1 }
         }
         if framesSeen == 0 {
             do throws(RingError) { try consumer.checkClosed() } catch {
@@ -81,9 +83,8 @@ public struct MessageReader: ~Copyable {
     /// Handles one fragment; returns true when it completed (and delivered) a message.
     @usableFromInline
     mutating func absorb(
-        _ frame: FrameView, _ split: (FrameKind, UnsafeRawBufferPointer) -> Int?, _ body: (MessageView) -> Void
+        _ header: FrameHeader, _ context: UnsafeRawBufferPointer, _ payload: UnsafeRawBufferPointer, _ split: (FrameKind, UnsafeRawBufferPointer) -> Int?, _ body: (MessageView) -> Void
     ) throws(RingError) -> Bool {
-        let header = frame.header
         let id = header.streamId
         if header.flags.contains(.firstFragment) {
             guard partials[id] == nil else { throw consumer.poison("stream \(id) starts a message while one is in progress") }
@@ -100,9 +101,9 @@ public struct MessageReader: ~Copyable {
             guard bufferedBytes + length <= limits.maxBufferedBytes else {
                 throw consumer.poison("partial messages would buffer more than \(limits.maxBufferedBytes) bytes")
             }
-            let cut = split(header.kind, frame.payload).flatMap { $0 >= 1 && $0 <= frame.payload.count ? $0 : nil }
-            let partial = PartialMessage(kind: header.kind, messageLength: length, context: frame.context, prefixLength: cut)
-            partial.append(frame.payload)
+            let cut = split(header.kind, payload).flatMap { $0 >= 1 && $0 <= payload.count ? $0 : nil }
+            let partial = PartialMessage(kind: header.kind, messageLength: length, context: context, prefixLength: cut)
+            partial.append(payload)
             bufferedBytes += length
             partials[id] = partial
             return false
@@ -111,10 +112,10 @@ public struct MessageReader: ~Copyable {
         guard header.kind == partial.kind, header.messageLength == UInt64(partial.messageLength) else {
             throw consumer.poison("stream \(id) fragment changes kind or message length")
         }
-        guard partial.received + frame.payload.count <= partial.messageLength else {
+        guard partial.received + payload.count <= partial.messageLength else {
             throw consumer.poison("stream \(id) fragments exceed message length \(partial.messageLength)")
         }
-        partial.append(frame.payload)
+        partial.append(payload)
         partial.fragments += 1
         let complete = partial.received == partial.messageLength
         guard complete == header.flags.contains(.lastFragment) else {

@@ -92,7 +92,7 @@ public struct RingConsumer: ~Copyable, Sendable {
             let offset = head & mask
             let toEnd = geometry.capacity &- offset
             let available = cachedTail &- head
-            let address = geometry.data + Int(offset)
+            let address = geometry.data + Int(truncatingIfNeeded: offset)  // offset < capacity
             // One load of the first word; length, kind and flags come from this local copy.
             let prefix = FrameHeader.decodePrefix(UInt64(littleEndian: address.load(as: UInt64.self)))
             if prefix.kind == .padding {
@@ -117,40 +117,48 @@ public struct RingConsumer: ~Copyable, Sendable {
                 contextLength: UInt32(truncatingIfNeeded: word2),
                 payloadLength: UInt32(truncatingIfNeeded: word2 >> 32),
                 messageLength: UInt64(littleEndian: address.load(fromByteOffset: 24, as: UInt64.self)))
-            if !header.isValid(maxFrameLength: UInt32(truncatingIfNeeded: geometry.maxFrameLength)) {
+            // The common frame (a whole message) in few tests; any other frame, and every invalid
+            // one, through the full check.
+            if !FrameHeader.isValidWholeMessage(
+                kind: header.kind, flags: prefix.flags, frameLength: length, contextLength: header.contextLength,
+                payloadLength: header.payloadLength, messageLength: header.messageLength),
+                !header.isValid(maxFrameLength: UInt32(truncatingIfNeeded: geometry.maxFrameLength))
+            {
                 throw fail("\(header.violation(maxFrameLength: UInt32(geometry.maxFrameLength)) ?? "invalid frame") at offset \(offset)")
             }
-            prefetch(from: head, to: head &+ aligned)
             head &+= aligned
+            prefetchAhead()
             stats.frames &+= 1
             stats.bytes &+= length
             let body = UnsafeRawPointer(address + FrameHeader.size)
-            let contextLength = Int(header.contextLength)
+            let contextLength = Int(truncatingIfNeeded: header.contextLength)
             return FrameView(
                 header: header, context: UnsafeRawBufferPointer(start: body, count: contextLength),
-                payload: UnsafeRawBufferPointer(start: body + contextLength, count: Int(header.payloadLength)))
+                payload: UnsafeRawBufferPointer(start: body + contextLength, count: Int(truncatingIfNeeded: header.payloadLength)))
         }
     }
 
-    /// Bytes ahead of the frame being read whose cache lines are loaded early.
+    /// Bytes ahead of the frame being read whose cache line is loaded early.
     @usableFromInline static var prefetchDistance: UInt64 { 4096 }
 
-    /// Loads the published cache lines `prefetchDistance` ahead of the bytes `start..<end` just
-    /// read (at most four lines), so the lines of the next frames are on their way from the
-    /// producer's core while this one is processed. Frames are variable-length, so the reader
-    /// cannot know where the next header is before reading this one: without this, every header
-    /// read waits for a cross-core cache-line transfer in turn. The hints name only published
-    /// bytes inside the data area and read no value (what they bring in is validated when its frame
-    /// is read). They are the CPU's prefetch instruction, not loads: a load must wait for its line
+    /// Starts loading the cache line `prefetchDistance` ahead of the head, if it is published, so
+    /// the lines of the frames to come are on their way from the producer's core while this one is
+    /// processed. Frames are variable-length, so the reader cannot know where the next header is
+    /// before reading this one: without a hint, a header read that crosses into a page the
+    /// hardware's stream prefetcher has not reached waits for a cross-core transfer. One line per
+    /// frame: every line for frames of up to 64 bytes, the first of each page-crossing stride for
+    /// longer ones (whose own copy streams the rest). It was a loop over every line ahead, which
+    /// cost the 64-byte reader 12 of its ≈ 150 instructions per frame and was not measurably
+    /// faster at any size (Docs/Benchmarks.md, stop 33). The hint names only published bytes
+    /// inside the data area and reads no value (what it brings in is validated when its frame is
+    /// read). It is the CPU's prefetch instruction, not a load: a load must wait for its line
     /// before it retires, and a cross-core miss 4 KiB ahead then stalled the reader once its
     /// reorder window filled (Docs/Benchmarks.md, stop 32).
     @inlinable @inline(__always)
-    mutating func prefetch(from start: UInt64, to end: UInt64) {
-        var line = (start &+ Self.prefetchDistance) & ~63
-        let last = min(end &+ Self.prefetchDistance, cachedTail, line &+ 256)
-        while line < last {
-            ring_prefetch_read(geometry.data + Int(line & mask))
-            line &+= 64
+    func prefetchAhead() {
+        let ahead = head &+ Self.prefetchDistance
+        if ahead < cachedTail {
+            ring_prefetch_read(geometry.data + Int(truncatingIfNeeded: ahead & mask))
         }
     }
 

@@ -1,3 +1,4 @@
+public import CRingPrefetch  // public: the @inlinable prefetchAhead below calls it
 /// The single writer of one ring. `~Copyable`: there is exactly one producer per ring per
 /// process; in-process concurrency goes through `SharedRingWriter`.
 ///
@@ -28,6 +29,8 @@ public struct RingProducer: ~Copyable, Sendable {
     @usableFromInline var publishedTail: UInt64
     /// Last head read from shared memory; never ahead of the real head.
     @usableFromInline var cachedHead: UInt64
+    /// Free ring space up to here was hinted for writing (`prefetchAhead`).
+    @usableFromInline var prefetchedTo: UInt64
     @usableFromInline var poison: RingError?
     /// Set by `close()`: nothing more is written after it (a write throws `.closed`).
     @usableFromInline var closedLocally = false
@@ -58,6 +61,7 @@ public struct RingProducer: ~Copyable, Sendable {
         self.tail = tail
         self.publishedTail = tail
         self.cachedHead = head
+        self.prefetchedTo = tail
         let capacity = Int(geometry.capacity)
         largeFrameThreshold = max(capacity / 16, 4096)
         largeFrameReserve = max(0, min(capacity / 4, capacity - 2 * Int(geometry.maxFrameLength)))
@@ -149,7 +153,28 @@ public struct RingProducer: ~Copyable, Sendable {
         SharedAtomics.storeRelease(tail, geometry.tailAddress)
         publishedTail = tail
         stats.publishes &+= 1
+        prefetchAhead()
         if RingWaiter.wakeIfSleeping(geometry.consumerWaiterAddress, waker: geometry.waker) { wakeOwedFlag = true }
+    }
+
+    /// Bytes of free space ahead of the tail whose cache lines are fetched for writing early.
+    @usableFromInline static var prefetchDistance: UInt64 { 16384 }
+
+    /// Fetches for writing the cache lines of free space up to `prefetchDistance` past the tail
+    /// (at most 64 lines per call, each line once), so the stores of the next frames find their
+    /// lines already here instead of waiting for each one in turn from the consumer's core, where
+    /// they were last read. Only space the consumer has given back (behind the cached head plus
+    /// the capacity) is named — a line the consumer may still read is never taken from it — and
+    /// a hint reads and writes nothing, so this changes no byte of the ring.
+    @inlinable @inline(__always)
+    mutating func prefetchAhead() {
+        var line = max(prefetchedTo, tail &+ 63) & ~63
+        let last = min(tail &+ Self.prefetchDistance, cachedHead &+ geometry.capacity, line &+ 4096)
+        while line < last {
+            ring_prefetch_write(geometry.data + Int(truncatingIfNeeded: line & mask))
+            line &+= 64
+        }
+        prefetchedTo = max(prefetchedTo, line)
     }
 
 

@@ -8,7 +8,7 @@ struct RingBench: AsyncParsableCommand {
         commandName: "ringbench",
         abstract: "Measure RingTransport against Unix sockets and other host↔worker channels.",
         subcommands: [
-            CompareCommand.self, ThroughputCommand.self, LatencyCommand.self, InvokeCommand.self, GRPCCommand.self, HTTPCommand.self, StressCommand.self, ConformCommand.self, PeerCommand.self,
+            CompareCommand.self, ThroughputCommand.self, CostCommand.self, LatencyCommand.self, InvokeCommand.self, GRPCCommand.self, HTTPCommand.self, StressCommand.self, ConformCommand.self, PeerCommand.self,
             GRPCServerCommand.self, ConformHostCommand.self,
         ],
         defaultSubcommand: CompareCommand.self)

@@ -58,4 +58,51 @@ import Testing
         }
         #expect(valid > 1000)
     }
+
+    /// The reader's one-mask kind test agrees with `isKnown` for every raw value.
+    @Test func knownNonPaddingMaskMatchesTheKindTable() {
+        var mismatches: [UInt16] = []
+        for raw in UInt16.min...UInt16.max {
+            let kind = FrameKind(rawValue: raw)
+            if kind.isKnownNonPadding != (kind.isKnown && kind != .padding) { mismatches.append(raw) }
+        }
+        #expect(mismatches == [])
+        #expect(FrameKind.allKnown.filter(\.isKnownNonPadding).count == FrameKind.allKnown.count - 1)
+    }
+
+    /// The reader's whole-message check accepts a frame only if the full check does, and accepts
+    /// every valid whole-message frame (both fragment bits set) — any kind, known or not.
+    @Test func wholeMessageCheckAgreesWithTheFullCheck() {
+        var random = TestRandom(seed: 5)
+        let edges: [UInt32] = [0, 1, 8, 31, 32, 33, 40, 255, 256, 257, .max]
+        var accepted = 0
+        var wholeValid = 0
+        for _ in 0..<200_000 {
+            func pick() -> UInt32 { random.next() % 2 == 0 ? edges[Int(random.next() % UInt64(edges.count))] : UInt32(truncatingIfNeeded: random.next() % 300) }
+            let context = random.next() % 3 == 0 ? 0 : pick() % 64
+            let payload = pick()
+            let kind = random.next() % 8 == 0
+                ? FrameKind(rawValue: UInt16(truncatingIfNeeded: random.next() % 0x50))
+                : FrameKind.allKnown[Int(random.next() % UInt64(FrameKind.allKnown.count))]
+            let flags = random.next() % 4 == 0
+                ? FrameFlags(rawValue: UInt16(truncatingIfNeeded: random.next()))
+                : FrameFlags.unfragmented.union(FrameFlags(rawValue: UInt16(truncatingIfNeeded: random.next() % 16)))
+            // The reader checks the length's bounds before either check runs.
+            let length = random.next() % 4 == 0 ? pick() : 32 &+ context &+ payload
+            guard length >= 32, length <= 256 else { continue }
+            let header = FrameHeader(
+                frameLength: length, kind: kind, flags: flags, streamId: random.next(), contextLength: context,
+                payloadLength: payload, messageLength: random.next() % 4 == 0 ? UInt64(pick()) : UInt64(payload))
+            let fast = FrameHeader.isValidWholeMessage(
+                kind: kind, flags: flags.rawValue, frameLength: UInt64(length), contextLength: context,
+                payloadLength: payload, messageLength: header.messageLength)
+            let full = header.isValid(maxFrameLength: 256)
+            let whole = flags.isSuperset(of: .unfragmented)
+            #expect(fast == (full && whole), "\(header)")
+            if fast { accepted += 1 }
+            if full && whole { wholeValid += 1 }
+        }
+        #expect(accepted == wholeValid)
+        #expect(accepted > 1000)
+    }
 }
