@@ -51,12 +51,14 @@ public struct MessageReader: ~Copyable {
     public mutating func drain(
         limit: Int = .max, splitting split: (FrameKind, UnsafeRawBufferPointer) -> Int?, _ body: (MessageView) -> Void
     ) throws(RingError) -> Int {
+        if let poison = consumer.violation { throw poison }
         var delivered = 0
-        var framesSeen = 0
+        // Whether a fragment was taken without completing a message (a frame was seen, so the
+        // ring was not found empty, even if nothing was delivered).
+        var absorbed = false
         defer { consumer.release() }
         while delivered < limit {
-            guard let frame = try consumer.next() else { break }
-            framesSeen &+= 1
+            guard let frame = try consumer.nextFrame() else { break }
             let flags = frame.header.flags
             if flags.contains(.unfragmented) && (partials.isEmpty || partials[frame.header.streamId] == nil) {
                 body(MessageView(
@@ -67,9 +69,9 @@ public struct MessageReader: ~Copyable {
             }
             // The fragment path takes the frame's parts, not the frame: handing it the view itself
             // made the whole view a memory object, stored on every frame (Docs/Benchmarks.md, stop 33).
-            if try absorb(frame.header, frame.context, frame.payload, split, body) { delivered &+= 1 }
+            if try absorb(frame.header, frame.context, frame.payload, split, body) { delivered &+= 1 } else { absorbed = true }
         }
-        if framesSeen == 0 {
+        if delivered == 0 && !absorbed {
             do throws(RingError) { try consumer.checkClosed() } catch {
                 if error == .closed && !partials.isEmpty {
                     throw consumer.poison("ring closed with \(partials.count) partial message(s)")

@@ -18,6 +18,9 @@ public struct RingConsumer: ~Copyable, Sendable {
     /// Consumed bytes after which `next()` gives space back even in the middle of a long drain, so
     /// the producer never waits for a whole batch to be processed.
     @usableFromInline let releaseThreshold: UInt64
+    /// `releasedHead + releaseThreshold`: the head at which `next()` gives space back (one
+    /// comparison per frame).
+    @usableFromInline var releaseAt: UInt64
     /// Set when this side claimed a wake-up of the producer that the waiting layer must deliver.
     @usableFromInline var wakeOwedFlag = false
     /// Whether a claimed wake-up could not be delivered (no waker installed) and is owed.
@@ -34,6 +37,7 @@ public struct RingConsumer: ~Copyable, Sendable {
         self.releasedHead = head
         self.cachedTail = head
         self.releaseThreshold = max(geometry.capacity / 16, 64)
+        self.releaseAt = head &+ releaseThreshold
         if head % 8 != 0 {
             poison = .protocolViolation("\(geometry.direction) ring starts with misaligned head \(head)")
         }
@@ -83,7 +87,15 @@ public struct RingConsumer: ~Copyable, Sendable {
     @inlinable @inline(__always)
     public mutating func next() throws(RingError) -> FrameView? {
         if let poison { throw poison }
-        if head &- releasedHead >= releaseThreshold { release() }
+        return try nextFrame()
+    }
+
+    /// `next()` without its check of the poisoned state, for a loop that made that check before
+    /// its first call: a violation throws, which ends the loop, so nothing can poison the ring
+    /// between two calls of one loop (`MessageReader.drain`).
+    @inlinable @inline(__always)
+    mutating func nextFrame() throws(RingError) -> FrameView? {
+        if head >= releaseAt { release() }
         while true {
             if head == cachedTail {
                 try refreshTail()
@@ -97,19 +109,17 @@ public struct RingConsumer: ~Copyable, Sendable {
             let prefix = FrameHeader.decodePrefix(UInt64(littleEndian: address.load(as: UInt64.self)))
             if prefix.kind == .padding {
                 guard UInt64(prefix.length) == toEnd, prefix.flags == 0, toEnd <= available else {
-                    throw fail("padding frame of length \(prefix.length) at offset \(offset), \(toEnd) bytes to the end")
+                    throw paddingViolation(length: prefix.length)
                 }
                 head &+= toEnd
                 continue
             }
             let length = UInt64(prefix.length)
             let aligned = SegmentLayout.align8(length)
-            guard length >= UInt64(FrameHeader.size), length <= geometry.maxFrameLength, aligned <= toEnd,
-                aligned <= available
-            else {
-                throw fail(
-                    "frame length \(length) at offset \(offset) (\(toEnd) to the end, \(available) published, max \(geometry.maxFrameLength))")
-            }
+            // `length - 32` wraps for a length below 32 (the frame limit is at least 40).
+            guard length &- UInt64(FrameHeader.size) <= geometry.maxFrameLength &- UInt64(FrameHeader.size),
+                aligned <= toEnd, aligned <= available
+            else { throw lengthViolation(length) }
             let word2 = UInt64(littleEndian: address.load(fromByteOffset: 16, as: UInt64.self))
             let header = FrameHeader(
                 frameLength: prefix.length, kind: prefix.kind, flags: FrameFlags(rawValue: prefix.flags),
@@ -124,7 +134,7 @@ public struct RingConsumer: ~Copyable, Sendable {
                 payloadLength: header.payloadLength, messageLength: header.messageLength),
                 !header.isValid(maxFrameLength: UInt32(truncatingIfNeeded: geometry.maxFrameLength))
             {
-                throw fail("\(header.violation(maxFrameLength: UInt32(geometry.maxFrameLength)) ?? "invalid frame") at offset \(offset)")
+                throw headerViolation(header)
             }
             head &+= aligned
             prefetchAhead()
@@ -136,6 +146,28 @@ public struct RingConsumer: ~Copyable, Sendable {
                 header: header, context: UnsafeRawBufferPointer(start: body, count: contextLength),
                 payload: UnsafeRawBufferPointer(start: body + contextLength, count: Int(truncatingIfNeeded: header.payloadLength)))
         }
+    }
+
+    // The descriptions of violations, out of line: built only on failure, from the head (the
+    // frame's position) and the local copy of what was read — nothing is read again — so the
+    // frame loop keeps no value alive just for its error message.
+
+    @usableFromInline @inline(never)
+    mutating func paddingViolation(length: UInt32) -> RingError {
+        let offset = head & mask
+        return fail("padding frame of length \(length) at offset \(offset), \(geometry.capacity &- offset) bytes to the end")
+    }
+
+    @usableFromInline @inline(never)
+    mutating func lengthViolation(_ length: UInt64) -> RingError {
+        let offset = head & mask
+        return fail(
+            "frame length \(length) at offset \(offset) (\(geometry.capacity &- offset) to the end, \(cachedTail &- head) published, max \(geometry.maxFrameLength))")
+    }
+
+    @usableFromInline @inline(never)
+    mutating func headerViolation(_ header: FrameHeader) -> RingError {
+        fail("\(header.violation(maxFrameLength: UInt32(geometry.maxFrameLength)) ?? "invalid frame") at offset \(head & mask)")
     }
 
     /// Bytes ahead of the frame being read whose cache line is loaded early.
@@ -170,6 +202,7 @@ public struct RingConsumer: ~Copyable, Sendable {
         // Releases consumed bytes → read (acquire) by RingProducer.refreshHead.
         SharedAtomics.storeRelease(head, geometry.headAddress)
         releasedHead = head
+        releaseAt = head &+ releaseThreshold
         stats.publishes &+= 1
         if RingWaiter.wakeIfSleeping(geometry.producerWaiterAddress, waker: geometry.waker) { wakeOwedFlag = true }
     }
