@@ -14,7 +14,7 @@ BENCH_JSON   ?= .build/ringbench.json
 BENCH_CSV    ?= .build/ringbench.csv
 BENCH_PLOT   ?= .build/ringbench.svg
 
-.PHONY: all api-list api-check api-update deps deps-python deps-http worker-lib c-worker conform stress-abi bench-http http-host build test test-asan test-tsan fuzz stress-short bench bench-micro bench-micro-check bench-micro-update fmt lint clean
+.PHONY: all api-list api-check api-update deps deps-python deps-http deps-valgrind worker-lib c-worker conform stress-abi bench-http http-host build test test-asan test-tsan fuzz stress-short bench bench-cost bench-micro bench-micro-check bench-micro-update fmt lint clean
 
 all: build
 
@@ -32,6 +32,14 @@ deps-python:
 		echo "installing python3 (apt-get)"; \
 		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq python3 >/dev/null; \
+	fi
+
+# valgrind (callgrind counts instructions), for bench-cost only.
+deps-valgrind:
+	@if ! command -v valgrind >/dev/null 2>&1; then \
+		echo "installing valgrind (apt-get)"; \
+		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq valgrind >/dev/null; \
 	fi
 
 # wrk, the HTTP load generator of `ringbench http` (Debian's package), for bench-http only.
@@ -203,6 +211,15 @@ bench: deps
 	$(SWIFT) build $(RELEASE) --product ringbench
 	$(SWIFT) build $(RELEASE) --product RingExampleWorker
 	$(RINGBENCH) compare --json $(BENCH_JSON) --csv $(BENCH_CSV) --plot $(BENCH_PLOT) $(BENCH_ARGS)
+
+# Instructions per message of the ring's writer and reader against the floor's (≈ 1 minute):
+# `ringbench cost` under callgrind, the same count on every run of the same binary
+# (Benchmarks/Scripts/instructions-per-message.sh; Docs/Benchmarks.md, stop 33). COST_ARGS:
+# sizes, then transports, then `ringbench cost` options, e.g. COST_ARGS="64 ring --writer frames".
+COST_ARGS ?=
+bench-cost: deps deps-valgrind
+	$(SWIFT) build $(RELEASE) --product ringbench
+	Benchmarks/Scripts/instructions-per-message.sh $(RINGBENCH) $(COST_ARGS)
 
 # `ringbench http` (≈ 1.5 minutes): the HTTP function host (RingHTTPHost) under wrk, rings vs
 # gRPC/HTTP/2 to the workers vs in-process, at 16/64/256 connections with 1 KiB bodies; JSON and
