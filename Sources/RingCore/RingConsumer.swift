@@ -103,12 +103,11 @@ public struct RingConsumer: ~Copyable, Sendable {
             }
             let offset = head & mask
             let toEnd = geometry.capacity &- offset
-            let available = cachedTail &- head
             let address = geometry.data + Int(truncatingIfNeeded: offset)  // offset < capacity
             // One load of the first word; length, kind and flags come from this local copy.
             let prefix = FrameHeader.decodePrefix(UInt64(littleEndian: address.load(as: UInt64.self)))
             if prefix.kind == .padding {
-                guard UInt64(prefix.length) == toEnd, prefix.flags == 0, toEnd <= available else {
+                guard UInt64(prefix.length) == toEnd, prefix.flags == 0, toEnd <= cachedTail &- head else {
                     throw paddingViolation(length: prefix.length)
                 }
                 head &+= toEnd
@@ -116,14 +115,15 @@ public struct RingConsumer: ~Copyable, Sendable {
             }
             let length = UInt64(prefix.length)
             let aligned = SegmentLayout.align8(length)
-            // `length - 32` wraps for a length below 32 (the frame limit is at least 40).
+            // `length - 32` wraps for a length below 32 (the frame limit is at least 40); the frame
+            // must end before the end of the data area and inside what was published.
             guard length &- UInt64(FrameHeader.size) <= geometry.maxFrameLength &- UInt64(FrameHeader.size),
-                aligned <= toEnd, aligned <= available
+                aligned <= min(toEnd, cachedTail &- head)
             else { throw lengthViolation(length) }
             let word2 = UInt64(littleEndian: address.load(fromByteOffset: 16, as: UInt64.self))
-            let header = FrameHeader(
-                frameLength: prefix.length, kind: prefix.kind, flags: FrameFlags(rawValue: prefix.flags),
-                streamId: UInt64(littleEndian: address.load(fromByteOffset: 8, as: UInt64.self)),
+            // The stream id takes no part in validation: it is read after it (fewer values live at once).
+            var header = FrameHeader(
+                frameLength: prefix.length, kind: prefix.kind, flags: FrameFlags(rawValue: prefix.flags), streamId: 0,
                 contextLength: UInt32(truncatingIfNeeded: word2),
                 payloadLength: UInt32(truncatingIfNeeded: word2 >> 32),
                 messageLength: UInt64(littleEndian: address.load(fromByteOffset: 24, as: UInt64.self)))
@@ -136,10 +136,13 @@ public struct RingConsumer: ~Copyable, Sendable {
             {
                 throw headerViolation(header)
             }
+            header.streamId = UInt64(littleEndian: address.load(fromByteOffset: 8, as: UInt64.self))
             head &+= aligned
+            // The two counters on either side of the hint's branch: together in one block, the
+            // vectorizer packs them into six SSE instructions where two adds do.
+            stats.bytes &+= length
             prefetchAhead()
             stats.frames &+= 1
-            stats.bytes &+= length
             let body = UnsafeRawPointer(address + FrameHeader.size)
             let contextLength = Int(truncatingIfNeeded: header.contextLength)
             return FrameView(
