@@ -38,8 +38,13 @@ package struct BenchResult: Codable, Sendable, Equatable {
     /// throughput, the busy-spin round trip for ping-pong; 100 = at the limit.
     package var percentOfLimit: Double?
     /// One-way ring throughput as a share of the `floor` ring's messages/s at the same size in the
-    /// same run (`FloorThroughput.swift`); 100 = as fast as a ring that validates nothing.
+    /// same run (`FloorThroughput.swift`); 100 = as fast as a ring that validates nothing. In
+    /// `compare`, the median of per-repetition ratios against floor repetitions run in turn with
+    /// the row's (`ThroughputMeasurement.pairedWith`); elsewhere against the floor row.
     package var percentOfFloor: Double?
+    /// The median messages/s of the floor repetitions run in turn with this row's (`compare`'s
+    /// ring rows), which `percentOfFloor` was read against.
+    package var pairedFloorRate: Double?
     /// Why the row could not be measured (the error, as text); nil for a measured row. A failed
     /// row's figures are zero and mean nothing (`BenchFailure`).
     package var failure: String?

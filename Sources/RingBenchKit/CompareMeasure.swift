@@ -12,9 +12,11 @@ import RingLinux
 enum CompareMeasure {
     static func throughput(_ kind: ThroughputTransportKind, profile: String?, settings: CompareSettings, size: Int) async throws -> BenchResult {
         try await CPUPinning.onOwnThread(pinned: settings.pinned) {
+            // The ring rows alternate their repetitions with the floor ring's: "% floor" is then
+            // the median of ratios taken in the same placement of the vCPUs.
             let measured = try ThroughputMeasurement(
                 kind: kind, size: size, repetitions: settings.repetitions, seconds: settings.seconds, consume: settings.consume,
-                pinned: settings.pinned, profileName: profile ?? "latency"
+                pinned: settings.pinned, profileName: profile ?? "latency", pairedWith: kind == .ring ? .floor : nil
             ).run()
             var parameters = ["consume": settings.consume.rawValue, "pinned": String(settings.pinned)]
             if let profile { parameters["profile"] = profile }
@@ -25,6 +27,10 @@ enum CompareMeasure {
             result.contextSwitchesPerMillion = measured.contextSwitchesPerMillion
             result.syscallsPerMillion = measured.syscallsPerMillion
             result.wakeSyscallsPerMessage = kind == .ring ? measured.wakesPerMessage : nil
+            if !measured.pairedRatios.isEmpty, let floor = measured.referenceRates {
+                result.percentOfFloor = 100 * Summary(measured.pairedRatios).median
+                result.pairedFloorRate = floor.median
+            }
             return result
         }
     }

@@ -147,7 +147,8 @@ enum CompareRun {
             if let memcpy = calibration.first(where: { $0.transport == "memcpy" && $0.messageSize == result.messageSize }), memcpy.bytesPerSecond > 0 {
                 result.percentOfLimit = 100 * result.bytesPerSecond / memcpy.bytesPerSecond
             }
-            if let floor = calibration.first(where: { $0.transport == "floor" && $0.messageSize == result.messageSize && $0.isMeasured }),
+            if result.percentOfFloor == nil,
+               let floor = calibration.first(where: { $0.transport == "floor" && $0.messageSize == result.messageSize && $0.isMeasured }),
                floor.messagesPerSecond > 0 {
                 result.percentOfFloor = 100 * result.messagesPerSecond / floor.messagesPerSecond
             }

@@ -45,8 +45,10 @@ enum CompareTable {
         messages/s; pingpong: p50) or over grpc-h2-unix (invoke). % limit: ring bytes/s vs single-thread memcpy
         at the same size (throughput), spin-floor p50 vs ring p50 (pingpong), the same ring's ping-pong p50 vs
         the invocation's p50 (invoke: 100 % would be an invocation layer that costs nothing over the ring).
-        % floor: ring messages/s vs the floor ring at the same size (limit rows `floor`: fixed records, no
-        validation, busy-spin, over the same shared memory between the same two processes). task-floor ×C:
+        % floor: ring messages/s vs the floor ring at the same size (fixed records, no validation, busy-spin,
+        over the same shared memory between the same two processes), the median of each repetition's ratio to
+        a floor repetition run just before it (the VM's placement moves both; limit rows `floor` are the
+        floor measured on its own). task-floor ×C:
         C tasks on a reactor's executor waiting as FunctionHost.invoke waits, resumed by a poller, no transport:
         the most any invoke row at C in flight with task callers can do on this machine.
         """

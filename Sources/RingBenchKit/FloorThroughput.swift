@@ -49,6 +49,7 @@ final class FloorThroughputSender: ThroughputSender {
         let source = UnsafeRawPointer(payload.baseAddress!)
         var unpublished = 0
         let deadline = MonotonicClock.now() + nanoseconds
+        var peerWoken = false
         repeat {
             for _ in 0..<1024 {
                 records.write(sequence: sent, payload: source, position: &position, cachedHead: &cachedHead)
@@ -58,6 +59,12 @@ final class FloorThroughputSender: ThroughputSender {
                     records.publish(position)
                     unpublished = 0
                 }
+            }
+            if !peerWoken {
+                // The peer sleeps between repetitions: once per repetition, after records are out.
+                records.publish(position)
+                records.wakePeer()
+                peerWoken = true
             }
         } while MonotonicClock.now() < deadline
         records.write(sequence: FloorRecords.endOfRepetition, payload: source, position: &position,
@@ -87,6 +94,7 @@ final class FloorThroughputSender: ThroughputSender {
         records.write(sequence: FloorRecords.exit, payload: UnsafeRawPointer(payload.baseAddress!),
                       position: &position, cachedHead: &cachedHead)
         records.publish(position)
+        records.wakePeer()
     }
 }
 
@@ -103,16 +111,26 @@ enum FloorThroughputPeer {
         var count: UInt64 = 0
         let parent = getppid()
         var backoff = Backoff(.spinOnly)
+        // Between repetitions (before the first one, and after answering one) the peer sleeps on
+        // a futex until the sender's first publication of the next one wakes it, so that it leaves
+        // its CPU to the peer of a row measured in turn with it (`ThroughputMeasurement.pairedWith`);
+        // within a repetition it busy-spins, as a floor must.
+        var betweenRepetitions = true
         while true {
+            if betweenRepetitions {
+                guard records.awaitRecords(after: position, parent: parent) else { break }
+            }
             // A busy-spinning peer must not outlive ringbench (killed, or crashed mid-run): every
             // 2^24 empty polls it checks that its parent is still there.
             guard let sequence = records.receive(position: &position, cachedTail: &cachedTail, spins: 1 << 24, { sink.consume($0) }) else {
                 if getppid() != parent { break }
                 continue
             }
+            betweenRepetitions = false
             if sequence < FloorRecords.endOfRepetition {
                 count &+= 1
             } else if sequence == FloorRecords.endOfRepetition {
+                betweenRepetitions = true
                 var answer = count.littleEndian
                 count = 0
                 try withUnsafeBytes(of: &answer) { bytes throws(RingError) in
@@ -140,6 +158,9 @@ struct FloorRecords: @unchecked Sendable {
     let data: UnsafeMutableRawPointer
     let tail: UnsafeAtomic<UInt64>
     let head: UnsafeAtomic<UInt64>
+    /// The ring's consumer waiter word, on which the peer sleeps between repetitions (1 = asleep).
+    let idleWord: UnsafeMutableRawPointer
+    let idle: UnsafeAtomic<UInt32>
 
     init(geometry: RingGeometry, payloadSize: Int) throws {
         self.payloadSize = payloadSize
@@ -154,6 +175,32 @@ struct FloorRecords: @unchecked Sendable {
         data = geometry.data
         tail = UnsafeAtomic(at: (geometry.control + SegmentLayout.Control.tail).assumingMemoryBound(to: UInt64.AtomicRepresentation.self))
         head = UnsafeAtomic(at: (geometry.control + SegmentLayout.Control.head).assumingMemoryBound(to: UInt64.AtomicRepresentation.self))
+        idleWord = geometry.control + SegmentLayout.Control.consumerWaiter
+        idle = UnsafeAtomic(at: idleWord.assumingMemoryBound(to: UInt32.AtomicRepresentation.self))
+    }
+
+    /// Peer, between repetitions: sleeps until a record after `position` is published. Returns
+    /// false when the parent is gone. Dekker pair with `wakePeer`: announce; fence; re-check.
+    func awaitRecords(after position: UInt64, parent: pid_t) -> Bool {
+        while true {
+            idle.store(1, ordering: .sequentiallyConsistent)
+            atomicMemoryFence(ordering: .sequentiallyConsistent)
+            if tail.load(ordering: .acquiring) != position {
+                idle.store(0, ordering: .sequentiallyConsistent)
+                return true
+            }
+            _ = Futex.wait(idleWord, expected: 1, timeoutNanoseconds: 20_000_000)
+            if getppid() != parent { return false }
+        }
+    }
+
+    /// Sender, after publishing: wakes the peer if it announced that it sleeps (`awaitRecords`).
+    func wakePeer() {
+        atomicMemoryFence(ordering: .sequentiallyConsistent)
+        if idle.load(ordering: .relaxed) == 1 {
+            idle.store(0, ordering: .sequentiallyConsistent)
+            Futex.wake(idleWord)
+        }
     }
 
     @inline(__always)

@@ -192,7 +192,8 @@ public struct RingConsumer: ~Copyable, Sendable {
     @inlinable @inline(__always)
     func prefetchAhead() {
         let ahead = head &+ Self.prefetchDistance
-        if ahead < cachedTail {
+        // The whole line must be published: one the producer is still writing is not taken from it.
+        if ahead | 63 < cachedTail {
             ring_prefetch_read(geometry.data + Int(truncatingIfNeeded: ahead & mask))
         }
     }

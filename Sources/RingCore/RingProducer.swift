@@ -169,7 +169,9 @@ public struct RingProducer: ~Copyable, Sendable {
     @inlinable @inline(__always)
     mutating func prefetchAhead() {
         var line = max(prefetchedTo, tail &+ 63) & ~63
-        let last = min(tail &+ Self.prefetchDistance, cachedHead &+ geometry.capacity, line &+ 4096)
+        // Whole lines of free space only: a line that still holds bytes the consumer has not
+        // given back is not taken from it.
+        let last = min(tail &+ Self.prefetchDistance, (cachedHead &+ geometry.capacity) & ~63, line &+ 4096)
         while line < last {
             ring_prefetch_write(geometry.data + Int(truncatingIfNeeded: line & mask))
             line &+= 64
