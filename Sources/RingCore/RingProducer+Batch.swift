@@ -114,6 +114,7 @@ extension RingProducer {
         }
         if batch.frames == 0 && used == 0 { stats.fullCount &+= 1 }
         if publish { self.publish() }
+        prefetchAhead()
         return batch.frames
     }
 }

@@ -153,7 +153,6 @@ public struct RingProducer: ~Copyable, Sendable {
         SharedAtomics.storeRelease(tail, geometry.tailAddress)
         publishedTail = tail
         stats.publishes &+= 1
-        prefetchAhead()
         if RingWaiter.wakeIfSleeping(geometry.consumerWaiterAddress, waker: geometry.waker) { wakeOwedFlag = true }
     }
 
@@ -163,7 +162,9 @@ public struct RingProducer: ~Copyable, Sendable {
     /// Fetches for writing the cache lines of free space up to `prefetchDistance` past the tail
     /// (at most 64 lines per call, each line once), so the stores of the next frames find their
     /// lines already here instead of waiting for each one in turn from the consumer's core, where
-    /// they were last read. Only space the consumer has given back (behind the cached head plus
+    /// they were last read. Called by `writeBatch`, the streaming path, where it kept the sender
+    /// from being the slower side; not on every publication, where a request/response path with
+    /// one frame per publication pays for hints it rarely uses (Docs/Benchmarks.md, stop 33). Only space the consumer has given back (behind the cached head plus
     /// the capacity) is named — a line the consumer may still read is never taken from it — and
     /// a hint reads and writes nothing, so this changes no byte of the ring.
     @inlinable @inline(__always)
