@@ -181,8 +181,8 @@ public struct RingConsumer: ~Copyable, Sendable {
     /// processed. Frames are variable-length, so the reader cannot know where the next header is
     /// before reading this one: without a hint, a header read that crosses into a page the
     /// hardware's stream prefetcher has not reached waits for a cross-core transfer. One line per
-    /// frame: every line for frames of up to 64 bytes, the first of each page-crossing stride for
-    /// longer ones (whose own copy streams the rest). It was a loop over every line ahead, which
+    /// frame: every line for frames of up to 64 bytes, one line per frame's length for longer ones
+    /// (whose own copies stream the rest). It was a loop over every line ahead, which
     /// cost the 64-byte reader 12 of its ≈ 150 instructions per frame and was not measurably
     /// faster at any size (Docs/Benchmarks.md, stop 33). The hint names only published bytes
     /// inside the data area and reads no value (what it brings in is validated when its frame is
