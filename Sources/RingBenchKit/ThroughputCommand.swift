@@ -12,7 +12,7 @@ package struct ThroughputCommand: ParsableCommand {
     @Option(name: .long, help: "Message sizes in bytes, comma-separated (suffixes K and M allowed).")
     var sizes: String = "64,4K,64K"
 
-    @Option(name: .long, help: "Transports, comma-separated: ring, floor (the simplest SPSC ring over the same memory: the limit), unix, pipe, tcp.")
+    @Option(name: .long, help: "Transports, comma-separated: ring, floor (the simplest SPSC ring over the same memory: the limit; with it, the ring row alternates its repetitions with the floor's and % floor is read in those pairs), unix, pipe, tcp.")
     var transports: String = "ring,floor,unix"
 
     @Option(name: .long, help: "Measured repetitions per (transport, size); one warm-up precedes them.")
@@ -94,8 +94,12 @@ package struct ThroughputCommand: ParsableCommand {
         var results: [BenchResult] = []
         for size in sizes {
             var rowResults: [BenchResult] = []
+            // With the floor among the transports, the ring row alternates its repetitions with the
+            // floor ring's, and its "% floor" is read in those pairs (`ThroughputMeasurement.pairedWith`).
+            let pairFloor = kinds.contains(.floor)
             for kind in kinds {
-                let measured = try measure(kind: kind, size: size, capacity: capacity, pinned: pinned)
+                let measured = try measure(
+                    kind: kind, size: size, capacity: capacity, pinned: pinned, pairedWith: kind == .ring && pairFloor ? .floor : nil)
                 var parameters = ["consume": consume.rawValue, "pinned": String(pinned), "secondsPerRepetition": String(seconds)]
                 if kind == .ring || kind == .floor {
                     parameters["ringCapacity"] = String(capacity)
@@ -108,12 +112,16 @@ package struct ThroughputCommand: ParsableCommand {
                     repetitions: repetitions, parameters: parameters)
                 result.cpuSecondsPerMillion = measured.cpuSecondsPerMillion
                 result.wakeSyscallsPerMessage = kind == .ring ? measured.wakesPerMessage : nil
+                if !measured.pairedRatios.isEmpty, let floor = measured.referenceRates {
+                    result.percentOfFloor = 100 * Summary(measured.pairedRatios).median
+                    result.pairedFloorRate = floor.median
+                }
                 rowResults.append(result)
             }
             let baseline = rowResults.first { $0.transport == ThroughputTransportKind.unix.rawValue }?.messagesPerSecond
             let floor = rowResults.first { $0.transport == ThroughputTransportKind.floor.rawValue }?.messagesPerSecond
             for index in rowResults.indices where rowResults[index].transport == ThroughputTransportKind.ring.rawValue {
-                if let floor, floor > 0 { rowResults[index].percentOfFloor = 100 * rowResults[index].messagesPerSecond / floor }
+                if rowResults[index].percentOfFloor == nil, let floor, floor > 0 { rowResults[index].percentOfFloor = 100 * rowResults[index].messagesPerSecond / floor }
             }
             for result in rowResults {
                 let ratio = baseline.map { Format.fixed(result.messagesPerSecond / $0, 1) + "×" } ?? "—"
@@ -132,10 +140,12 @@ package struct ThroughputCommand: ParsableCommand {
         }
     }
 
-    func measure(kind: ThroughputTransportKind, size: Int, capacity: Int, pinned: Bool) throws -> ThroughputMeasurement.Measured {
+    func measure(
+        kind: ThroughputTransportKind, size: Int, capacity: Int, pinned: Bool, pairedWith: ThroughputTransportKind?
+    ) throws -> ThroughputMeasurement.Measured {
         try ThroughputMeasurement(
             kind: kind, size: size, repetitions: repetitions, seconds: seconds, consume: consume, pinned: pinned,
-            ringCapacity: capacity, batch: batch, writer: writer, profileName: profile
+            ringCapacity: capacity, batch: batch, writer: writer, profileName: profile, pairedWith: pairedWith
         ).run()
     }
 }
