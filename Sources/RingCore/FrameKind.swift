@@ -48,7 +48,6 @@ public struct FrameKind: RawRepresentable, Hashable, Sendable, CustomStringConve
         }
     }
 
-    /// Kinds whose first fragment must carry a forwarding context.
     /// `isKnown && self != .padding` as one shift and mask (the reader's per-frame check): bit
     /// `rawValue - 1` of `knownNonPaddingBits` is set for each such kind. A test checks it against
     /// `isKnown` for every raw value.
@@ -63,6 +62,7 @@ public struct FrameKind: RawRepresentable, Hashable, Sendable, CustomStringConve
         0b110 | 0b1111 << 15 | 0b11_1111 << 31 | 1 << 63
     }
 
+    /// Kinds whose first fragment must carry a forwarding context.
     @inlinable @inline(__always)
     public var requiresContext: Bool { self == .invocationRequest || self == .invocationResponse }
 

@@ -164,14 +164,13 @@ public struct RingProducer: ~Copyable, Sendable {
     /// lines already here instead of waiting for each one in turn from the consumer's core, where
     /// they were last read. Called by `writeBatch`, the streaming path, where it kept the sender
     /// from being the slower side; not on every publication, where a request/response path with
-    /// one frame per publication pays for hints it rarely uses (Docs/Benchmarks.md, stop 33). Only space the consumer has given back (behind the cached head plus
-    /// the capacity) is named — a line the consumer may still read is never taken from it — and
-    /// a hint reads and writes nothing, so this changes no byte of the ring.
+    /// one frame per publication pays for hints it rarely uses (Docs/Benchmarks.md, stop 33).
+    /// Only whole lines of space the consumer has given back (below the cached head plus the
+    /// capacity) are named — a line the consumer may still read is never taken from it — and a
+    /// hint reads and writes nothing, so this changes no byte of the ring.
     @inlinable @inline(__always)
     mutating func prefetchAhead() {
         var line = max(prefetchedTo, tail &+ 63) & ~63
-        // Whole lines of free space only: a line that still holds bytes the consumer has not
-        // given back is not taken from it.
         let last = min(tail &+ Self.prefetchDistance, (cachedHead &+ geometry.capacity) & ~63, line &+ 4096)
         while line < last {
             ring_prefetch_write(geometry.data + Int(truncatingIfNeeded: line & mask))
@@ -254,14 +253,14 @@ public enum WriteOutcome: Sendable, Equatable {
     case full
 }
 
-/// Copies into frame memory. Up to 64 bytes: two to four overlapping moves of 16, 8, 4 or 2 bytes
+/// Copies into frame memory. Up to 64 bytes: two to four overlapping moves of 16, 8, 4 or 1 bytes
 /// chosen by the length — the way memcpy copies small sizes, without the call — where a loop of
 /// 8-byte words cost the 64-byte writer ≈ 25 instructions (its loop, its tail loop and the runtime
 /// overlap check the compiler added). Every load is inside the source and every store inside the
 /// `count` bytes at `target`; overlapping stores write the same bytes twice.
 @usableFromInline package enum FrameCopy {
     @inlinable @inline(__always)
-    @usableFromInline package static func copy(_ source: UnsafeRawBufferPointer, to target: UnsafeMutableRawPointer?) {
+    package static func copy(_ source: UnsafeRawBufferPointer, to target: UnsafeMutableRawPointer?) {
         let count = source.count
         guard count > 0, let target, let from = source.baseAddress else { return }
         guard count <= 64 else {
