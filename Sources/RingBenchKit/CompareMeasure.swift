@@ -94,7 +94,9 @@ enum CompareMeasure {
 
     /// FunctionHost → RingExampleWorker `echo`, closed loop at `settings.concurrency`, one host (and
     /// its workers) per measurement; latency percentiles are the medians of the repetitions'.
-    static func invokeRing(profile: String, name: String? = nil, settings: CompareSettings, size: Int) async throws -> BenchResult {
+    static func invokeRing(
+        profile: String, name: String? = nil, callers: InvokeCommand.Callers = .hostExecutor, settings: CompareSettings, size: Int
+    ) async throws -> BenchResult {
         let worker = settings.workerPath ?? InvokeCommand.defaultWorkerPath
         guard access(worker, X_OK) == 0 else {
             throw ValidationError(
@@ -114,7 +116,8 @@ enum CompareMeasure {
                 let before = meter.snapshot()
                 let start = MonotonicClock.now()
                 let rep = try await InvokeCommand.measure(
-                    host: host, workers: settings.workers, concurrency: settings.concurrency, size: size, seconds: settings.seconds)
+                    host: host, workers: settings.workers, concurrency: settings.concurrency, size: size, seconds: settings.seconds,
+                    callers: callers)
                 counters = counters + meter.delta(since: before)
                 invocations += rep.messagesPerSecond * Double(MonotonicClock.now() - start) / 1e9
                 reps.append(rep)
@@ -127,7 +130,7 @@ enum CompareMeasure {
         var result = BenchResult(
             scenario: CompareScenario.invoke.rawValue, transport: name ?? "ring-\(profile)", messageSize: size,
             rates: Summary(reps.map(\.messagesPerSecond)), repetitions: settings.repetitions,
-            parameters: ["profile": profile, "path": "FunctionHost → RingExampleWorker echo"],
+            parameters: ["profile": profile, "path": "FunctionHost → RingExampleWorker echo", "callers": callers.rawValue],
             concurrency: settings.concurrency, workers: settings.workers)
         result.latencyNanoseconds = LatencyPercentiles.median(of: reps.compactMap(\.latencyNanoseconds))
         result.load = "closed"

@@ -132,15 +132,20 @@ enum CompareRun {
     /// "% of limit" of a ring measurement: bytes/s against memcpy at the same size (throughput), the
     /// spin floor's p50 against the round trip p50 (pingpong), or the same ring's ping-pong p50 at the
     /// same size against the invocation's p50 (invoke: what the invocation layer costs beyond the
-    /// ring's round trip).
+    /// ring's round trip; rows with no ping-pong of their own, such as ring-submit, are read against
+    /// the ping-pong of the ring with their wait profile).
     static func withLimit(_ result: BenchResult, calibration: [BenchResult], results: [BenchResult] = []) -> BenchResult {
         var result = result
         switch result.scenario {
         case CompareScenario.invoke.rawValue:
-            if let roundTrip = results.first(where: {
-                $0.scenario == CompareScenario.pingpong.rawValue && $0.transport == result.transport && $0.messageSize == result.messageSize
-                    && $0.isMeasured
-            })?.latencyNanoseconds?.p50, let p50 = result.latencyNanoseconds?.p50, p50 > 0 {
+            func pingPong(_ transport: String) -> BenchResult? {
+                results.first {
+                    $0.scenario == CompareScenario.pingpong.rawValue && $0.transport == transport && $0.messageSize == result.messageSize
+                        && $0.isMeasured
+                }
+            }
+            let reference = pingPong(result.transport) ?? result.parameters["profile"].flatMap { pingPong("ring-\($0)") }
+            if let roundTrip = reference?.latencyNanoseconds?.p50, let p50 = result.latencyNanoseconds?.p50, p50 > 0 {
                 result.percentOfLimit = 100 * Double(roundTrip) / Double(p50)
             }
         case CompareScenario.throughput.rawValue:

@@ -36,6 +36,7 @@ extension CompareTransport {
     static let native: [CompareTransport] = [
         ring(profile: "latency"),
         ring(profile: "efficiency"),
+        ringSubmit,
         stream(.unix, summary: "Unix stream socketpair, 4-byte length prefix, one write per message"),
         stream(.pipe, summary: "two pipes (one per direction, 1 MiB buffers), same framing"),
         stream(.tcp, summary: "TCP over 127.0.0.1, TCP_NODELAY, same framing"),
@@ -53,6 +54,18 @@ extension CompareTransport {
             },
             invoke: { settings, size in try await CompareMeasure.invokeRing(profile: profile, settings: settings, size: size) })
     }
+
+    /// The invoke rows of a host that pipelines: `FunctionHost.submit`, each completion (called on
+    /// the host's reactor thread as the answer is read) starting the next invocation — no task
+    /// parked per invocation. `latency` profile; invoke only. Its "% limit" is read against
+    /// ring-latency's ping-pong.
+    static let ringSubmit = CompareTransport(
+        name: "ring-submit", role: .ring,
+        summary: "FunctionHost.submit, completions instead of tasks (`latency` wait profile; invoke only)",
+        throughput: nil, pingpong: nil,
+        invoke: { settings, size in
+            try await CompareMeasure.invokeRing(profile: "latency", name: "ring-submit", callers: .completion, settings: settings, size: size)
+        })
 
     /// The invoke rows of another worker executable (`--invoke-worker NAME=PATH`): the same host,
     /// `latency` profile, and measurement as ring-latency's, another worker.

@@ -124,6 +124,22 @@ import Testing
         invoke.latencyNanoseconds = LatencyPercentiles(p50: 1_600, p90: 1_600, p99: 1_600, p999: 1_600, max: 1_600)
         #expect(CompareRun.withLimit(invoke, calibration: [memcpy, floor], results: [pingpong, invoke]).percentOfLimit == 25)
         #expect(CompareRun.withLimit(invoke, calibration: [memcpy, floor], results: [invoke]).percentOfLimit == nil)
+        // ring-submit has no ping-pong of its own: it is read against the ring of its wait profile.
+        var submit = BenchResult(scenario: "invoke", transport: "ring-submit", messageSize: 64, rates: Summary([1]),
+                                 repetitions: 1, parameters: ["profile": "latency", "callers": "completion"], concurrency: 1)
+        submit.latencyNanoseconds = LatencyPercentiles(p50: 800, p90: 800, p99: 800, p999: 800, max: 800)
+        #expect(CompareRun.withLimit(submit, calibration: [memcpy, floor], results: [pingpong, submit]).percentOfLimit == 50)
+        submit.parameters["profile"] = "efficiency"
+        #expect(CompareRun.withLimit(submit, calibration: [memcpy, floor], results: [pingpong, submit]).percentOfLimit == nil)
+    }
+
+    @Test func ringSubmitIsAnInvokeOnlyRowWithCompletionCallers() throws {
+        let transports = try CompareCommand.parse(["--transports", "ring-submit"]).parsedTransports()
+        #expect(transports.map(\.name) == ["ring-submit"])
+        let plan = CompareRun.plan(scenarios: [.throughput, .pingpong, .invoke], sizes: [64], transports: transports, concurrencies: [1, 64])
+        #expect(plan.map(\.scenario) == [.invoke, .invoke])
+        #expect(plan.map(\.concurrency) == [1, 64])
+        #expect(CompareTransport.all.map(\.name).prefix(3) == ["ring-latency", "ring-efficiency", "ring-submit"])
     }
 
     @Test func invokeRowsComeAtEveryInFlightLevelWithTheirOwnSettings() throws {
