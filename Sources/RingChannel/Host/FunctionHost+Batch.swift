@@ -21,7 +21,7 @@ extension FunctionHost {
         defer { finishDispatch(worker, weight: requests.count) }
         let items = requests.map { request -> Result<WorkerConnection.PreparedInvocation, any Error> in
             let (effective, due) = effectiveContext(request.context, deadline: deadline)
-            do { return .success(try worker.prepare(function: request.function, payload: request.payload, context: effective, deadline: due)) } catch {
+            do { return .success(try worker.prepare(function: request.function, payload: .bytes(request.payload), context: effective, deadline: due)) } catch {
                 return .failure(error)
             }
         }

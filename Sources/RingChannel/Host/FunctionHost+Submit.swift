@@ -48,6 +48,29 @@ extension FunctionHost {
         function: String, payload: [UInt8], context: ForwardingContext, deadline: InvocationDeadline? = nil,
         completion: @escaping @Sendable (Result<InvocationResult, any Error>) -> Void
     ) throws -> InvocationHandle {
+        try submit(function: function, payload: .bytes(payload), context: context, deadline: deadline, completion: completion)
+    }
+
+    /// `submit` with the request's payload written where it goes, as `invoke(function:payloadCount:
+    /// context:deadline:writingPayload:)` writes it: `fill` writes exactly `payloadCount` bytes into
+    /// the ring's frame (or into an array first, for a request that does not fit one frame or finds
+    /// the ring full), at most once, before `submit` returns.
+    @discardableResult
+    public func submit(
+        function: String, payloadCount: Int, context: ForwardingContext, deadline: InvocationDeadline? = nil,
+        writingPayload fill: @escaping (inout OutputRawSpan) -> Void,
+        completion: @escaping @Sendable (Result<InvocationResult, any Error>) -> Void
+    ) throws -> InvocationHandle {
+        precondition(payloadCount >= 0, "payloadCount must not be negative")
+        return try submit(
+            function: function, payload: .writer(count: payloadCount, fill: fill), context: context, deadline: deadline,
+            completion: completion)
+    }
+
+    private func submit(
+        function: String, payload: RequestPayload, context: ForwardingContext, deadline: InvocationDeadline?,
+        completion: @escaping @Sendable (Result<InvocationResult, any Error>) -> Void
+    ) throws -> InvocationHandle {
         try Self.validate(function: function)
         let worker = try dispatch(weight: 1)
         let (effective, due) = effectiveContext(context, deadline: deadline)

@@ -201,7 +201,26 @@ public final class FunctionHost: Service, Sendable {
         try Self.validate(function: function)
         let worker = try dispatch(weight: 1)
         defer { finishDispatch(worker, weight: 1) }
-        return try await run(on: worker, function: function, payload: payload, context: context, deadline: deadline)
+        return try await run(on: worker, function: function, payload: .bytes(payload), context: context, deadline: deadline)
+    }
+
+    /// `invoke` with the request's payload written where it goes: `fill` writes exactly
+    /// `payloadCount` bytes (through `OutputRawSpan`'s appends) straight into the ring's frame when
+    /// the request fits one and the ring has room — no array is built — and into an array first
+    /// otherwise (a large request goes in fragments). `fill` runs at most once, on this thread,
+    /// before the invocation waits; not at all when it fails before its request is written (an
+    /// invalid name, no ready worker, a message over the limit…). Writing fewer or more bytes than
+    /// `payloadCount` is a programming error (trap): the request's length is part of its frame.
+    public nonisolated(nonsending) func invoke(
+        function: String, payloadCount: Int, context: ForwardingContext, deadline: InvocationDeadline? = nil,
+        writingPayload fill: @escaping (inout OutputRawSpan) -> Void
+    ) async throws -> InvocationResult {
+        precondition(payloadCount >= 0, "payloadCount must not be negative")
+        try Self.validate(function: function)
+        let worker = try dispatch(weight: 1)
+        defer { finishDispatch(worker, weight: 1) }
+        return try await run(
+            on: worker, function: function, payload: .writer(count: payloadCount, fill: fill), context: context, deadline: deadline)
     }
 
     /// Chooses the ready worker with the least dispatched work (ties rotate) and counts `weight`
@@ -248,10 +267,10 @@ public final class FunctionHost: Service, Sendable {
             return worker
         }
         defer { finishDispatch(worker, weight: 1) }
-        return try await run(on: worker, function: function, payload: payload, context: context, deadline: deadline)
+        return try await run(on: worker, function: function, payload: .bytes(payload), context: context, deadline: deadline)
     }
 
-    private nonisolated(nonsending) func run(on worker: WorkerConnection, function: String, payload: [UInt8], context invocationContext: ForwardingContext, deadline: InvocationDeadline?) async throws -> InvocationResult {
+    private nonisolated(nonsending) func run(on worker: WorkerConnection, function: String, payload: RequestPayload, context invocationContext: ForwardingContext, deadline: InvocationDeadline?) async throws -> InvocationResult {
         let (effective, due) = effectiveContext(invocationContext, deadline: deadline)
         let metrics = context.metrics
         metrics.inFlight.increment()

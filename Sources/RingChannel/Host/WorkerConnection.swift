@@ -288,7 +288,7 @@ final class WorkerConnection: Sendable {
     // MARK: Invocations
 
     /// Runs one invocation on this worker. `context` already carries the effective deadline.
-    nonisolated(nonsending) func invoke(function: String, payload: [UInt8], context invocationContext: ForwardingContext, deadline: UInt64?) async throws -> InvocationResult {
+    nonisolated(nonsending) func invoke(function: String, payload: RequestPayload, context invocationContext: ForwardingContext, deadline: UInt64?) async throws -> InvocationResult {
         // A task cancelled before it invokes sends nothing.
         try Task.checkCancellation()
         let started = try start(function: function, payload: payload, context: invocationContext, deadline: deadline)
@@ -318,7 +318,7 @@ final class WorkerConnection: Sendable {
         let context: ForwardingContext
         let deadline: UInt64?
         let function: String
-        let payload: [UInt8]
+        let payload: RequestPayload
         /// Bytes of the request payload (prefix, function name, payload).
         let requestSize: Int
         let contextSize: Int
@@ -330,7 +330,7 @@ final class WorkerConnection: Sendable {
 
     /// Checks and sizes one request (`function` is validated); the error is the one `invoke` would
     /// throw for it.
-    func prepare(function: String, payload: [UInt8], context invocationContext: ForwardingContext, deadline: UInt64?) throws(ChannelError) -> PreparedInvocation {
+    func prepare(function: String, payload: RequestPayload, context invocationContext: ForwardingContext, deadline: UInt64?) throws(ChannelError) -> PreparedInvocation {
         let contextSize: Int
         do { contextSize = try invocationContext.validatedEncodedSize() } catch { throw .invalidContext(error) }
         let requestSize = InvocationRequestPrefix.size(validatedFunction: function, payloadCount: payload.count)
@@ -352,7 +352,7 @@ final class WorkerConnection: Sendable {
     /// Registers the invocation, arms its deadline and writes the request (in place when it fits,
     /// before the caller waits: attaching the waiter then marks it sent under the same lock, so
     /// register, attach and the response are the only three times the table is taken).
-    func start(function: String, payload: [UInt8], context invocationContext: ForwardingContext, deadline: UInt64?) throws -> Started {
+    func start(function: String, payload: RequestPayload, context invocationContext: ForwardingContext, deadline: UInt64?) throws -> Started {
         let item = try prepare(function: function, payload: payload, context: invocationContext, deadline: deadline)
         let invocationID = invocationContext.invocationId
         let number = try state.withLock { state throws(ChannelError) -> UInt64 in
@@ -375,7 +375,7 @@ final class WorkerConnection: Sendable {
     /// Starts one invocation whose outcome goes to `completion` (called exactly once, on the thread
     /// that settles it) instead of resuming a task. Returns its number, for `abandon`.
     func submit(
-        function: String, payload: [UInt8], context invocationContext: ForwardingContext, deadline: UInt64?,
+        function: String, payload: RequestPayload, context invocationContext: ForwardingContext, deadline: UInt64?,
         completion: @escaping @Sendable (Result<InvocationResult, any Error>) -> Void
     ) throws -> UInt64 {
         let started = try start(function: function, payload: payload, context: invocationContext, deadline: deadline)
@@ -413,12 +413,27 @@ final class WorkerConnection: Sendable {
     func transmit(_ number: UInt64, _ item: PreparedInvocation) -> Transmission {
         if FrameHeader.size + item.contextSize + item.requestSize <= sender.writer.maxFrameLength {
             do {
-                let outcome = try item.payload.withUnsafeBytes { payload throws(RingError) in
-                    try sender.writer.tryWriteFrame(
+                let outcome: WriteOutcome
+                if case .bytes(let bytes) = item.payload {
+                    outcome = try bytes.withUnsafeBytes { payload throws(RingError) in
+                        try sender.writer.tryWriteFrame(
+                            kind: .invocationRequest, streamId: number, context: item.context, contextLength: item.contextSize,
+                            payloadLength: item.requestSize
+                        ) { out in
+                            InvocationRequestPrefix.write(validatedFunction: item.function, payload: payload, into: out)
+                        }
+                    }
+                } else {
+                    // Built where it goes: the prefix, then the caller's writer over the rest of the frame.
+                    outcome = try sender.writer.tryWriteFrame(
                         kind: .invocationRequest, streamId: number, context: item.context, contextLength: item.contextSize,
                         payloadLength: item.requestSize
                     ) { out in
-                        InvocationRequestPrefix.write(validatedFunction: item.function, payload: payload, into: out)
+                        let prefix = item.requestSize - item.payload.count
+                        InvocationRequestPrefix.write(
+                            validatedFunction: item.function, payload: UnsafeRawBufferPointer(start: nil, count: 0),
+                            into: UnsafeMutableRawBufferPointer(rebasing: out[..<prefix]))
+                        item.payload.write(into: UnsafeMutableRawBufferPointer(rebasing: out[prefix...]))
                     }
                 }
                 if outcome == .written { return .written }
@@ -430,7 +445,7 @@ final class WorkerConnection: Sendable {
         // The prefix and the caller's payload go into the ring's fragments back to back: a large
         // request is not concatenated first (that whole-message copy ran on the caller's thread,
         // often the host's reactor, and held up every small invocation behind it).
-        let (context, prefix, payload) = (item.context, item.requestPrefix, item.payload)
+        let (context, prefix, payload) = (item.context, item.requestPrefix, item.payload.materialized())
         // On the host's reactor, like the worker's large replies (ChannelWorker.respond): a sender
         // waiting for space takes turns with the reader there, fragment by fragment, where a pool
         // thread copying and spinning beside the two reactor threads took a CPU from one of them
