@@ -93,4 +93,62 @@ extension FunctionHost {
         }
         return InvocationHandle(worker: worker, number: number)
     }
+
+    /// `submit` whose completion reads the answer where it lies: it gets an
+    /// `InvocationReplyView` of the response frame's payload in the ring (or of the array a large
+    /// answer was reassembled into) — no array is made for the reply — or the error `submit`'s
+    /// completion would get. The view is borrowed for the call: read it (`withPayload`) or copy it
+    /// (`copyPayload()`) there. Everything else is `submit`'s: where the completion runs, exactly
+    /// once, cancel through the handle, deadlines, metrics. An answer that came before the
+    /// completion was attached (possible when `submit` is called off the host's reactor thread) is
+    /// viewed in the array it was stored in.
+    @discardableResult
+    public func submit(
+        function: String, payload: [UInt8], context: ForwardingContext, deadline: InvocationDeadline? = nil,
+        readingReplyInPlace completion: @escaping InvocationReplyCompletion
+    ) throws -> InvocationHandle {
+        try submitReadingInPlace(function: function, payload: .bytes(payload), context: context, deadline: deadline, completion: completion)
+    }
+
+    /// `submit` with the request written in place and the answer read in place: no array on either
+    /// side for an invocation whose request and answer each fit one frame.
+    @discardableResult
+    public func submit(
+        function: String, payloadCount: Int, context: ForwardingContext, deadline: InvocationDeadline? = nil,
+        writingPayload fill: @escaping (inout OutputRawSpan) -> Void,
+        readingReplyInPlace completion: @escaping InvocationReplyCompletion
+    ) throws -> InvocationHandle {
+        precondition(payloadCount >= 0, "payloadCount must not be negative")
+        return try submitReadingInPlace(
+            function: function, payload: .writer(count: payloadCount, fill: fill), context: context, deadline: deadline,
+            completion: completion)
+    }
+
+    private func submitReadingInPlace(
+        function: String, payload: RequestPayload, context: ForwardingContext, deadline: InvocationDeadline?,
+        completion: @escaping InvocationReplyCompletion
+    ) throws -> InvocationHandle {
+        try Self.validate(function: function)
+        let worker = try dispatch(weight: 1)
+        let (effective, due) = effectiveContext(context, deadline: deadline)
+        self.context.metrics.inFlight.increment()
+        let number: UInt64
+        do {
+            number = try worker.submitReadingInPlace(function: function, payload: payload, context: effective, deadline: due) { [self] outcome in
+                finishDispatch(worker, weight: 1)
+                self.context.metrics.inFlight.decrement()
+                switch outcome {
+                case .success(let view): record(status: view.status)
+                case .failure(let error): record(.failure(error))
+                }
+                completion(outcome)
+            }
+        } catch {
+            finishDispatch(worker, weight: 1)
+            self.context.metrics.inFlight.decrement()
+            record(.failure(error))
+            throw error
+        }
+        return InvocationHandle(worker: worker, number: number)
+    }
 }

@@ -301,14 +301,19 @@ public final class FunctionHost: Service, Sendable {
     func record(_ outcome: Result<InvocationResult, any Error>) {
         let metrics = context.metrics
         switch outcome {
-        case .success(let result):
-            switch result.status {
-            case .success: metrics.successes.increment()
-            case .failure: metrics.failures.increment()
-            case .cancelled: metrics.cancelled.increment()
-            }
+        case .success(let result): record(status: result.status)
         case .failure(let error as ChannelError): metrics.failure(kind: error.kind)
         case .failure(let error): metrics.failure(kind: error is CancellationError ? "cancelled" : "other")
+        }
+    }
+
+    /// Counts an answer's status in the metrics.
+    func record(status: InvocationStatus) {
+        let metrics = context.metrics
+        switch status {
+        case .success: metrics.successes.increment()
+        case .failure: metrics.failures.increment()
+        case .cancelled: metrics.cancelled.increment()
         }
     }
 

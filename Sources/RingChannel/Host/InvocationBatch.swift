@@ -36,12 +36,20 @@ enum InvocationWaiter: Sendable {
     case single(InvocationContinuation)
     case batch(BatchCollector, index: Int)
     case completion(@Sendable (Result<InvocationResult, any Error>) -> Void)
+    /// A completion that reads the answer in place (`submit(…, readingReplyInPlace:)`): the reader
+    /// hands it a view of the response frame; any other outcome is viewed in its array.
+    case inPlace(InvocationReplyCompletion)
 
     func resume(with outcome: Result<InvocationResult, any Error>) {
         switch self {
         case .single(let continuation): continuation.resume(with: outcome)
         case .batch(let collector, let index): collector.deliver(index, outcome)
         case .completion(let handler): handler(outcome)
+        case .inPlace(let handler):
+            switch outcome {
+            case .success(let result): InvocationReplyView.deliver(result, to: handler)
+            case .failure(let error): handler(.failure(error))
+            }
         }
     }
 }

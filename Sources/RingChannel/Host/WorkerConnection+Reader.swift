@@ -85,6 +85,7 @@ extension WorkerConnection: LinkReaderDelegate {
             guard let decoded = try message.decodeContext() else { return "invocation response \(message.streamId) without a context" }
             responseContext = decoded
         } catch { return "invocation response \(message.streamId) context: \(error)" }
+        if inPlaceWaiting.load(ordering: .relaxed) > 0, let handled = respondInPlace(message, responseContext) { return handled }
         let status: InvocationStatus
         let payload: [UInt8]
         do {
@@ -111,6 +112,52 @@ extension WorkerConnection: LinkReaderDelegate {
         case .violation(let detail): return detail
         }
         return nil
+    }
+
+    /// The answer to an invocation whose completion reads it in place: the completion gets a view of
+    /// the payload where it lies (the frame in the ring, or a large answer's reassembled array) and
+    /// no array is made. Nil when the invocation's waiter is not such a completion (or not attached
+    /// yet): the caller then answers it the ordinary way, and the waiter, whichever it turns out to
+    /// be, gets the outcome in an array. The result is what `handleResponse` returns (a violation or
+    /// nil) once this answered.
+    private func respondInPlace(_ message: MessageView, _ responseContext: ForwardingContext) -> String?? {
+        let number = message.streamId
+        let inPlace = state.withLock { state -> Bool in
+            if case .inPlace = state.table.attachedWaiter(number) { return true }
+            return false
+        }
+        guard inPlace else { return nil }
+        let status: InvocationStatus
+        let payload: UnsafeRawBufferPointer
+        let body = message.body
+        do {
+            if body != nil {
+                status = try InvocationResponsePrefix.decode(prefix: message.payload, body: []).status
+                payload = UnsafeRawBufferPointer(start: nil, count: 0)  // the body's bytes, below
+            } else {
+                (status, payload) = try InvocationResponsePrefix.decodeInPlace(message.payload)
+            }
+        } catch {
+            return .some("invocation response \(number): \(error)")
+        }
+        // The table settles the invocation with an empty payload; the completion gets the view. An
+        // attached waiter stays attached until its outcome, so the table resumes this same waiter
+        // (or finds the caller gave up meanwhile: a late answer).
+        let placeholder = InvocationResult(status: status, payload: [], context: responseContext, workerID: id, number: number)
+        let action = state.withLock { $0.table.response(number, invocationID: responseContext.invocationId, .success(placeholder)) }
+        switch consume action {
+        case .resume(.inPlace(let completion), _):
+            func deliver(_ bytes: UnsafeRawBufferPointer) {
+                completion(.success(InvocationReplyView(status: status, context: responseContext, workerID: id, number: number, bytes: bytes)))
+            }
+            if let body { body.withUnsafeBytes(deliver) } else { deliver(payload) }
+        case .resume(let waiter, let outcome):
+            waiter.resume(with: outcome)  // not reached: the waiter seen above is the one resumed
+        case .stored: break
+        case .late: context.metrics.lateResponses.increment()
+        case .violation(let detail): return .some(detail)
+        }
+        return .some(nil)
     }
 
     private func forward(_ record: LogRecord) {

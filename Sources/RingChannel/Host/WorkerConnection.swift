@@ -49,6 +49,9 @@ final class WorkerConnection: Sendable {
     let ended = Atomic<Bool>(false)
     /// Invocations the pool handed this worker and that have not finished (FunctionHost.dispatch).
     let dispatched = Atomic<Int>(0)
+    /// Invocations whose completion reads the answer in place and has not run yet: while there are
+    /// none, the reader skips the look at the waiter that reading in place needs.
+    let inPlaceWaiting = Atomic<Int>(0)
     /// Frames read from the worker, ever (the liveness watch's sign of life).
     let framesReceived = Atomic<UInt64>(0)
     /// When the reader last sampled the ring-occupancy gauges and the wake counters (reactor
@@ -379,7 +382,7 @@ final class WorkerConnection: Sendable {
         completion: @escaping @Sendable (Result<InvocationResult, any Error>) -> Void
     ) throws -> UInt64 {
         let started = try start(function: function, payload: payload, context: invocationContext, deadline: deadline)
-        let (number, timer) = (started.number, started.timer)
+        let timer = started.timer
         // Without a deadline the caller's completion is the waiter itself: no closure wrapped around
         // it (an allocation and the retains and releases of what it captures, per invocation).
         let waiter: InvocationWaiter
@@ -391,6 +394,34 @@ final class WorkerConnection: Sendable {
         } else {
             waiter = .completion(completion)
         }
+        return attach(waiter, to: started)
+    }
+
+    /// `submit` whose completion reads the answer in place (`InvocationReplyView`).
+    func submitReadingInPlace(
+        function: String, payload: RequestPayload, context invocationContext: ForwardingContext, deadline: UInt64?,
+        completion: @escaping InvocationReplyCompletion
+    ) throws -> UInt64 {
+        inPlaceWaiting.wrappingAdd(1, ordering: .relaxed)
+        let started: Started
+        do {
+            started = try start(function: function, payload: payload, context: invocationContext, deadline: deadline)
+        } catch {
+            inPlaceWaiting.wrappingSubtract(1, ordering: .relaxed)
+            throw error
+        }
+        let waiter = InvocationWaiter.inPlace { [self, timer = started.timer] outcome in
+            inPlaceWaiting.wrappingSubtract(1, ordering: .relaxed)
+            if let timer { reactor.cancel(timer) }
+            completion(outcome)
+        }
+        return attach(waiter, to: started)
+    }
+
+    /// Attaches a completion's waiter to a started invocation (resuming it at once when the outcome
+    /// came first); returns the invocation's number.
+    private func attach(_ waiter: InvocationWaiter, to started: Started) -> UInt64 {
+        let number = started.number
         let attached = state.withLock { $0.table.attach(number, waiter, sent: started.written) }
         if case .resume(let outcome) = attached.action { waiter.resume(with: outcome) }
         if attached.sendCancel { sendCancel(number) }

@@ -137,9 +137,15 @@ package enum InvocationResponsePrefix {
     }
 
     package static func decode(_ bytes: UnsafeRawBufferPointer) throws(ChannelCodecError) -> (status: InvocationStatus, payload: [UInt8]) {
+        let (status, payload) = try decodeInPlace(bytes)
+        return (status, [UInt8](payload))
+    }
+
+    /// `decode` without the copy: the payload is the rest of `bytes`, where it lies.
+    package static func decodeInPlace(_ bytes: UnsafeRawBufferPointer) throws(ChannelCodecError) -> (status: InvocationStatus, payload: UnsafeRawBufferPointer) {
         var d = ChannelDecoder(bytes)
         let status = try status(&d)
-        return (status, [UInt8](d.takeRest()))
+        return (status, d.takeRest())
     }
 
     /// The prefix's length as the first fragment of a large response gives it (see

@@ -264,6 +264,14 @@ struct InvocationTable<Waiter, Outcome> {
         return resumes
     }
 
+    /// The waiter attached to invocation `number` while it waits for its outcome; nil before it is
+    /// attached, after its outcome, and for any other number. An attached waiter stays attached
+    /// until the outcome: what this returns holds until the next `response` for the number.
+    func attachedWaiter(_ number: UInt64) -> Waiter? {
+        guard let index = slot(of: number), case .waiting(.some(let waiter)) = slots[index].entry!.caller else { return nil }
+        return waiter
+    }
+
     /// Whether invocation `number` still has an entry (for tests).
     func contains(_ number: UInt64) -> Bool { slot(of: number) != nil }
 
