@@ -24,7 +24,7 @@ package struct InvokeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Seconds of measurement per row (after a short warm-up).")
     var seconds: Double = 1.0
 
-    @Option(name: .long, help: "Where the calling tasks run: host-executor (the host reactor's thread, FunctionHost.executor), global (the global concurrent pool), or completion (no tasks: FunctionHost.submit, each completion starting the next invocation).")
+    @Option(name: .long, help: "Where the calling tasks run: host-executor (the host reactor's thread, FunctionHost.executor), global (the global concurrent pool), completion (no tasks: FunctionHost.submit, each completion starting the next invocation), or completion-in-place (the same, each answer read where it lies: submit(…, readingReplyInPlace:)).")
     var callers: Callers = .hostExecutor
 
     @Option(name: .long, help: "Invocations per FunctionHost.invoke(batch:) call (1: plain invoke). Each in-flight level is split into level/batch callers.")
@@ -64,6 +64,8 @@ package struct InvokeCommand: AsyncParsableCommand {
         /// No calling tasks: `FunctionHost.submit`, each completion starting the next invocation
         /// (on the host reactor's thread, where the answer is read).
         case completion
+        /// `completion`, each answer read where it lies (`submit(…, readingReplyInPlace:)`).
+        case completionInPlace = "completion-in-place"
     }
 
     static func list(_ text: String, option: String) throws -> [Int] {
@@ -193,8 +195,9 @@ package struct InvokeCommand: AsyncParsableCommand {
         let warmUp = MonotonicClock.now() + 100_000_000
         let start = warmUp
         let end = start + UInt64(seconds * 1e9)
-        let samples = callers == .completion
-            ? try await CompletionLoop.run(host: host, chains: concurrency, payload: payload, until: end, countingFrom: start)
+        let samples = callers == .completion || callers == .completionInPlace
+            ? try await CompletionLoop.run(
+                host: host, chains: concurrency, payload: payload, until: end, countingFrom: start, inPlace: callers == .completionInPlace)
             : try await withThrowingTaskGroup(of: [UInt64].self) { group in
             let executor: (any TaskExecutor)? = callers == .hostExecutor ? host.executor : nil
             for task in 0..<max(concurrency / batch, 1) {

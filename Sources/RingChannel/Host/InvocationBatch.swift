@@ -37,19 +37,18 @@ enum InvocationWaiter: Sendable {
     case batch(BatchCollector, index: Int)
     case completion(@Sendable (Result<InvocationResult, any Error>) -> Void)
     /// A completion that reads the answer in place (`submit(…, readingReplyInPlace:)`): the reader
-    /// hands it a view of the response frame; any other outcome is viewed in its array.
-    case inPlace(InvocationReplyCompletion)
+    /// hands it a view of the response frame; any other outcome is viewed in its array. `counted`
+    /// is the connection whose `inPlaceWaiting` counts it until it runs.
+    case inPlace(InvocationReplyCompletion, counted: WorkerConnection)
 
     func resume(with outcome: Result<InvocationResult, any Error>) {
         switch self {
         case .single(let continuation): continuation.resume(with: outcome)
         case .batch(let collector, let index): collector.deliver(index, outcome)
         case .completion(let handler): handler(outcome)
-        case .inPlace(let handler):
-            switch outcome {
-            case .success(let result): InvocationReplyView.deliver(result, to: handler)
-            case .failure(let error): handler(.failure(error))
-            }
+        case .inPlace(let handler, let connection):
+            connection.inPlaceWaiting.wrappingSubtract(1, ordering: .relaxed)
+            InvocationReplyView.deliver(outcome, to: handler)
         }
     }
 }

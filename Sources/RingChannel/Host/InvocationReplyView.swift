@@ -37,13 +37,31 @@ public struct InvocationReplyView: ~Copyable {
     /// The payload in an array of its own.
     public func copyPayload() -> [UInt8] { [UInt8](bytes) }
 
-    /// Calls `completion` with a view of `result` (an answer that was stored, or came another way
-    /// than through the reader, is viewed in its array).
-    static func deliver(_ result: InvocationResult, to completion: InvocationReplyCompletion) {
-        result.payload.withUnsafeBytes { bytes in
-            completion(.success(InvocationReplyView(
-                status: result.status, context: result.context, workerID: result.workerID, number: result.number, bytes: bytes)))
+    // The three ways a completion gets its outcome. Out of line: Swift 6.3.1's optimizer crashed
+    // (EarlyPerfInliner, `forwardToInit`) inlining the construction of a `Result` of this
+    // noncopyable type into the host's callers.
+
+    /// Calls `completion` with `outcome`: an answer that was stored, or came another way than
+    /// through the reader, is viewed in its array.
+    @inline(never)
+    static func deliver(_ outcome: Result<InvocationResult, any Error>, to completion: InvocationReplyCompletion) {
+        switch outcome {
+        case .success(let result):
+            result.payload.withUnsafeBytes { bytes in
+                deliver(status: result.status, context: result.context, workerID: result.workerID, number: result.number, bytes: bytes, to: completion)
+            }
+        case .failure(let error):
+            completion(.failure(error))
         }
+    }
+
+    /// Calls `completion` with a view of `bytes` (the reader's frame, or a reassembled answer).
+    @inline(never)
+    static func deliver(
+        status: InvocationStatus, context: ForwardingContext, workerID: WorkerID, number: UInt64, bytes: UnsafeRawBufferPointer,
+        to completion: InvocationReplyCompletion
+    ) {
+        completion(.success(InvocationReplyView(status: status, context: context, workerID: workerID, number: number, bytes: bytes)))
     }
 }
 

@@ -122,37 +122,36 @@ extension WorkerConnection: LinkReaderDelegate {
     /// nil) once this answered.
     private func respondInPlace(_ message: MessageView, _ responseContext: ForwardingContext) -> String?? {
         let number = message.streamId
-        let inPlace = state.withLock { state -> Bool in
-            if case .inPlace = state.table.attachedWaiter(number) { return true }
-            return false
-        }
-        guard inPlace else { return nil }
         let status: InvocationStatus
-        let payload: UnsafeRawBufferPointer
+        var payload = UnsafeRawBufferPointer(start: nil, count: 0)  // a split answer's is its body's
         let body = message.body
         do {
             if body != nil {
                 status = try InvocationResponsePrefix.decode(prefix: message.payload, body: []).status
-                payload = UnsafeRawBufferPointer(start: nil, count: 0)  // the body's bytes, below
             } else {
                 (status, payload) = try InvocationResponsePrefix.decodeInPlace(message.payload)
             }
         } catch {
             return .some("invocation response \(number): \(error)")
         }
-        // The table settles the invocation with an empty payload; the completion gets the view. An
-        // attached waiter stays attached until its outcome, so the table resumes this same waiter
-        // (or finds the caller gave up meanwhile: a late answer).
-        let placeholder = InvocationResult(status: status, payload: [], context: responseContext, workerID: id, number: number)
-        let action = state.withLock { $0.table.response(number, invocationID: responseContext.invocationId, .success(placeholder)) }
+        // One look under the lock: if the attached waiter reads in place, the table settles the
+        // invocation and resumes that same waiter (an attached waiter stays attached until its
+        // outcome) with a stand-in outcome this function drops; else nothing changes and the answer
+        // goes the ordinary way.
+        let action = state.withLock { state -> InvocationTable<InvocationWaiter, Outcome>.ResponseAction? in
+            guard case .inPlace = state.table.attachedWaiter(number) else { return nil }
+            return state.table.response(number, invocationID: responseContext.invocationId, .failure(AnsweredInPlace.standIn))
+        }
+        guard let action else { return nil }
         switch consume action {
-        case .resume(.inPlace(let completion), _):
+        case .resume(.inPlace(let completion, _), _):
+            inPlaceWaiting.wrappingSubtract(1, ordering: .relaxed)
             func deliver(_ bytes: UnsafeRawBufferPointer) {
-                completion(.success(InvocationReplyView(status: status, context: responseContext, workerID: id, number: number, bytes: bytes)))
+                InvocationReplyView.deliver(status: status, context: responseContext, workerID: id, number: number, bytes: bytes, to: completion)
             }
             if let body { body.withUnsafeBytes(deliver) } else { deliver(payload) }
         case .resume(let waiter, let outcome):
-            waiter.resume(with: outcome)  // not reached: the waiter seen above is the one resumed
+            waiter.resume(with: outcome)  // not reached: the waiter seen under the lock is the one resumed
         case .stored: break
         case .late: context.metrics.lateResponses.increment()
         case .violation(let detail): return .some(detail)
@@ -339,4 +338,10 @@ extension WorkerConnection: LinkReaderDelegate {
         state.withLock { $0.terminateRequested = true }
         process.kill(SIGKILL)
     }
+}
+
+/// The stand-in outcome of an answer delivered in place (never seen by a caller: the reader drops
+/// it and hands the completion its view). One shared instance: no allocation per answer.
+private final class AnsweredInPlace: Error, Sendable {
+    static let standIn = AnsweredInPlace()
 }

@@ -410,10 +410,15 @@ final class WorkerConnection: Sendable {
             inPlaceWaiting.wrappingSubtract(1, ordering: .relaxed)
             throw error
         }
-        let waiter = InvocationWaiter.inPlace { [self, timer = started.timer] outcome in
-            inPlaceWaiting.wrappingSubtract(1, ordering: .relaxed)
-            if let timer { reactor.cancel(timer) }
-            completion(outcome)
+        // As in `submit`: the caller's completion is the waiter itself unless a timer must be cancelled.
+        let waiter: InvocationWaiter
+        if let timer = started.timer {
+            waiter = .inPlace({ [reactor] outcome in
+                reactor.cancel(timer)
+                completion(outcome)
+            }, counted: self)
+        } else {
+            waiter = .inPlace(completion, counted: self)
         }
         return attach(waiter, to: started)
     }
