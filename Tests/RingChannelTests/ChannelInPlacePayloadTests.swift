@@ -80,11 +80,7 @@ extension ChannelProcessTests {
                         }
                     }
                     for chain in 0..<4 as Range<UInt64> { start(chain * 250 + 1, last: chain * 250 + 250) }
-                    var ended = 0
-                    for await _ in ends {
-                        ended += 1
-                        if ended == 4 { break }
-                    }
+                    await awaitChains(ends, count: 4)
                     #expect(problems.value == [])
                     #expect(checked.value == 1000)
                     #expect(writes.value == 1000)
@@ -164,11 +160,7 @@ extension ChannelProcessTests {
                         }
                     }
                     for chain in 0..<4 as Range<UInt64> { start(chain * 200 + 1, last: chain * 200 + 200) }
-                    var ended = 0
-                    for await _ in ends {
-                        ended += 1
-                        if ended == 4 { break }
-                    }
+                    await awaitChains(ends, count: 4)
                     #expect(problems.value == [])
                     #expect(checked.value == 800)
                     #expect(calls.value.count == 800 && calls.value.values.allSatisfy { $0 == 1 })

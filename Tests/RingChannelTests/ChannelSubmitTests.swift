@@ -67,11 +67,7 @@ extension ChannelProcessTests {
                         }
                     }
                     for chain in 0..<8 as Range<UInt64> { start(chain * 500, last: chain * 500 + 499) }
-                    var ended = 0
-                    for await _ in ends {
-                        ended += 1
-                        if ended == 8 { break }
-                    }
+                    await awaitChains(ends, count: 8)
                     #expect(problems.value == [])
                     #expect(checked.value == 4000)
                     #expect(calls.value.count == 4000 && calls.value.values.allSatisfy { $0 == 1 })

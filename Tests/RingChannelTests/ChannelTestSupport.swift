@@ -145,3 +145,13 @@ final class Tally: Sendable {
     func add(_ key: String) { counts.withLock { $0[key, default: 0] += 1 } }
     var value: [String: Int] { counts.withLock { $0 } }
 }
+
+/// Waits until `ends` has yielded `count` times (each closed loop of completions yields once when
+/// its chain ends).
+func awaitChains(_ ends: AsyncStream<Void>, count: Int) async {
+    var ended = 0
+    for await _ in ends {
+        ended += 1
+        if ended == count { return }
+    }
+}

@@ -71,27 +71,37 @@ extension FunctionHost {
         function: String, payload: RequestPayload, context: ForwardingContext, deadline: InvocationDeadline?,
         completion: @escaping @Sendable (Result<InvocationResult, any Error>) -> Void
     ) throws -> InvocationHandle {
-        try Self.validate(function: function)
-        let worker = try dispatch(weight: 1)
-        let (effective, due) = effectiveContext(context, deadline: deadline)
-        self.context.metrics.inFlight.increment()
-        let number: UInt64
-        do {
+        try submitting(function: function, context: context, deadline: deadline) { worker, effective, due in
             // Captures three references (the host, the worker, the caller's completion), each
             // retained and released once per invocation; the metrics are reached through the host.
-            number = try worker.submit(function: function, payload: payload, context: effective, deadline: due) { [self] outcome in
+            try worker.submit(function: function, payload: payload, context: effective, deadline: due) { [self] outcome in
                 finishDispatch(worker, weight: 1)
                 self.context.metrics.inFlight.decrement()
                 record(outcome)
                 completion(outcome)
             }
+        }
+    }
+
+    /// What every `submit` does around starting its invocation: checks the name, chooses the worker,
+    /// computes the effective context and deadline, counts the invocation in flight — and undoes
+    /// the counts and records the error when `start` throws (its completion is then never called).
+    private func submitting(
+        function: String, context: ForwardingContext, deadline: InvocationDeadline?,
+        _ start: (WorkerConnection, ForwardingContext, UInt64?) throws -> UInt64
+    ) throws -> InvocationHandle {
+        try Self.validate(function: function)
+        let worker = try dispatch(weight: 1)
+        let (effective, due) = effectiveContext(context, deadline: deadline)
+        self.context.metrics.inFlight.increment()
+        do {
+            return InvocationHandle(worker: worker, number: try start(worker, effective, due))
         } catch {
             finishDispatch(worker, weight: 1)
             self.context.metrics.inFlight.decrement()
             record(.failure(error))
             throw error
         }
-        return InvocationHandle(worker: worker, number: number)
     }
 
     /// `submit` whose completion reads the answer where it lies: it gets an
@@ -128,13 +138,8 @@ extension FunctionHost {
         function: String, payload: RequestPayload, context: ForwardingContext, deadline: InvocationDeadline?,
         completion: @escaping InvocationReplyCompletion
     ) throws -> InvocationHandle {
-        try Self.validate(function: function)
-        let worker = try dispatch(weight: 1)
-        let (effective, due) = effectiveContext(context, deadline: deadline)
-        self.context.metrics.inFlight.increment()
-        let number: UInt64
-        do {
-            number = try worker.submitReadingInPlace(function: function, payload: payload, context: effective, deadline: due) { [self] outcome in
+        try submitting(function: function, context: context, deadline: deadline) { worker, effective, due in
+            try worker.submitReadingInPlace(function: function, payload: payload, context: effective, deadline: due) { [self] outcome in
                 finishDispatch(worker, weight: 1)
                 self.context.metrics.inFlight.decrement()
                 switch outcome {
@@ -143,12 +148,6 @@ extension FunctionHost {
                 }
                 completion(outcome)
             }
-        } catch {
-            finishDispatch(worker, weight: 1)
-            self.context.metrics.inFlight.decrement()
-            record(.failure(error))
-            throw error
         }
-        return InvocationHandle(worker: worker, number: number)
     }
 }
