@@ -30,6 +30,24 @@ import Testing
         #expect(outcome == "early" && !table.contains(n))
     }
 
+    /// The reader's look at the waiter (answers read in place): only an attached waiter that still
+    /// waits is seen; before attach, after the outcome, and for other numbers there is none.
+    @Test func theAttachedWaiterIsSeenOnlyWhileItWaits() {
+        var table = Table()
+        let n = table.register(invocationID: id)!
+        #expect(table.attachedWaiter(n) == nil)
+        _ = table.attach(n, "caller")
+        #expect(table.attachedWaiter(n) == "caller")
+        #expect(table.attachedWaiter(n + 1) == nil && table.attachedWaiter(n ^ (1 << 32)) == nil)
+        _ = table.markSent(n)
+        _ = table.abandon(n, "cancelled")
+        #expect(table.attachedWaiter(n) == nil)  // the worker still owes an answer: the entry lives
+        let m = table.register(invocationID: id)!
+        _ = table.attach(m, "second")
+        guard case .resume("second", "answer") = table.response(m, invocationID: id, "answer") else { Issue.record("response"); return }
+        #expect(table.attachedWaiter(m) == nil)
+    }
+
     @Test func cancelAfterSendResumesAtOnceAndTheLateAnswerIsDropped() {
         var table = Table()
         let n = table.register(invocationID: id)!

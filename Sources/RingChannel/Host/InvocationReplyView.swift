@@ -29,7 +29,10 @@ public struct InvocationReplyView: ~Copyable {
     /// Bytes of the reply payload.
     public var payloadCount: Int { bytes.count }
 
-    /// Runs `body` over the payload where it lies.
+    /// Runs `body` over the payload where it lies. An answer that fit one frame lies in memory the
+    /// worker shares: a hostile worker can change those bytes while `body` reads them (the host
+    /// validated every field it reads itself — the prefix, the lengths, the context — once, before
+    /// this call). Parse each byte once, or take `copyPayload()` first, when that matters.
     public func withPayload<R, E: Error>(_ body: (RawSpan) throws(E) -> R) throws(E) -> R {
         try body(RawSpan(_unsafeBytes: bytes))
     }
