@@ -14,7 +14,7 @@ BENCH_JSON   ?= .build/ringbench.json
 BENCH_CSV    ?= .build/ringbench.csv
 BENCH_PLOT   ?= .build/ringbench.svg
 
-.PHONY: all api-list api-check api-update deps deps-python deps-http deps-valgrind worker-lib c-worker conform stress-abi bench-http http-host build test test-asan test-tsan fuzz stress-short bench bench-cost bench-micro bench-micro-check bench-micro-update fmt lint clean
+.PHONY: all api-list api-check api-update deps deps-python deps-http deps-valgrind worker-lib c-worker conform stress-abi bench-http http-host build test test-asan test-tsan fuzz stress-short bench bench-cost bench-copy-limit bench-micro bench-micro-check bench-micro-update fmt lint clean
 
 all: build
 
@@ -220,6 +220,15 @@ COST_ARGS ?=
 bench-cost: deps deps-valgrind
 	$(SWIFT) build $(RELEASE) --product ringbench
 	Benchmarks/Scripts/instructions-per-message.sh $(RINGBENCH) $(COST_ARGS)
+
+# The one-way ring against what copying in and out can reach on this machine (≈ 1 minute): the bare
+# two-process copy ring (Benchmarks/CopyLimit/copy-limit.c) and `ringbench throughput --transports
+# ring`, in alternating rounds, both read against memcpy (Docs/Benchmarks.md, stop 35).
+# COPY_LIMIT_ARGS: e.g. "--sizes 4096,65536 --rounds 8 --ring-bytes 4194304".
+COPY_LIMIT_ARGS ?=
+bench-copy-limit: deps deps-python
+	$(SWIFT) build $(RELEASE) --product ringbench
+	python3 Benchmarks/Scripts/copy-limit.py $(RINGBENCH) $(COPY_LIMIT_ARGS)
 
 # `ringbench http` (≈ 1.5 minutes): the HTTP function host (RingHTTPHost) under wrk, rings vs
 # gRPC/HTTP/2 to the workers vs in-process, at 16/64/256 connections with 1 KiB bodies; JSON and
