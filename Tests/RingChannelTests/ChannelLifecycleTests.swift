@@ -272,6 +272,26 @@ extension ChannelProcessTests {
             }
         }
 
+        @Test func workerRecordsBelowTheHostLoggersLevelAreCountedNotLogged() async throws {
+            try await withWatchdog(seconds: 60) {
+                let metrics = TestMetrics()
+                let logs = LogCapture()
+                var logger = Logger(label: "host") { _ in logs.handler() }
+                logger.logLevel = .notice
+                let host = try FunctionHost(configuration: testConfiguration(), logger: logger, metricsFactory: metrics)
+                _ = try await host.addWorker(exampleLaunch())
+                let logged = try await host.invoke(function: "log", payload: u32Payload(5), context: context(1))
+                #expect(logged.status == .success)
+                // The records travel after the answer, through the worker's log writer; each is
+                // counted on the host's reader turn that filters it, so once all five are counted
+                // every one of them has passed the level check.
+                while metrics.counterTotal(label: "ringchannel_worker_log_records_total") < 5 { await Task.yield() }
+                #expect(logs.records.filter { $0.message.hasPrefix("record ") }.isEmpty)
+                await host.shutdown(gracePeriod: .zero)
+                #expect(metrics.counterTotal(label: "ringchannel_worker_log_records_total") == 5)
+            }
+        }
+
         @Test func metricsCountInvocationsFailuresAndWorkers() async throws {
             try await withWatchdog(seconds: 120) {
                 let metrics = TestMetrics()

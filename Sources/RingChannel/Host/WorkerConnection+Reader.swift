@@ -160,6 +160,11 @@ extension WorkerConnection: LinkReaderDelegate {
     }
 
     private func forward(_ record: LogRecord) {
+        context.metrics.logRecords.increment()
+        let level = Logger.Level.allCases[Int(record.level)]
+        // Below the host logger's level the record goes nowhere: skip building its metadata (a
+        // dictionary and several strings per record, on the reader's turn).
+        guard level >= context.logger.logLevel else { return }
         var metadata: Logger.Metadata = [
             "worker.id": "\(id)", "worker.pid": "\(pid)", "log.category": "\(record.category)",
         ]
@@ -168,9 +173,7 @@ extension WorkerConnection: LinkReaderDelegate {
             metadata["invocation.number"] = "\(invocation.number)"
         }
         for (key, value) in record.metadata where metadata[key] == nil { metadata[key] = "\(value)" }
-        let level = Logger.Level.allCases[Int(record.level)]
         context.logger.log(level: level, "\(record.message)", metadata: metadata, source: "worker")
-        context.metrics.logRecords.increment()
     }
 
     func recordOccupancy() {
