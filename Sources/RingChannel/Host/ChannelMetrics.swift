@@ -9,7 +9,7 @@
 //   ringchannel_wakes_total{kind=requested|syscalls}                   the host reactor's wake-ups
 //   ringchannel_workers_ready                                          meter
 //   ringchannel_worker_ends_total{kind=…}                               worker connections that ended
-//   ringchannel_worker_log_records_total                               records forwarded to the logger
+//   ringchannel_worker_log_records_total                               workers' log records received (also those below the logger's level)
 import Metrics
 import RingLinux
 import Synchronization
