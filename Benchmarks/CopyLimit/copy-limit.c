@@ -84,6 +84,14 @@ int main(int argc, char **argv) {
     size_t size = strtoull(argv[1], 0, 10), ringBytes = strtoull(argv[2], 0, 10);
     double seconds = atof(argv[3]);
     const char *writer = argc > 4 ? argv[4] : "memcpy";
+    enum { WRITE_MEMCPY, WRITE_MOVSB, WRITE_STREAM } mode;
+    if (strcmp(writer, "memcpy") == 0) mode = WRITE_MEMCPY;
+    else if (strcmp(writer, "movsb") == 0) mode = WRITE_MOVSB;
+    else if (strcmp(writer, "stream") == 0) mode = WRITE_STREAM;
+    else {
+        fprintf(stderr, "unknown writer '%s' (known: memcpy, movsb, stream)\n", writer);
+        return 2;
+    }
     if (size == 0 || size % 64 != 0 || ringBytes < 2 * size) {
         fprintf(stderr, "SIZE must be a positive multiple of 64 and RING_BYTES at least 2 × SIZE\n");
         return 2;
@@ -145,8 +153,8 @@ int main(int argc, char **argv) {
         if ((tail & 63) == 0 && now() >= deadline) break;
         while (tail - head >= slots) head = atomic_load_explicit(&sh->head, memory_order_acquire);
         char *slot = ring + (tail % slots) * size;
-        if (writer[0] == 's') copy_stream(slot, a, size);
-        else if (writer[1] == 'o') copy_movsb(slot, a, size);
+        if (mode == WRITE_STREAM) copy_stream(slot, a, size);
+        else if (mode == WRITE_MOVSB) copy_movsb(slot, a, size);
         else memcpy(slot, a, size);
         tail++;
         atomic_store_explicit(&sh->tail, tail, memory_order_release);

@@ -283,8 +283,9 @@ extension ChannelProcessTests {
                 let logged = try await host.invoke(function: "log", payload: u32Payload(5), context: context(1))
                 #expect(logged.status == .success)
                 // The records travel after the answer, through the worker's log writer; each is
-                // counted on the host's reader turn that filters it, so once all five are counted
-                // every one of them has passed the level check.
+                // counted on the host's reader turn that forwards it, so once all five are counted
+                // all five have been handed to `forward`, and none (all are `.info`) may reach
+                // the capture.
                 while metrics.counterTotal(label: "ringchannel_worker_log_records_total") < 5 { await Task.yield() }
                 #expect(logs.records.filter { $0.message.hasPrefix("record ") }.isEmpty)
                 await host.shutdown(gracePeriod: .zero)
